@@ -1,0 +1,393 @@
+"""Writes that touch several tables: entities, memberships, invitations, service accounts.
+
+Every function is atomic; those that depend on other rows (the team keeps a human admin, an
+invitation is used once) lock the row the rule hangs on first.
+"""
+
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import ApiKey
+from teamsite.lib.emails import absolute_url, send_templated_email
+from teamsite.lib.tokens import hash_token, new_token
+
+from .models import (
+    RESERVED_NAMES,
+    ROLE_PERMISSIONS,
+    ROLE_RANK,
+    Entity,
+    EntityUserObjectPermission,
+    Invitation,
+    Membership,
+    Role,
+    entity_name_validator,
+)
+
+User = get_user_model()
+
+RESEND_INTERVAL = timedelta(minutes=1)
+
+
+class TeamError(Exception):
+    """A request that breaks a rule of teams; its message is shown to the user as it is."""
+
+
+# Names
+
+
+def validate_entity_name(name: str) -> str:
+    """Raise ValidationError unless `name` can become a new entity (user or team)."""
+    entity_name_validator(name)
+    if name.lower() in RESERVED_NAMES:
+        raise ValidationError(f"“{name}” is reserved. Choose another name.", code="reserved")
+    if Entity.objects.filter(name__iexact=name).exists():
+        raise ValidationError(f"The name “{name}” is taken.", code="taken")
+    return name
+
+
+def _check_name(name: str) -> None:
+    try:
+        validate_entity_name(name)
+    except ValidationError as error:
+        raise TeamError(" ".join(error.messages)) from error
+
+
+# Permissions
+
+
+def _sync_permissions(membership: Membership | None, *, entity: Entity, user) -> None:
+    """Make the user's object permissions on the entity exactly those of their role."""
+    EntityUserObjectPermission.objects.filter(user=user, content_object=entity).delete()
+    if membership is None:
+        return
+    codenames = ROLE_PERMISSIONS[Role(membership.role)]
+    permissions = Permission.objects.filter(
+        content_type__app_label="teams", content_type__model="entity", codename__in=codenames
+    )
+    EntityUserObjectPermission.objects.bulk_create(
+        EntityUserObjectPermission(user=user, content_object=entity, permission=permission)
+        for permission in permissions
+    )
+
+
+def _lock(entity: Entity) -> Entity:
+    return Entity.objects.select_for_update().get(pk=entity.pk)
+
+
+def _check_keeps_human_admin(entity: Entity, *, losing: Membership) -> None:
+    """Refuse a change that would leave the team without an active human admin."""
+    if not entity.is_team or losing.role != Role.ADMIN:
+        return
+    others = Membership.objects.human_admins().filter(entity=entity).exclude(pk=losing.pk)
+    if not others.exists():
+        raise TeamError(
+            f"{losing.user.username} is the last admin of {entity.name}. "
+            "Make someone else an admin first."
+        )
+
+
+# Users and personal entities
+
+
+@transaction.atomic
+def personal_entity_create(*, user) -> Entity:
+    _check_name(user.username)
+    entity = Entity.objects.create(name=user.username, kind=Entity.Kind.USER, user=user)
+    membership = Membership.objects.create(
+        entity=entity, user=user, role=Role.ADMIN, is_default=True
+    )
+    _sync_permissions(membership, entity=entity, user=user)
+    return entity
+
+
+@transaction.atomic
+def user_create(*, username: str, email: str, password: str | None = None):
+    """A person with a verified email and a personal entity (operator commands, demo data)."""
+    _check_name(username)
+    if EmailAddress.objects.filter(email__iexact=email).exists() or User.objects.filter(
+        email__iexact=email
+    ).exists():
+        raise TeamError(f"The email address {email} is already in use.")
+    user = User(username=username, email=email)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    personal_entity_create(user=user)
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user) -> None:
+    """Delete a person, unless a team would lose its last human admin."""
+    for membership in Membership.objects.filter(
+        user=user, role=Role.ADMIN, entity__kind=Entity.Kind.TEAM
+    ).select_related("entity", "user"):
+        _check_keeps_human_admin(_lock(membership.entity), losing=membership)
+    user.delete()
+
+
+# Teams and memberships
+
+
+@transaction.atomic
+def team_create(*, name: str, creator) -> Entity:
+    if creator.is_service:
+        raise TeamError("Service accounts cannot create teams.")
+    _check_name(name)
+    team = Entity.objects.create(name=name, kind=Entity.Kind.TEAM)
+    membership_add(entity=team, user=creator, role=Role.ADMIN)
+    return team
+
+
+@transaction.atomic
+def membership_add(*, entity: Entity, user, role: str) -> Membership:
+    """Add a person to a team; the team becomes their default entity (they joined it)."""
+    if not entity.is_team:
+        raise TeamError("Only teams have members.")
+    if user.is_service:
+        raise TeamError("A service account belongs to the team that created it.")
+    if role not in (Role.ADMIN, Role.MEMBER):
+        raise TeamError(f"Unknown role “{role}”.")
+    _lock(entity)
+    if Membership.objects.filter(entity=entity, user=user).exists():
+        raise TeamError(f"{user.username} is already a member of {entity.name}.")
+    Membership.objects.filter(user=user, is_default=True).update(is_default=False)
+    membership = Membership.objects.create(entity=entity, user=user, role=role, is_default=True)
+    _sync_permissions(membership, entity=entity, user=user)
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str) -> Membership:
+    if role not in (Role.ADMIN, Role.MEMBER) or membership.role == Role.SERVICE:
+        raise TeamError("A person is an admin or a member; service accounts keep their role.")
+    entity = _lock(membership.entity)
+    membership = Membership.objects.select_related("user").get(pk=membership.pk)
+    if role != Role.ADMIN:
+        _check_keeps_human_admin(entity, losing=membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    _sync_permissions(membership, entity=entity, user=membership.user)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    """Take a person out of a team. What they logged stays, attributed to them."""
+    entity = _lock(membership.entity)
+    membership = Membership.objects.select_related("user").get(pk=membership.pk)
+    if not entity.is_team:
+        raise TeamError("Nobody can be removed from a personal entity.")
+    _check_keeps_human_admin(entity, losing=membership)
+    user = membership.user
+    was_default = membership.is_default
+    membership.delete()
+    _sync_permissions(None, entity=entity, user=user)
+    if was_default:
+        Membership.objects.filter(entity__user=user).update(is_default=True)
+
+
+@transaction.atomic
+def default_entity_set(*, user, entity: Entity) -> None:
+    membership = Membership.objects.filter(
+        user=user, entity=entity, role__in=[Role.ADMIN, Role.MEMBER]
+    ).first()
+    if membership is None:
+        raise TeamError("You can only choose an entity you can write to.")
+    Membership.objects.filter(user=user, is_default=True).update(is_default=False)
+    Membership.objects.filter(pk=membership.pk).update(is_default=True)
+
+
+@transaction.atomic
+def entity_set_privacy(*, entity: Entity, is_private: bool) -> Entity:
+    if not entity.is_team:
+        raise TeamError("Privacy is a team setting.")
+    entity = _lock(entity)
+    entity.is_private = is_private
+    entity.save(update_fields=["is_private"])
+    return entity
+
+
+# Invitations
+
+
+def invitation_url(raw_token: str) -> str:
+    return absolute_url(reverse("invitation", args=[raw_token]))
+
+
+def _check_may_invite(entity: Entity, inviter, role: str) -> None:
+    membership = Membership.objects.filter(entity=entity, user=inviter).first()
+    if membership is None or membership.role != Role.ADMIN:
+        raise TeamError(f"Only admins of {entity.name} can invite people.")
+    if role not in (Role.ADMIN, Role.MEMBER) or ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]:
+        raise TeamError("You cannot invite someone with a role above your own.")
+
+
+def _send_invitation(invitation: Invitation, raw_token: str) -> None:
+    send_templated_email(
+        "invitation",
+        [invitation.email],
+        {
+            "invitation": invitation,
+            "team": invitation.entity,
+            "inviter": invitation.inviter,
+            "role": invitation.get_role_display(),
+            "url": invitation_url(raw_token),
+            "expires_at": invitation.expires_at,
+        },
+    )
+
+
+@transaction.atomic
+def invitation_create(*, entity: Entity, inviter, email: str, role: str) -> tuple[Invitation, str]:
+    """Invite an email address; returns the invitation and its link (shown once to the inviter)."""
+    email = email.strip()
+    _lock(entity)
+    _check_may_invite(entity, inviter, role)
+    if Membership.objects.filter(entity=entity, user__email__iexact=email).exists() or (
+        Membership.objects.filter(
+            entity=entity, user__emailaddress__email__iexact=email, user__emailaddress__verified=True
+        ).exists()
+    ):
+        raise TeamError(f"{email} is already a member of {entity.name}.")
+    if Invitation.objects.pending().filter(entity=entity, email__iexact=email).exists():
+        raise TeamError(f"{email} already has a pending invitation. Resend it instead.")
+    hour_ago = timezone.now() - timedelta(hours=1)
+    if (
+        Invitation.objects.filter(entity=entity, created_at__gt=hour_ago).count()
+        >= settings.INVITATIONS_PER_HOUR
+    ):
+        raise TeamError("Too many invitations in the last hour. Try again later.")
+    raw_token, token_hash = new_token()
+    invitation = Invitation.objects.create(
+        entity=entity, email=email, role=role, inviter=inviter, token_hash=token_hash
+    )
+    _send_invitation(invitation, raw_token)
+    return invitation, invitation_url(raw_token)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor) -> str:
+    """Send a fresh link; the old one stops working. Returns the new link."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    _check_may_invite(invitation.entity, actor, invitation.role)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise TeamError("This invitation was already used or revoked.")
+    if timezone.now() - invitation.sent_at < RESEND_INTERVAL:
+        raise TeamError("This invitation was just sent. Wait a minute before sending it again.")
+    raw_token, invitation.token_hash = new_token()
+    invitation.sent_at = timezone.now()
+    invitation.expires_at = invitation.sent_at + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    invitation.inviter = actor
+    invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "inviter"])
+    _send_invitation(invitation, raw_token)
+    return invitation_url(raw_token)
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        raise TeamError("This invitation was already accepted.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+
+
+def invitation_for_token(raw_token: str) -> Invitation | None:
+    return (
+        Invitation.objects.select_related("entity", "inviter")
+        .filter(token_hash=hash_token(raw_token))
+        .first()
+    )
+
+
+def invitation_refusal(invitation: Invitation, user) -> str | None:
+    """Why this user cannot accept this invitation now, or None if they can."""
+    status = invitation.status
+    if status != Invitation.Status.PENDING:
+        return {
+            Invitation.Status.ACCEPTED: "This invitation has already been used.",
+            Invitation.Status.REVOKED: "This invitation was revoked by the team's admins.",
+            Invitation.Status.EXPIRED: "This invitation has expired. Ask the team's admins for a new one.",
+        }[status]
+    if user.is_service:
+        return "Service accounts cannot accept invitations."
+    if not EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists():
+        return (
+            f"This invitation was sent to {invitation.email}, which is not a verified "
+            f"address of your account ({user.username}). Sign in with that address, or add "
+            "and verify it in your email settings."
+        )
+    if Membership.objects.filter(entity=invitation.entity, user=user).exists():
+        return f"You are already a member of {invitation.entity.name}."
+    return None
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    invitation = Invitation.objects.select_for_update().select_related("entity").get(pk=invitation.pk)
+    refusal = invitation_refusal(invitation, user)
+    if refusal:
+        raise TeamError(refusal)
+    membership = membership_add(entity=invitation.entity, user=user, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+# Service accounts
+
+
+def service_account_username(entity: Entity, name: str) -> str:
+    # People's usernames are entity names and never hold "@", so these never clash with them.
+    return f"{name}@{entity.name}"
+
+
+@transaction.atomic
+def service_account_create(*, entity: Entity, name: str) -> tuple[Membership, str]:
+    """A bot user of this team and its first API key (returned raw, once)."""
+    if not entity.is_team:
+        raise TeamError("Service accounts belong to teams.")
+    try:
+        entity_name_validator(name)
+    except ValidationError as error:
+        raise TeamError(" ".join(error.messages)) from error
+    _lock(entity)
+    username = service_account_username(entity, name)
+    if User.objects.filter(username__iexact=username).exists():
+        raise TeamError(f"{entity.name} already has a service account named “{name}”.")
+    user = User(username=username, first_name=name, is_service=True)
+    user.set_unusable_password()
+    user.save()
+    membership = Membership.objects.create(entity=entity, user=user, role=Role.SERVICE, is_default=True)
+    _sync_permissions(membership, entity=entity, user=user)
+    _, raw_key = ApiKey.create_for(user=user, label=f"{name} (created with the account)")
+    return membership, raw_key
+
+
+def service_account_key_create(*, membership: Membership, label: str) -> str:
+    _, raw_key = ApiKey.create_for(user=membership.user, label=label)
+    return raw_key
+
+
+@transaction.atomic
+def service_account_delete(*, membership: Membership) -> None:
+    """Delete the bot with its keys; automation using them stops at once."""
+    if membership.role != Role.SERVICE:
+        raise TeamError("Only service accounts are deleted this way.")
+    membership.user.delete()
