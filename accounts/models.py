@@ -51,7 +51,9 @@ class ApiKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
     label = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=20, help_text="The first characters, to recognise the key.")
+    prefix = models.CharField(
+        max_length=20, help_text="The first characters, to recognise the key."
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -23,7 +23,9 @@ def api_keys(request):
     if request.method == "POST" and form.is_valid():
         api_key, raw_key = ApiKey.create_for(user=request.user, label=form.cleaned_data["label"])
         # Shown in this response only: the key is not stored anywhere readable.
-        return render(request, "accounts/api_key_created.html", {"api_key": api_key, "raw_key": raw_key})
+        return render(
+            request, "accounts/api_key_created.html", {"api_key": api_key, "raw_key": raw_key}
+        )
     return render(
         request,
         "accounts/api_keys.html",

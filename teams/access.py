@@ -30,7 +30,9 @@ def get_entity_for_user(request, name: str, *, need: Need = Need.VIEW, teams_onl
     if Need.VIEW not in permissions:
         raise Http404("No such team.")
     if need not in permissions:
-        raise PermissionDenied(f"You need the {need.removesuffix('_entity')} role in {entity.name}.")
+        raise PermissionDenied(
+            f"You need the {need.removesuffix('_entity')} role in {entity.name}."
+        )
     # Templates show or hide controls by these; the server re-checks on every action.
     entity.viewer_permissions = permissions
     entity.viewer_is_admin = Need.ADMIN in permissions

@@ -11,7 +11,8 @@ from .models import entity_name_validator
 
 class AccountAdapter(DefaultAccountAdapter):
     def clean_username(self, username, shallow=False):
-        username = super().clean_username(username, shallow=shallow)
+        # Entity names are lowercase; "Dana" signs up as dana.
+        username = super().clean_username(username.strip().lower(), shallow=shallow)
         try:
             if shallow:
                 entity_name_validator(username)

@@ -56,7 +56,10 @@ class Entity(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("name"), name="entity_name_unique_ci"),
             models.CheckConstraint(
-                condition=(models.Q(kind="user", user__isnull=False) | models.Q(kind="team", user__isnull=True)),
+                condition=(
+                    models.Q(kind="user", user__isnull=False)
+                    | models.Q(kind="team", user__isnull=True)
+                ),
                 name="entity_user_iff_personal",
             ),
         ]
@@ -128,7 +131,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["entity", "user"], name="membership_unique_entity_user"),
+            models.UniqueConstraint(
+                fields=["entity", "user"], name="membership_unique_entity_user"
+            ),
             models.UniqueConstraint(
                 fields=["user"],
                 condition=models.Q(is_default=True),
@@ -138,7 +143,6 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.entity} ({self.role})"
-
 
 
 def default_invitation_expiry():

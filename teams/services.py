@@ -82,7 +82,7 @@ def _lock(entity: Entity) -> Entity:
     return Entity.objects.select_for_update().get(pk=entity.pk)
 
 
-def _check_keeps_human_admin(entity: Entity, *, losing: Membership) -> None:
+def check_keeps_human_admin(entity: Entity, *, losing: Membership) -> None:
     """Refuse a change that would leave the team without an active human admin."""
     if not entity.is_team or losing.role != Role.ADMIN:
         return
@@ -112,9 +112,10 @@ def personal_entity_create(*, user) -> Entity:
 def user_create(*, username: str, email: str, password: str | None = None):
     """A person with a verified email and a personal entity (operator commands, demo data)."""
     _check_name(username)
-    if EmailAddress.objects.filter(email__iexact=email).exists() or User.objects.filter(
-        email__iexact=email
-    ).exists():
+    if (
+        EmailAddress.objects.filter(email__iexact=email).exists()
+        or User.objects.filter(email__iexact=email).exists()
+    ):
         raise TeamError(f"The email address {email} is already in use.")
     user = User(username=username, email=email)
     if password:
@@ -127,13 +128,27 @@ def user_create(*, username: str, email: str, password: str | None = None):
     return user
 
 
-@transaction.atomic
-def user_delete(*, user) -> None:
-    """Delete a person, unless a team would lose its last human admin."""
+def user_delete_refusals(user) -> list[str]:
+    """Why deleting this user would break a team (each team they are the last admin of)."""
+    refusals = []
     for membership in Membership.objects.filter(
         user=user, role=Role.ADMIN, entity__kind=Entity.Kind.TEAM
     ).select_related("entity", "user"):
-        _check_keeps_human_admin(_lock(membership.entity), losing=membership)
+        try:
+            check_keeps_human_admin(membership.entity, losing=membership)
+        except TeamError as error:
+            refusals.append(str(error))
+    return refusals
+
+
+@transaction.atomic
+def user_delete(*, user) -> None:
+    """Delete a person, unless a team would lose its last human admin."""
+    for membership in Membership.objects.filter(user=user, entity__kind=Entity.Kind.TEAM):
+        _lock(membership.entity)
+    refusals = user_delete_refusals(user)
+    if refusals:
+        raise TeamError(" ".join(refusals))
     user.delete()
 
 
@@ -175,7 +190,7 @@ def membership_set_role(*, membership: Membership, role: str) -> Membership:
     entity = _lock(membership.entity)
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     if role != Role.ADMIN:
-        _check_keeps_human_admin(entity, losing=membership)
+        check_keeps_human_admin(entity, losing=membership)
     membership.role = role
     membership.save(update_fields=["role"])
     _sync_permissions(membership, entity=entity, user=membership.user)
@@ -189,7 +204,7 @@ def membership_remove(*, membership: Membership) -> None:
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     if not entity.is_team:
         raise TeamError("Nobody can be removed from a personal entity.")
-    _check_keeps_human_admin(entity, losing=membership)
+    check_keeps_human_admin(entity, losing=membership)
     user = membership.user
     was_default = membership.is_default
     membership.delete()
@@ -230,7 +245,10 @@ def _check_may_invite(entity: Entity, inviter, role: str) -> None:
     membership = Membership.objects.filter(entity=entity, user=inviter).first()
     if membership is None or membership.role != Role.ADMIN:
         raise TeamError(f"Only admins of {entity.name} can invite people.")
-    if role not in (Role.ADMIN, Role.MEMBER) or ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]:
+    if (
+        role not in (Role.ADMIN, Role.MEMBER)
+        or ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]
+    ):
         raise TeamError("You cannot invite someone with a role above your own.")
 
 
@@ -257,7 +275,9 @@ def invitation_create(*, entity: Entity, inviter, email: str, role: str) -> tupl
     _check_may_invite(entity, inviter, role)
     if Membership.objects.filter(entity=entity, user__email__iexact=email).exists() or (
         Membership.objects.filter(
-            entity=entity, user__emailaddress__email__iexact=email, user__emailaddress__verified=True
+            entity=entity,
+            user__emailaddress__email__iexact=email,
+            user__emailaddress__verified=True,
         ).exists()
     ):
         raise TeamError(f"{email} is already a member of {entity.name}.")
@@ -320,7 +340,9 @@ def invitation_refusal(invitation: Invitation, user) -> str | None:
         return {
             Invitation.Status.ACCEPTED: "This invitation has already been used.",
             Invitation.Status.REVOKED: "This invitation was revoked by the team's admins.",
-            Invitation.Status.EXPIRED: "This invitation has expired. Ask the team's admins for a new one.",
+            Invitation.Status.EXPIRED: (
+                "This invitation has expired. Ask the team's admins for a new one."
+            ),
         }[status]
     if user.is_service:
         return "Service accounts cannot accept invitations."
@@ -339,7 +361,9 @@ def invitation_refusal(invitation: Invitation, user) -> str | None:
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user) -> Membership:
-    invitation = Invitation.objects.select_for_update().select_related("entity").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update().select_related("entity").get(pk=invitation.pk)
+    )
     refusal = invitation_refusal(invitation, user)
     if refusal:
         raise TeamError(refusal)
@@ -374,7 +398,9 @@ def service_account_create(*, entity: Entity, name: str) -> tuple[Membership, st
     user = User(username=username, first_name=name, is_service=True)
     user.set_unusable_password()
     user.save()
-    membership = Membership.objects.create(entity=entity, user=user, role=Role.SERVICE, is_default=True)
+    membership = Membership.objects.create(
+        entity=entity, user=user, role=Role.SERVICE, is_default=True
+    )
     _sync_permissions(membership, entity=entity, user=user)
     _, raw_key = ApiKey.create_for(user=user, label=f"{name} (created with the account)")
     return membership, raw_key

@@ -14,7 +14,9 @@ urlpatterns = [
     path("teams/<str:name>/members/", views.members, name="members"),
     path("teams/<str:name>/members/invite/", views.invite, name="invite"),
     path("teams/<str:name>/members/<str:username>/role/", views.set_role, name="set_role"),
-    path("teams/<str:name>/members/<str:username>/remove/", views.remove_member, name="remove_member"),
+    path(
+        "teams/<str:name>/members/<str:username>/remove/", views.remove_member, name="remove_member"
+    ),
     path(
         "teams/<str:name>/invitations/<uuid:invitation_id>/resend/",
         views.resend_invitation,

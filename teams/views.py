@@ -1,9 +1,8 @@
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-
-from allauth.account.adapter import get_adapter
 
 from . import selectors, services
 from .access import Need, get_entity_for_user
@@ -142,7 +141,9 @@ def invite(request, name):
             form.add_error(None, str(error))
         else:
             return render(
-                request, "teams/invitation_sent.html", {"team": team, "invitation": invitation, "link": link}
+                request,
+                "teams/invitation_sent.html",
+                {"team": team, "invitation": invitation, "link": link},
             )
     return render(request, "teams/members.html", _members_context(request, team, form), status=400)
 
@@ -162,7 +163,9 @@ def resend_invitation(request, name, invitation_id):
         messages.error(request, str(error))
         return redirect(team.get_members_url())
     return render(
-        request, "teams/invitation_sent.html", {"team": team, "invitation": invitation, "link": link}
+        request,
+        "teams/invitation_sent.html",
+        {"team": team, "invitation": invitation, "link": link},
     )
 
 
@@ -201,7 +204,8 @@ def set_role(request, name, username):
             messages.error(request, str(error))
         else:
             messages.success(
-                request, f"{membership.user.username} is now {membership.get_role_display().lower()}."
+                request,
+                f"{membership.user.username} is now {membership.get_role_display().lower()}.",
             )
     if request.htmx:
         return render(
@@ -331,7 +335,11 @@ def invitation(request, token):
         return render(
             request,
             "teams/invitation.html",
-            {"invitation": invitation, "refusal": _anonymous_refusal(invitation), "next": request.path},
+            {
+                "invitation": invitation,
+                "refusal": _anonymous_refusal(invitation),
+                "next": request.path,
+            },
         )
     refusal = services.invitation_refusal(invitation, user)
     if request.method == "POST" and refusal is None:

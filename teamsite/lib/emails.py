@@ -12,14 +12,12 @@ def absolute_url(path: str) -> str:
 
 
 def send_templated_email(name: str, to: list[str], context: dict) -> None:
-    """Render emails/<name>_{subject,body}.txt and _body.html; send after the transaction commits."""
+    """Render emails/<name>_{subject,body}.txt and _body.html; send once the transaction commits."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
     text = render_to_string(f"emails/{name}_body.txt", context)
     html = render_to_string(f"emails/{name}_body.html", context)
-    transaction.on_commit(
-        lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html)
-    )
+    transaction.on_commit(lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html))
 
 
 @task

@@ -1,0 +1,31 @@
+# `make run`: set up and serve Teamsite on SQLite with demo data. `make test`: run every test.
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+# The first Python >= 3.12 on this machine (python3.13, python3.12, python3, then pyenv's).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -r); do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && command -v $$p && break; done)
+DEV_ENV := DEBUG=1
+
+.PHONY: setup run test lint
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	@test -n "$(PYTHON)" || { echo "Teamsite needs Python 3.12 or newer; none was found." >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_demo_data
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .

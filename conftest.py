@@ -1,0 +1,15 @@
+import pytest
+
+# The environment the settings read is set in pytest.ini (pytest-env), before Django loads.
+
+pytest_plugins = ["tests.personas"]
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # No collectstatic before tests: serve the source files without a manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

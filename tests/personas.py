@@ -1,0 +1,57 @@
+"""The cast of every test: alice (admin), bob (member), sam (service account of alice's team),
+charlie (outsider), in a private team; plus a public team alice runs alone."""
+
+import pytest
+
+from teams import services
+from teams.models import Membership, Role
+
+from .factories import TeamFactory, UserFactory, add_member
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(username="charlie")
+
+
+@pytest.fixture
+def team(alice, bob):
+    """A private team: alice admin, bob member."""
+    team = TeamFactory(name="example-team", creator=alice, is_private=True)
+    add_member(team, bob, Role.MEMBER)
+    return team
+
+
+@pytest.fixture
+def public_team(alice):
+    return TeamFactory(name="open-team", creator=alice)
+
+
+@pytest.fixture
+def sam_and_key(team):
+    """The service account of the team and its raw API key."""
+    membership, raw_key = services.service_account_create(entity=team, name="sam")
+    return membership.user, raw_key
+
+
+@pytest.fixture
+def sam(sam_and_key):
+    return sam_and_key[0]
+
+
+@pytest.fixture
+def membership_of():
+    def get(team, user):
+        return Membership.objects.get(entity=team, user=user)
+
+    return get
