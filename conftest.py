@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 # The environment the settings read is set in pytest.ini (pytest-env), before Django loads.
 
@@ -13,3 +14,12 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # allauth keeps rate limits (e.g. one confirmation email per address per few minutes) in the
+    # cache; tests must not see each other's.
+    cache.clear()
+    yield
+    cache.clear()

@@ -10,7 +10,14 @@ from django.core.exceptions import ValidationError
 from accounts.admin import UserAdmin
 
 from . import services
-from .models import Entity, Invitation, Membership, Role
+from .models import (
+    Entity,
+    EntityGroupObjectPermission,
+    EntityUserObjectPermission,
+    Invitation,
+    Membership,
+    Role,
+)
 
 User = get_user_model()
 
@@ -47,7 +54,9 @@ class EntityAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            kwargs["form"] = EntityForm
+            # `name` is a field declared on the form: the model field is not editable, so
+            # naming it in the form factory's fields would raise FieldError.
+            kwargs.update(form=EntityForm, fields=EntityForm._meta.fields)
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -65,10 +74,6 @@ class EntityAdmin(admin.ModelAdmin):
         team = services.team_create(name=form.cleaned_data["name"], creator=request.user)
         obj.pk, obj.name, obj.kind = team.pk, team.name, team.kind
         services.entity_set_privacy(entity=team, is_private=obj.is_private)
-
-    def save_related(self, request, form, formsets, change):
-        if change:
-            super().save_related(request, form, formsets, change)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting an entity takes its projects and runs with it; not an admin click.
@@ -169,6 +174,35 @@ class InvitationAdmin(admin.ModelAdmin):
             services.invitation_revoke(invitation=invitation)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EntityUserObjectPermission)
+class EntityUserObjectPermissionAdmin(ReadOnlyAdmin):
+    """Shown to audit who may do what; never edited, since roles derive them (services)."""
+
+    list_display = ["user", "content_object", "permission"]
+    list_filter = ["permission__codename", "content_object__kind"]
+    search_fields = ["user__username", "content_object__name"]
+    list_select_related = ["user", "content_object", "permission"]
+
+
+@admin.register(EntityGroupObjectPermission)
+class EntityGroupObjectPermissionAdmin(ReadOnlyAdmin):
+    list_display = ["group", "content_object", "permission"]
+    list_filter = ["permission__codename"]
+    search_fields = ["group__name", "content_object__name"]
+    list_select_related = ["group", "content_object", "permission"]
+
+
 # A person's deletion must not leave a team without a human admin.
 admin.site.unregister(User)
 
@@ -177,6 +211,10 @@ admin.site.unregister(User)
 class TeamsiteUserAdmin(UserAdmin):
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A person's personal entity and their object permissions go with them, though neither
+        # can be deleted on its own in the admin.
+        for model in [Entity, EntityUserObjectPermission]:
+            perms_needed.discard(model._meta.verbose_name)
         for user in objs:
             protected.extend(services.user_delete_refusals(user))
         return deleted, counts, perms_needed, protected

@@ -63,7 +63,10 @@ def create_team(request):
             messages.success(request, f"Team {team.name} created. Invite your colleagues.")
             return redirect(team.get_members_url())
     return render(
-        request, "teams/create_team.html", {"form": form, "url_preview": team_url_preview()}
+        request,
+        "teams/create_team.html",
+        {"form": form, "url_preview": team_url_preview()},
+        status=400 if form.errors else 200,
     )
 
 
@@ -162,6 +165,7 @@ def resend_invitation(request, name, invitation_id):
     except TeamError as error:
         messages.error(request, str(error))
         return redirect(team.get_members_url())
+    invitation.refresh_from_db()  # the page shows the new expiry date
     return render(
         request,
         "teams/invitation_sent.html",
