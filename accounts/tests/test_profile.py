@@ -84,3 +84,40 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     for response in [client.get(PROFILE_URL), client.post(PROFILE_URL, {"first_name": "X"})]:
         assert response.status_code == 302
         assert response.url == f"/accounts/login/?next={PROFILE_URL}"
+
+
+def test_changing_the_password_in_settings_keeps_the_session_and_takes_the_new_password(
+    client, alice
+):
+    client.force_login(alice)
+    page = client.get(reverse("account_change_password"))
+    assert page.status_code == 200
+    assert "Teams and default entity" in page.text  # the settings sidebar frames allauth's page
+
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": "a-long-test-password",
+            "password1": "n3w-secret-pass",
+            "password2": "n3w-secret-pass",
+        },
+    )
+
+    assert response.status_code == 302
+    assert client.get(PROFILE_URL).status_code == 200  # still signed in
+    alice.refresh_from_db()
+    assert alice.check_password("n3w-secret-pass")
+
+
+def test_a_wrong_current_password_changes_nothing(client, alice):
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "wrong", "password1": "n3w-secret-pass", "password2": "n3w-secret-pass"},
+    )
+
+    assert response.status_code == 200
+    assert "oldpassword" in response.context["form"].errors
+    alice.refresh_from_db()
+    assert alice.check_password("a-long-test-password")
