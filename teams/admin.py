@@ -69,11 +69,11 @@ class EntityAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.entity_set_privacy(entity=obj, is_private=obj.is_private)
+            services.entity_set_privacy(entity=obj, is_private=obj.is_private, actor=request.user)
             return
         team = services.team_create(name=form.cleaned_data["name"], creator=request.user)
         obj.pk, obj.name, obj.kind = team.pk, team.name, team.kind
-        services.entity_set_privacy(entity=team, is_private=obj.is_private)
+        services.entity_set_privacy(entity=team, is_private=obj.is_private, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting an entity takes its projects and runs with it; not an admin click.
@@ -118,9 +118,11 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             if "role" in form.changed_data:
-                services.membership_set_role(membership=obj, role=obj.role)
+                services.membership_set_role(membership=obj, role=obj.role, actor=request.user)
         else:
-            obj.pk = services.membership_add(entity=obj.entity, user=obj.user, role=obj.role).pk
+            obj.pk = services.membership_add(
+                entity=obj.entity, user=obj.user, role=obj.role, actor=request.user
+            ).pk
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
@@ -134,11 +136,11 @@ class MembershipAdmin(admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
-        services.membership_remove(membership=obj)
+        services.membership_remove(membership=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for membership in queryset:
-            services.membership_remove(membership=membership)
+            services.membership_remove(membership=membership, actor=request.user)
 
 
 @admin.register(Invitation)
@@ -171,7 +173,7 @@ class InvitationAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected invitations")
     def revoke(self, request, queryset):
         for invitation in queryset.filter(accepted_at__isnull=True):
-            services.invitation_revoke(invitation=invitation)
+            services.invitation_revoke(invitation=invitation, actor=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

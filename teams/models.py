@@ -210,3 +210,45 @@ class Invitation(models.Model):
     @property
     def is_pending(self):
         return self.status == self.Status.PENDING
+
+
+class AuditEvent(models.Model):
+    """Who did what in an entity, written by the services that do it."""
+
+    class Verb(models.TextChoices):
+        INVITATION_SENT = "invitation.sent", "sent an invitation"
+        INVITATION_RESENT = "invitation.resent", "resent an invitation"
+        INVITATION_ACCEPTED = "invitation.accepted", "accepted an invitation"
+        INVITATION_REVOKED = "invitation.revoked", "revoked an invitation"
+        MEMBER_ADDED = "member.added", "added a member"
+        ROLE_CHANGED = "member.role_changed", "changed a role"
+        MEMBER_REMOVED = "member.removed", "removed a member"
+        MEMBER_LEFT = "member.left", "left the team"
+        PRIVACY_CHANGED = "team.privacy_changed", "changed privacy"
+        TEAM_CREATED = "team.created", "created the team"
+        SERVICE_ACCOUNT_CREATED = "service_account.created", "created a service account"
+        SERVICE_ACCOUNT_DELETED = "service_account.deleted", "deleted a service account"
+        PROJECT_CREATED = "project.created", "created a project"
+        PROJECT_UPDATED = "project.updated", "changed a project"
+        PROJECT_DELETED = "project.deleted", "deleted a project"
+        RUNS_MOVED_OUT = "runs.moved_out", "moved runs out"
+        RUNS_MOVED_IN = "runs.moved_in", "moved runs in"
+        RUNS_DELETED = "runs.deleted", "deleted runs"
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text so the trail still reads after the actor or the target is gone.
+    actor_name = models.CharField(max_length=150, blank=True)
+    verb = models.CharField(max_length=40, choices=Verb)
+    target = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["entity", "-created_at"], name="audit_entity_time")]
+
+    def __str__(self):
+        return f"{self.actor_name or 'system'} {self.get_verb_display()} {self.target}".strip()

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 from guardian.shortcuts import get_objects_for_user
 
-from .models import Entity, Invitation, Membership, Role
+from .models import AuditEvent, Entity, Invitation, Membership, Role
 
 
 def entities_writable_by(user):
@@ -52,3 +52,7 @@ def service_accounts_of(entity: Entity):
         .prefetch_related("user__api_keys")
         .order_by("user__username")
     )
+
+
+def audit_events_of(entity: Entity):
+    return AuditEvent.objects.filter(entity=entity).order_by("-created_at", "-id")

@@ -23,6 +23,7 @@ from .models import (
     RESERVED_NAMES,
     ROLE_PERMISSIONS,
     ROLE_RANK,
+    AuditEvent,
     Entity,
     EntityUserObjectPermission,
     Invitation,
@@ -38,6 +39,18 @@ RESEND_INTERVAL = timedelta(minutes=1)
 
 class TeamError(Exception):
     """A request that breaks a rule of teams; its message is shown to the user as it is."""
+
+
+def audit(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
+    """Record an action in the entity's audit trail (inside the caller's transaction)."""
+    return AuditEvent.objects.create(
+        entity=entity,
+        actor=actor if actor and actor.pk else None,
+        actor_name=actor.username if actor and actor.pk else "",
+        verb=verb,
+        target=str(target)[:255],
+        details=details,
+    )
 
 
 # Names
@@ -161,12 +174,13 @@ def team_create(*, name: str, creator) -> Entity:
         raise TeamError("Service accounts cannot create teams.")
     _check_name(name)
     team = Entity.objects.create(name=name, kind=Entity.Kind.TEAM)
-    membership_add(entity=team, user=creator, role=Role.ADMIN)
+    membership_add(entity=team, user=creator, role=Role.ADMIN, actor=creator)
+    audit(team, creator, AuditEvent.Verb.TEAM_CREATED, team.name)
     return team
 
 
 @transaction.atomic
-def membership_add(*, entity: Entity, user, role: str) -> Membership:
+def membership_add(*, entity: Entity, user, role: str, actor=None) -> Membership:
     """Add a person to a team; the team becomes their default entity (they joined it)."""
     if not entity.is_team:
         raise TeamError("Only teams have members.")
@@ -180,25 +194,36 @@ def membership_add(*, entity: Entity, user, role: str) -> Membership:
     Membership.objects.filter(user=user, is_default=True).update(is_default=False)
     membership = Membership.objects.create(entity=entity, user=user, role=role, is_default=True)
     _sync_permissions(membership, entity=entity, user=user)
+    audit(entity, actor, AuditEvent.Verb.MEMBER_ADDED, user.username, role=role)
     return membership
 
 
 @transaction.atomic
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
+def membership_set_role(*, membership: Membership, role: str, actor=None) -> Membership:
     if role not in (Role.ADMIN, Role.MEMBER) or membership.role == Role.SERVICE:
         raise TeamError("A person is an admin or a member; service accounts keep their role.")
     entity = _lock(membership.entity)
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     if role != Role.ADMIN:
         check_keeps_human_admin(entity, losing=membership)
+    old_role = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
     _sync_permissions(membership, entity=entity, user=membership.user)
+    if old_role != role:
+        audit(
+            entity,
+            actor,
+            AuditEvent.Verb.ROLE_CHANGED,
+            membership.user.username,
+            old=old_role,
+            new=role,
+        )
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor=None) -> None:
     """Take a person out of a team. What they logged stays, attributed to them."""
     entity = _lock(membership.entity)
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
@@ -211,6 +236,10 @@ def membership_remove(*, membership: Membership) -> None:
     _sync_permissions(None, entity=entity, user=user)
     if was_default:
         Membership.objects.filter(entity__user=user).update(is_default=True)
+    if actor is not None and actor.pk == user.pk:
+        audit(entity, actor, AuditEvent.Verb.MEMBER_LEFT, user.username)
+    else:
+        audit(entity, actor, AuditEvent.Verb.MEMBER_REMOVED, user.username, role=membership.role)
 
 
 @transaction.atomic
@@ -225,12 +254,14 @@ def default_entity_set(*, user, entity: Entity) -> None:
 
 
 @transaction.atomic
-def entity_set_privacy(*, entity: Entity, is_private: bool) -> Entity:
+def entity_set_privacy(*, entity: Entity, is_private: bool, actor=None) -> Entity:
     if not entity.is_team:
         raise TeamError("Privacy is a team setting.")
     entity = _lock(entity)
-    entity.is_private = is_private
-    entity.save(update_fields=["is_private"])
+    if entity.is_private != is_private:
+        entity.is_private = is_private
+        entity.save(update_fields=["is_private"])
+        audit(entity, actor, AuditEvent.Verb.PRIVACY_CHANGED, entity.name, is_private=is_private)
     return entity
 
 
@@ -294,6 +325,7 @@ def invitation_create(*, entity: Entity, inviter, email: str, role: str) -> tupl
         entity=entity, email=email, role=role, inviter=inviter, token_hash=token_hash
     )
     _send_invitation(invitation, raw_token)
+    audit(entity, inviter, AuditEvent.Verb.INVITATION_SENT, email, role=role)
     return invitation, invitation_url(raw_token)
 
 
@@ -312,17 +344,19 @@ def invitation_resend(*, invitation: Invitation, actor) -> str:
     invitation.inviter = actor
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "inviter"])
     _send_invitation(invitation, raw_token)
+    audit(invitation.entity, actor, AuditEvent.Verb.INVITATION_RESENT, invitation.email)
     return invitation_url(raw_token)
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation) -> None:
+def invitation_revoke(*, invitation: Invitation, actor=None) -> None:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at:
         raise TeamError("This invitation was already accepted.")
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit(invitation.entity, actor, AuditEvent.Verb.INVITATION_REVOKED, invitation.email)
 
 
 def invitation_for_token(raw_token: str) -> Invitation | None:
@@ -367,10 +401,13 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
     refusal = invitation_refusal(invitation, user)
     if refusal:
         raise TeamError(refusal)
-    membership = membership_add(entity=invitation.entity, user=user, role=invitation.role)
+    membership = membership_add(
+        entity=invitation.entity, user=user, role=invitation.role, actor=invitation.inviter
+    )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit(invitation.entity, user, AuditEvent.Verb.INVITATION_ACCEPTED, invitation.email)
     return membership
 
 
@@ -383,7 +420,7 @@ def service_account_username(entity: Entity, name: str) -> str:
 
 
 @transaction.atomic
-def service_account_create(*, entity: Entity, name: str) -> tuple[Membership, str]:
+def service_account_create(*, entity: Entity, name: str, actor=None) -> tuple[Membership, str]:
     """A bot user of this team and its first API key (returned raw, once)."""
     if not entity.is_team:
         raise TeamError("Service accounts belong to teams.")
@@ -403,6 +440,7 @@ def service_account_create(*, entity: Entity, name: str) -> tuple[Membership, st
     )
     _sync_permissions(membership, entity=entity, user=user)
     _, raw_key = ApiKey.create_for(user=user, label=f"{name} (created with the account)")
+    audit(entity, actor, AuditEvent.Verb.SERVICE_ACCOUNT_CREATED, name)
     return membership, raw_key
 
 
@@ -412,8 +450,14 @@ def service_account_key_create(*, membership: Membership, label: str) -> str:
 
 
 @transaction.atomic
-def service_account_delete(*, membership: Membership) -> None:
+def service_account_delete(*, membership: Membership, actor=None) -> None:
     """Delete the bot with its keys; automation using them stops at once."""
     if membership.role != Role.SERVICE:
         raise TeamError("Only service accounts are deleted this way.")
+    audit(
+        membership.entity,
+        actor,
+        AuditEvent.Verb.SERVICE_ACCOUNT_DELETED,
+        membership.user.first_name,
+    )
     membership.user.delete()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("teams/<str:name>/settings/", views.team_settings, name="settings"),
     path("teams/<str:name>/settings/privacy/", views.set_privacy, name="set_privacy"),
     path("teams/<str:name>/members/", views.members, name="members"),
+    path("teams/<str:name>/audit/", views.audit_trail, name="audit"),
     path("teams/<str:name>/members/invite/", views.invite, name="invite"),
     path("teams/<str:name>/members/<str:username>/role/", views.set_role, name="set_role"),
     path(

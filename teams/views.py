@@ -1,6 +1,7 @@
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,8 @@ from .forms import (
 )
 from .models import Invitation, Membership, Role
 from .services import TeamError
+
+AUDIT_PAGE_SIZE = 50
 
 # User settings: teams, default entity
 
@@ -76,7 +79,7 @@ def leave_team(request, name):
     membership = get_object_or_404(Membership, entity=team, user=request.user)
     if request.method == "POST":
         try:
-            services.membership_remove(membership=membership)
+            services.membership_remove(membership=membership, actor=request.user)
         except TeamError as error:
             messages.error(request, str(error))
             return redirect("teams:user_teams")
@@ -104,7 +107,9 @@ def set_privacy(request, name):
     team = get_entity_for_user(request, name, need=Need.ADMIN)
     form = PrivacyForm(request.POST)
     form.is_valid()  # a missing checkbox is a valid "off"
-    team = services.entity_set_privacy(entity=team, is_private=form.cleaned_data["is_private"])
+    team = services.entity_set_privacy(
+        entity=team, is_private=form.cleaned_data["is_private"], actor=request.user
+    )
     messages.success(
         request,
         f"{team.name} is now private: its projects are visible to members only."
@@ -178,7 +183,7 @@ def resend_invitation(request, name, invitation_id):
 def revoke_invitation(request, name, invitation_id):
     team = get_entity_for_user(request, name, need=Need.ADMIN)
     invitation = _team_invitation(team, invitation_id)
-    services.invitation_revoke(invitation=invitation)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, f"The invitation to {invitation.email} was revoked.")
     return redirect(team.get_members_url())
 
@@ -202,7 +207,7 @@ def set_role(request, name, username):
     else:
         try:
             membership = services.membership_set_role(
-                membership=membership, role=form.cleaned_data["role"]
+                membership=membership, role=form.cleaned_data["role"], actor=request.user
             )
         except TeamError as error:
             messages.error(request, str(error))
@@ -226,13 +231,24 @@ def remove_member(request, name, username):
     membership = _person(team, username)
     if request.method == "POST":
         try:
-            services.membership_remove(membership=membership)
+            services.membership_remove(membership=membership, actor=request.user)
         except TeamError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, f"{username} was removed from {team.name}. Their runs stay.")
         return redirect(team.get_members_url())
     return render(request, "teams/remove_member.html", {"team": team, "membership": membership})
+
+
+@login_required
+def audit_trail(request, name):
+    team = get_entity_for_user(request, name, need=Need.ADMIN)
+    paginator = Paginator(selectors.audit_events_of(team), AUDIT_PAGE_SIZE)
+    return render(
+        request,
+        "teams/audit.html",
+        {"team": team, "page_obj": paginator.get_page(request.GET.get("page"))},
+    )
 
 
 # Service accounts
@@ -261,7 +277,7 @@ def create_service_account(request, name):
     if form.is_valid():
         try:
             membership, raw_key = services.service_account_create(
-                entity=team, name=form.cleaned_data["name"]
+                entity=team, name=form.cleaned_data["name"], actor=request.user
             )
         except TeamError as error:
             form.add_error("name", str(error))
@@ -318,7 +334,7 @@ def revoke_service_account_key(request, name, account_name, key_id):
 def delete_service_account(request, name, account_name):
     team = get_entity_for_user(request, name, need=Need.ADMIN)
     membership = _service_account(team, account_name)
-    services.service_account_delete(membership=membership)
+    services.service_account_delete(membership=membership, actor=request.user)
     messages.success(request, f"Service account {account_name} and its keys were deleted.")
     return redirect("teams:service_accounts", team.name)
 

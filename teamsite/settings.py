@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "teams",
+    "projects",
+    "runs",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from projects import views as project_views
+from runs import views as run_views
 from teams import views as team_views
 
 urlpatterns = [
@@ -9,5 +11,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("settings/", include("accounts.urls")),
     path("invitations/<str:token>/", team_views.invitation, name="invitation"),
+    path("projects/new/", project_views.create_project, name="project_create"),
     path("", include("teams.urls")),
+    # Entity and project URLs take any name, so they come last.
+    path("<str:entity>/", project_views.entity_page, name="entity"),
+    path("<str:entity>/<str:project>/", run_views.project_page, name="project"),
+    path("", include("projects.urls")),
+    path("", include("runs.urls")),
 ]

@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from teams.models import Entity
+
+project_name_validator = RegexValidator(
+    r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z",
+    "Use up to 128 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+)
+
+# Names the project's own URLs use below /<entity>/.
+RESERVED_PROJECT_NAMES = frozenset({"settings", "new", "projects"})
+
+
+class Project(models.Model):
+    class Visibility(models.TextChoices):
+        TEAM = "team", "Team: members only"
+        PUBLIC = "public", "Public: anyone with the link"
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=128, validators=[project_name_validator])
+    description = models.TextField(blank=True)
+    visibility = models.CharField(max_length=6, choices=Visibility, default=Visibility.TEAM)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["entity__name", "name"]
+        constraints = [
+            models.UniqueConstraint("entity", Lower("name"), name="project_name_unique_per_entity"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity.name}/{self.name}"
+
+    def get_absolute_url(self):
+        return reverse("project", args=[self.entity.name, self.name])
+
+    @property
+    def path(self):
+        return f"{self.entity.name}/{self.name}"
+
+    @property
+    def is_public(self):
+        # A private team overrides whatever a project says.
+        return self.visibility == self.Visibility.PUBLIC and not self.entity.is_private
+
+    def get_settings_url(self):
+        return reverse("projects:settings", args=[self.entity.name, self.name])

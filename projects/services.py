@@ -1,0 +1,71 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from teams.access import Need, entity_permissions
+from teams.models import AuditEvent, Entity
+from teams.services import TeamError, audit
+
+from .models import RESERVED_PROJECT_NAMES, Project, project_name_validator
+
+
+class ProjectError(TeamError):
+    """A project request that breaks a rule; its message is shown as it is."""
+
+
+def validate_project_name(entity: Entity, name: str) -> str:
+    project_name_validator(name)
+    if name.lower() in RESERVED_PROJECT_NAMES:
+        raise ValidationError(f"“{name}” is reserved. Choose another name.")
+    if Project.objects.filter(entity=entity, name__iexact=name).exists():
+        raise ValidationError(f"{entity.name} already has a project named “{name}”.")
+    return name
+
+
+def _visibility_for(entity: Entity, visibility: str) -> str:
+    # A private team's projects are members-only, whatever was asked.
+    return Project.Visibility.TEAM if entity.is_private else visibility
+
+
+@transaction.atomic
+def project_create(
+    *, entity: Entity, name: str, creator, description: str = "", visibility: str = "team"
+) -> Project:
+    if Need.WRITE not in entity_permissions(creator, entity):
+        raise ProjectError(f"You cannot create projects in {entity.name}.")
+    try:
+        validate_project_name(entity, name)
+    except ValidationError as error:
+        raise ProjectError(" ".join(error.messages)) from error
+    project = Project.objects.create(
+        entity=entity,
+        name=name,
+        description=description,
+        visibility=_visibility_for(entity, visibility),
+        created_by=creator,
+    )
+    audit(entity, creator, AuditEvent.Verb.PROJECT_CREATED, project.name)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, actor, description: str, visibility: str) -> Project:
+    changes = {}
+    visibility = _visibility_for(project.entity, visibility)
+    if project.description != description:
+        changes["description"] = True
+    if project.visibility != visibility:
+        changes["visibility"] = visibility
+    project.description, project.visibility = description, visibility
+    project.save(update_fields=["description", "visibility"])
+    if changes:
+        audit(project.entity, actor, AuditEvent.Verb.PROJECT_UPDATED, project.name, **changes)
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, actor, confirm_name: str) -> None:
+    if confirm_name != project.name:
+        raise ProjectError(f"Type the project's name, {project.name}, to delete it.")
+    run_count = project.runs.count()
+    audit(project.entity, actor, AuditEvent.Verb.PROJECT_DELETED, project.name, runs=run_count)
+    project.delete()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "projects"
+
+urlpatterns = [
+    path("<str:entity>/<str:project>/settings/", views.project_settings, name="settings"),
+    path("<str:entity>/<str:project>/settings/delete/", views.delete_project, name="delete"),
+]

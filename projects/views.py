@@ -1,0 +1,89 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from teams import selectors as team_selectors
+from teams.access import Need, entity_permissions
+from teams.models import Entity
+
+from . import selectors, services
+from .access import ProjectNeed, get_project_for_user
+from .forms import ProjectCreateForm, ProjectDeleteForm, ProjectSettingsForm
+from .services import ProjectError
+
+
+def entity_page(request, entity):
+    entity = Entity.objects.filter(name=entity).select_related("user").first()
+    if entity is None:
+        raise Http404("No such entity.")
+    permissions = entity_permissions(request.user, entity)
+    projects = list(selectors.projects_visible_to(request.user, entity))
+    is_member = Need.VIEW in permissions
+    if not is_member and not projects:
+        raise Http404("No such entity.")
+    return render(
+        request,
+        "projects/entity.html",
+        {
+            "entity": entity,
+            "projects": projects,
+            "people": team_selectors.people_of(entity) if entity.is_team and is_member else [],
+            "can_create": Need.WRITE in permissions,
+            "is_admin": Need.ADMIN in permissions,
+        },
+    )
+
+
+@login_required
+def create_project(request):
+    entities = team_selectors.entities_writable_by(request.user)
+    default = team_selectors.default_entity_of(request.user)
+    initial = {"entity": request.GET.get("entity") or (default.name if default else None)}
+    form = ProjectCreateForm(request.POST or None, entities=entities, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_create(creator=request.user, **form.cleaned_data)
+        except ProjectError as error:
+            form.add_error("name", str(error))
+        else:
+            messages.success(request, f"Project {project.path} created.")
+            return redirect(project)
+    return render(
+        request, "projects/create.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def project_settings(request, entity, project):
+    project = get_project_for_user(request, entity, project, need=ProjectNeed.ADMIN)
+    form = ProjectSettingsForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        services.project_update(project=project, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Project settings saved.")
+        return redirect(project.get_settings_url())
+    return render(
+        request,
+        "projects/settings.html",
+        {"project": project, "form": form, "delete_form": ProjectDeleteForm()},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def delete_project(request, entity, project):
+    project = get_project_for_user(request, entity, project, need=ProjectNeed.ADMIN)
+    form = ProjectDeleteForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ProjectError(f"Type the project's name, {project.name}, to delete it.")
+        services.project_delete(
+            project=project, actor=request.user, confirm_name=form.cleaned_data["confirm_name"]
+        )
+    except ProjectError as error:
+        messages.error(request, str(error))
+        return redirect(project.get_settings_url())
+    messages.success(request, f"Project {project.path} and its runs were deleted.")
+    return redirect("entity", project.entity.name)

@@ -1,0 +1,22 @@
+from django import forms
+
+MAX_TAGS = 50
+
+
+class RunEditForm(forms.Form):
+    tags = forms.CharField(
+        required=False, max_length=2000, help_text="Comma-separated, for example baseline, v2."
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def clean_tags(self):
+        tags = []
+        for tag in self.cleaned_data["tags"].split(","):
+            tag = tag.strip()
+            if tag and tag not in tags:
+                if len(tag) > 64:
+                    raise forms.ValidationError(f"“{tag[:20]}…” is longer than 64 characters.")
+                tags.append(tag)
+        if len(tags) > MAX_TAGS:
+            raise forms.ValidationError(f"A run has at most {MAX_TAGS} tags.")
+        return tags

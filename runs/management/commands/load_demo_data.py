@@ -1,0 +1,116 @@
+import random
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Project
+from projects.services import project_create
+from runs.models import Run
+from teams import services
+from teams.models import Entity, Role
+
+DEMO_PASSWORD = "teamsite-demo"
+TEAM = "example-team"
+
+
+class Command(BaseCommand):
+    help = "Load demo data: a team, two people, an invitation, projects with runs. Safe to rerun."
+
+    @transaction.atomic
+    def handle(self, **options):
+        if Entity.objects.filter(name=TEAM).exists():
+            self.stdout.write(
+                f"Demo data already loaded: sign in as alice or bob, password {DEMO_PASSWORD}"
+            )
+            return
+        alice = services.user_create(
+            username="alice", email="alice@example.com", password=DEMO_PASSWORD
+        )
+        alice.first_name, alice.last_name = "Alice", "Admin"
+        alice.is_staff = alice.is_superuser = True
+        alice.save()
+        bob = services.user_create(username="bob", email="bob@example.com", password=DEMO_PASSWORD)
+        bob.first_name, bob.last_name = "Bob", "Member"
+        bob.save()
+        team = services.team_create(name=TEAM, creator=alice)
+        services.membership_add(entity=team, user=bob, role=Role.MEMBER, actor=alice)
+        _, link = services.invitation_create(
+            entity=team, inviter=alice, email="carol@example.com", role=Role.MEMBER
+        )
+        rng = random.Random(7)
+        resnet = project_create(
+            entity=team, name="resnet", creator=alice, description="Image classification sweeps."
+        )
+        bert = project_create(
+            entity=team,
+            name="bert-finetune",
+            creator=bob,
+            description="Fine-tuning BERT on GLUE tasks.",
+            visibility=Project.Visibility.PUBLIC,
+        )
+        scratch = project_create(
+            entity=alice.personal_entity, name="scratch", creator=alice, description="Try-outs."
+        )
+        _add_runs(resnet, [alice, bob], 300, rng)
+        _add_runs(bert, [bob, alice], 80, rng)
+        _add_runs(scratch, [alice], 40, rng)
+        self.stdout.write(f"Team {team.name}: alice (admin, also site admin) and bob (member).")
+        self.stdout.write("Projects: example-team/resnet (300 runs), example-team/bert-finetune")
+        self.stdout.write("(80 runs, public) and alice/scratch (40 runs).")
+        self.stdout.write(f"Pending invitation for carol@example.com: {link}")
+        self.stdout.write(
+            f"Sign in at /accounts/login/ as alice or bob with the password {DEMO_PASSWORD}"
+        )
+
+
+ADJECTIVES = ["brisk", "calm", "dark", "eager", "fancy", "gentle", "happy", "icy", "jolly", "keen"]
+NOUNS = ["river", "forest", "comet", "meadow", "ember", "glade", "harbor", "island", "lake", "moon"]
+STATES = [Run.State.FINISHED] * 6 + [Run.State.FAILED, Run.State.CRASHED, Run.State.RUNNING]
+TAGS = ["baseline", "sweep", "augment", "lr-search", "ablation", "v2"]
+
+
+def _add_runs(project, authors, count, rng):
+    start = timezone.now() - timedelta(days=30)
+    runs = []
+    for index in range(count):
+        lr = rng.choice([1e-4, 3e-4, 1e-3, 3e-3])
+        batch = rng.choice([32, 64, 128])
+        epochs = rng.randint(5, 50)
+        state = rng.choice(STATES)
+        loss = round(rng.uniform(0.05, 2.0) * (1 + lr * 100), 4)
+        created = start + timedelta(minutes=index * 90 + rng.randint(0, 60))
+        runtime = epochs * rng.uniform(30, 120)
+        runs.append(
+            Run(
+                project=project,
+                run_id=f"{rng.getrandbits(40):010x}"[:8],
+                name=f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}-{index + 1}",
+                author=authors[index % len(authors)],
+                state=state,
+                config={"lr": lr, "batch_size": batch, "epochs": epochs, "optimizer": "adamw"},
+                summary={
+                    "loss": loss,
+                    "val/accuracy": round(max(0.0, 1 - loss / 3 + rng.uniform(-0.05, 0.05)), 4),
+                    "epoch": epochs,
+                },
+                tags=rng.sample(TAGS, rng.randint(0, 2)),
+                group=f"sweep-{index // 25 + 1}",
+                job_type="train",
+                host=f"gpu-node-{rng.randint(1, 8)}",
+                program="train.py",
+                git_commit=f"{rng.getrandbits(160):040x}",
+                git_remote="https://github.com/example/models.git",
+                created_at=created,
+                heartbeat_at=created + timedelta(seconds=runtime),
+                finished_at=None
+                if state == Run.State.RUNNING
+                else created + timedelta(seconds=runtime),
+                runtime=runtime,
+                exit_code=None
+                if state == Run.State.RUNNING
+                else (0 if state == Run.State.FINISHED else 1),
+            )
+        )
+    Run.objects.bulk_create(runs)

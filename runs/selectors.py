@@ -1,0 +1,224 @@
+"""The runs table's reads: filters, sorting by any column (summary and config keys included)
+and keyset paging, so a page deep into 100k runs costs what the first one does."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core import signing
+from django.db.models import F, Q
+from django.db.models.fields.json import KeyTransform
+
+from .models import Run
+
+PAGE_SIZE = 50
+KEY_SAMPLE_RUNS = 200
+BASE_SORTS = {
+    "name": "name",
+    "state": "state",
+    "author": "author__username",
+    "created": "created_at",
+    "runtime": "runtime",
+}
+JSON_COLUMNS = ("summary", "config")
+DEFAULT_SORT = "-created"
+CURSOR_SALT = "runs.table.cursor"
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    state: str = ""
+    tag: str = ""
+    author: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> "RunFilter":
+        state = params.get("state", "")
+        return cls(
+            state=state if state in Run.State.values else "",
+            tag=params.get("tag", "").strip()[:255],
+            author=params.get("author", "").strip()[:150],
+            q=params.get("q", "").strip()[:255],
+        )
+
+    def apply(self, runs):
+        if self.state:
+            runs = runs.filter(state=self.state)
+        if self.tag:
+            # Tags are a JSON list; its text holds each tag quoted, on SQLite and PostgreSQL alike.
+            runs = runs.filter(tags__icontains=f'"{self.tag}"')
+        if self.author:
+            runs = runs.filter(author__username=self.author)
+        if self.q:
+            runs = runs.filter(Q(name__icontains=self.q) | Q(run_id__icontains=self.q))
+        return runs
+
+    def as_params(self) -> dict:
+        return {key: value for key, value in vars(self).items() if value}
+
+    @property
+    def is_active(self):
+        return bool(self.as_params())
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: str  # "created", "summary.loss", "config.lr", ...
+    descending: bool
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Sort":
+        value = value or DEFAULT_SORT
+        descending = value.startswith("-")
+        key = value.removeprefix("-")
+        if key not in BASE_SORTS and not _json_key(key):
+            return cls.parse(DEFAULT_SORT)
+        return cls(key=key, descending=descending)
+
+    def __str__(self):
+        return f"{'-' if self.descending else ''}{self.key}"
+
+    @property
+    def lookup(self) -> str:
+        if self.key in BASE_SORTS:
+            return BASE_SORTS[self.key]
+        column, key = _json_key(self.key)
+        return f"{column}__{key}"
+
+    def expression(self):
+        if self.key in BASE_SORTS:
+            return F(BASE_SORTS[self.key])
+        column, key = _json_key(self.key)
+        return KeyTransform(key, column)
+
+    def toggled(self, key) -> str:
+        """The sort a column header links to: this key, flipped if it is the current one."""
+        if key == self.key:
+            return f"{'' if self.descending else '-'}{key}"
+        return key if key == "name" else f"-{key}"
+
+
+def _json_key(key: str):
+    column, _, name = key.partition(".")
+    if column in JSON_COLUMNS and name and "__" not in name:
+        return column, name
+    return None
+
+
+@dataclass
+class RunsPage:
+    runs: list
+    total: int
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    extra_columns: list = field(default_factory=list)
+
+
+def _ordered(runs, sort: Sort, *, reverse=False):
+    descending = sort.descending != reverse
+    expression = sort.expression()
+    if descending:
+        return runs.order_by(expression.desc(nulls_last=True), "-pk")
+    return runs.order_by(expression.asc(nulls_last=True), "pk")
+
+
+def _after(sort: Sort, value, pk, *, reverse=False) -> Q:
+    """Rows that come after (value, pk) in the sort order (nulls last, pk breaks ties)."""
+    descending = sort.descending != reverse
+    lookup, beyond, pk_beyond = (
+        sort.lookup,
+        ("lt" if descending else "gt"),
+        ("lt" if descending else "gt"),
+    )
+    if value is None:
+        return Q(**{f"{lookup}__isnull": True, f"pk__{pk_beyond}": pk})
+    return (
+        Q(**{f"{lookup}__{beyond}": value})
+        | Q(**{lookup: value, f"pk__{pk_beyond}": pk})
+        | Q(**{f"{lookup}__isnull": True})
+    )
+
+
+def _sort_value(run, sort: Sort):
+    if sort.key in BASE_SORTS:
+        value = run
+        for part in BASE_SORTS[sort.key].split("__"):
+            value = getattr(value, part, None) if value is not None else None
+        return value
+    column, key = _json_key(sort.key)
+    value = getattr(run, column).get(key) if isinstance(getattr(run, column), dict) else None
+    return value if isinstance(value, (int, float, str, bool)) or value is None else None
+
+
+def _encode_cursor(sort: Sort, run, direction: str) -> str:
+    value = _sort_value(run, sort)
+    if isinstance(value, datetime):
+        value = {"t": value.isoformat()}
+    return signing.dumps([str(sort), value, run.pk, direction], salt=CURSOR_SALT, compress=True)
+
+
+def _decode_cursor(cursor: str, sort: Sort):
+    try:
+        sort_key, value, pk, direction = signing.loads(cursor, salt=CURSOR_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if sort_key != str(sort) or direction not in ("next", "prev") or not isinstance(pk, int):
+        return None
+    if isinstance(value, dict) and "t" in value:
+        value = datetime.fromisoformat(value["t"])
+    return value, pk, direction
+
+
+def runs_for_table(project):
+    return Run.objects.filter(project=project).select_related("author")
+
+
+def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = None) -> RunsPage:
+    runs = run_filter.apply(runs_for_table(project))
+    total = runs.count()
+    position = _decode_cursor(cursor, sort) if cursor else None
+    if position is None:
+        rows = list(_ordered(runs, sort)[: PAGE_SIZE + 1])
+        has_next, has_prev = len(rows) > PAGE_SIZE, False
+        rows = rows[:PAGE_SIZE]
+    else:
+        value, pk, direction = position
+        reverse = direction == "prev"
+        rows = list(
+            _ordered(runs.filter(_after(sort, value, pk, reverse=reverse)), sort, reverse=reverse)[
+                : PAGE_SIZE + 1
+            ]
+        )
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        if reverse:
+            rows.reverse()
+            has_next, has_prev = True, more
+        else:
+            has_next, has_prev = more, True
+    page = RunsPage(runs=rows, total=total)
+    if rows and has_next:
+        page.next_cursor = _encode_cursor(sort, rows[-1], "next")
+    if rows and has_prev:
+        page.prev_cursor = _encode_cursor(sort, rows[0], "prev")
+    return page
+
+
+def column_keys(project) -> dict[str, list[str]]:
+    """Summary and config keys seen in the latest runs, offered as extra columns."""
+    keys = {column: set() for column in JSON_COLUMNS}
+    for summary, config in Run.objects.filter(project=project).values_list("summary", "config")[
+        :KEY_SAMPLE_RUNS
+    ]:
+        for column, data in (("summary", summary), ("config", config)):
+            if isinstance(data, dict):
+                keys[column].update(k for k in data if not k.startswith("_"))
+    return {column: sorted(names) for column, names in keys.items()}
+
+
+def selected_runs(project, *, run_ids: list[str] | None, run_filter: RunFilter | None):
+    """The runs a bulk action names: explicit ids, or every run matching a filter."""
+    runs = Run.objects.filter(project=project)
+    if run_filter is not None:
+        return run_filter.apply(runs)
+    return runs.filter(run_id__in=run_ids or [])

@@ -1,0 +1,105 @@
+from django.db import transaction
+
+from projects.models import Project
+from projects.services import ProjectError
+from teams.access import Need, entity_permissions
+from teams.models import AuditEvent
+from teams.services import audit
+
+from .models import Run
+
+# Ids per UPDATE/DELETE statement: below SQLite's limit on query parameters.
+CHUNK = 10_000
+CLASHES_SHOWN = 10
+
+
+class RunsError(ProjectError):
+    """A bulk run action that is refused; nothing was changed."""
+
+
+def _ids_the_actor_may_change(actor, source: Project, runs) -> list[int]:
+    if actor.is_service:
+        raise RunsError("Service accounts cannot move or delete runs.")
+    permissions = entity_permissions(actor, source.entity)
+    if Need.VIEW not in permissions:
+        raise RunsError("Project not found.")
+    rows = list(runs.values_list("pk", "author_id"))
+    if not rows:
+        raise RunsError("No runs were selected.")
+    if Need.ADMIN not in permissions:
+        others = sum(1 for _, author_id in rows if author_id != actor.pk)
+        if others:
+            raise RunsError(
+                f"You can only change runs you logged: {others} of the {len(rows)} selected "
+                f"runs belong to other people. Ask an admin of {source.entity.name}."
+            )
+    return [pk for pk, _ in rows]
+
+
+def _in_chunks(ids):
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+@transaction.atomic
+def runs_move(*, actor, source: Project, runs, target: Project) -> int:
+    """Move runs, with everything hanging off them, to another project: all or none."""
+    if target.pk == source.pk:
+        raise RunsError("The runs are already in this project.")
+    if Need.WRITE not in entity_permissions(actor, target.entity):
+        raise RunsError("You cannot write to the target project.")
+    ids = _ids_the_actor_may_change(actor, source, runs.filter(project=source))
+    clashes = []
+    for chunk in _in_chunks(ids):
+        source_ids = Run.objects.filter(pk__in=chunk).values("run_id")
+        clashes += Run.objects.filter(project=target, run_id__in=source_ids).values_list(
+            "run_id", flat=True
+        )
+    if clashes:
+        clashes.sort()
+        shown = ", ".join(clashes[:CLASHES_SHOWN])
+        more = f" and {len(clashes) - CLASHES_SHOWN} more" if len(clashes) > CLASHES_SHOWN else ""
+        raise RunsError(
+            f"{target.path} already has runs with these ids: {shown}{more}. Nothing was moved."
+        )
+    moved = sum(
+        Run.objects.filter(pk__in=chunk).update(project=target) for chunk in _in_chunks(ids)
+    )
+    audit(
+        source.entity,
+        actor,
+        AuditEvent.Verb.RUNS_MOVED_OUT,
+        source.path,
+        count=moved,
+        to=target.path,
+    )
+    audit(
+        target.entity,
+        actor,
+        AuditEvent.Verb.RUNS_MOVED_IN,
+        target.path,
+        count=moved,
+        source=source.path,
+    )
+    return moved
+
+
+@transaction.atomic
+def runs_delete(*, actor, project: Project, runs) -> int:
+    ids = _ids_the_actor_may_change(actor, project, runs.filter(project=project))
+    deleted = 0
+    for chunk in _in_chunks(ids):
+        deleted += Run.objects.filter(pk__in=chunk).delete()[1].get(Run._meta.label, 0)
+    audit(project.entity, actor, AuditEvent.Verb.RUNS_DELETED, project.path, count=deleted)
+    return deleted
+
+
+@transaction.atomic
+def run_update(*, run: Run, actor, tags: list[str], notes: str) -> Run:
+    permissions = entity_permissions(actor, run.project.entity)
+    if Need.ADMIN not in permissions and run.author_id != actor.pk:
+        raise RunsError("Only the run's author and admins can edit it.")
+    run.tags = tags
+    run.notes = notes
+    run.save(update_fields=["tags", "notes"])
+    return run

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "runs"
+
+urlpatterns = [
+    path("<str:entity>/<str:project>/runs/move/", views.move_runs, name="move"),
+    path("<str:entity>/<str:project>/runs/delete/", views.delete_runs, name="delete"),
+    path("<str:entity>/<str:project>/runs/<str:run_id>/", views.run_detail, name="detail"),
+    path("<str:entity>/<str:project>/runs/<str:run_id>/edit/", views.edit_run, name="edit"),
+]
