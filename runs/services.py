@@ -17,9 +17,17 @@ class RunsError(ProjectError):
     """A bulk run action that is refused; nothing was changed."""
 
 
+class RunsForbidden(RunsError):
+    """The actor lacks the right to change some selected runs or to write to the target."""
+
+
+class RunIdClash(RunsError):
+    """The target project already has runs with some of the selected run ids."""
+
+
 def _ids_the_actor_may_change(actor, source: Project, runs) -> list[int]:
     if actor.is_service:
-        raise RunsError("Service accounts cannot move or delete runs.")
+        raise RunsForbidden("Service accounts cannot move or delete runs.")
     permissions = entity_permissions(actor, source.entity)
     if Need.VIEW not in permissions:
         raise RunsError("Project not found.")
@@ -29,7 +37,7 @@ def _ids_the_actor_may_change(actor, source: Project, runs) -> list[int]:
     if Need.ADMIN not in permissions:
         others = sum(1 for _, author_id in rows if author_id != actor.pk)
         if others:
-            raise RunsError(
+            raise RunsForbidden(
                 f"You can only change runs you logged: {others} of the {len(rows)} selected "
                 f"runs belong to other people. Ask an admin of {source.entity.name}."
             )
@@ -47,7 +55,7 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
     if target.pk == source.pk:
         raise RunsError("The runs are already in this project.")
     if Need.WRITE not in entity_permissions(actor, target.entity):
-        raise RunsError("You cannot write to the target project.")
+        raise RunsForbidden("You cannot write to the target project.")
     ids = _ids_the_actor_may_change(actor, source, runs.filter(project=source))
     clashes = []
     for chunk in _in_chunks(ids):
@@ -59,7 +67,7 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
         clashes.sort()
         shown = ", ".join(clashes[:CLASHES_SHOWN])
         more = f" and {len(clashes) - CLASHES_SHOWN} more" if len(clashes) > CLASHES_SHOWN else ""
-        raise RunsError(
+        raise RunIdClash(
             f"{target.path} already has runs with these ids: {shown}{more}. Nothing was moved."
         )
     moved = sum(
@@ -98,7 +106,7 @@ def runs_delete(*, actor, project: Project, runs) -> int:
 def run_update(*, run: Run, actor, tags: list[str], notes: str) -> Run:
     permissions = entity_permissions(actor, run.project.entity)
     if Need.ADMIN not in permissions and run.author_id != actor.pk:
-        raise RunsError("Only the run's author and admins can edit it.")
+        raise RunsForbidden("Only the run's author and admins can edit it.")
     run.tags = tags
     run.notes = notes
     run.save(update_fields=["tags", "notes"])
