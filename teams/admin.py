@@ -11,6 +11,7 @@ from accounts.admin import UserAdmin
 
 from . import services
 from .models import (
+    AuditEvent,
     Entity,
     EntityGroupObjectPermission,
     EntityUserObjectPermission,
@@ -203,6 +204,15 @@ class EntityGroupObjectPermissionAdmin(ReadOnlyAdmin):
     list_filter = ["permission__codename"]
     search_fields = ["group__name", "content_object__name"]
     list_select_related = ["group", "content_object", "permission"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "entity", "actor_name", "verb", "target"]
+    list_filter = ["verb", "entity__kind"]
+    search_fields = ["entity__name", "actor_name", "target"]
+    list_select_related = ["entity"]
+    date_hierarchy = "created_at"
 
 
 # A person's deletion must not leave a team without a human admin.

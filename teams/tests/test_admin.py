@@ -11,8 +11,12 @@ from django.urls import reverse
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import ApiKey
+from projects.models import Project
+from projects.services import project_create
+from runs.models import Run
 from teams import services
 from teams.models import (
+    AuditEvent,
     Entity,
     EntityGroupObjectPermission,
     EntityUserObjectPermission,
@@ -59,6 +63,8 @@ def cast(team, alice, sam, invitation, charlie):
     """Rows for every admin page to list."""
     Group.objects.create(name="auditors")
     ApiKey.create_for(user=alice, label="laptop")
+    project = project_create(entity=team, name="resnet", creator=alice)
+    Run.objects.create(project=project, run_id="abc123", name="brisk-river-1", author=alice)
     return team
 
 
@@ -79,6 +85,9 @@ CHANGELISTS = {
     EmailAddress: ("alice", "verified__exact=1", "alice@example.com"),
     Group: ("audit", "", "auditors"),
     EntityUserObjectPermission: ("bob", "permission__codename=write_entity", "bob"),
+    AuditEvent: ("carol", "verb__exact=invitation.sent", "carol@example.com"),
+    Project: ("resnet", "visibility__exact=team", "resnet"),
+    Run: ("brisk", "state__exact=running", "abc123"),
 }
 
 
@@ -475,3 +484,38 @@ def test_a_non_staff_post_to_the_admin_changes_nothing(client, team, bob, member
     client.post(admin_url(Membership, "change", membership_of(team, bob).pk), {"role": "admin"})
 
     assert membership_of(team, bob).role == Role.MEMBER
+
+
+def test_deleting_a_project_in_the_admin_goes_through_the_service_and_is_audited(
+    admin_client, cast
+):
+    project = Project.objects.get(name="resnet")
+
+    response = admin_client.post(admin_url(Project, "delete", project.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Run.objects.filter(run_id="abc123").exists()
+    event = AuditEvent.objects.get(verb=AuditEvent.Verb.PROJECT_DELETED)
+    assert event.target == "resnet" and event.details == {"runs": 1}
+
+
+def test_a_runs_project_cannot_be_changed_in_the_admin(admin_client, cast):
+    run = Run.objects.get(run_id="abc123")
+    other = project_create(entity=cast, name="other", creator=run.author)
+
+    admin_client.post(
+        admin_url(Run, "change", run.pk),
+        {
+            "project": other.pk,
+            "name": "renamed",
+            "state": "finished",
+            "config": "{}",
+            "summary": "{}",
+            "tags": "[]",
+        },
+    )
+
+    run.refresh_from_db()
+    assert run.name == "renamed"  # the form saved...
+    assert run.project.name == "resnet"  # ...but not the project

@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from . import services
+from .models import Project
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "entity", "visibility", "created_by", "created_at"]
+    list_filter = ["visibility", "entity__kind", "entity__is_private"]
+    search_fields = ["name", "entity__name", "description"]
+    list_select_related = ["entity", "created_by"]
+    readonly_fields = ["entity", "name", "created_by", "created_at"]
+    fields = ["entity", "name", "description", "visibility", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        # Projects are created on the site or by logging runs, where membership is checked.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.project_update(
+            project=obj, actor=request.user, description=obj.description, visibility=obj.visibility
+        )
+
+    def delete_model(self, request, obj):
+        services.project_delete(project=obj, actor=request.user, confirm_name=obj.name)
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset.select_related("entity"):
+            services.project_delete(project=project, actor=request.user, confirm_name=project.name)
