@@ -51,9 +51,12 @@ def project_create(
 def project_update(*, project: Project, actor, description: str, visibility: str) -> Project:
     changes = {}
     visibility = _visibility_for(project.entity, visibility)
-    if project.description != description:
+    # Compare with the stored row: a ModelForm's is_valid() has already copied the new values
+    # onto `project`, so comparing with it would never see a change.
+    stored = Project.objects.select_for_update().get(pk=project.pk)
+    if stored.description != description:
         changes["description"] = True
-    if project.visibility != visibility:
+    if stored.visibility != visibility:
         changes["visibility"] = visibility
     project.description, project.visibility = description, visibility
     project.save(update_fields=["description", "visibility"])

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core import signing
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.db.models.fields.json import KeyTransform
+from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 
 from .models import Run
 
@@ -115,28 +116,53 @@ class RunsPage:
 
 
 def _ordered(runs, sort: Sort, *, reverse=False):
-    descending = sort.descending != reverse
+    """The sort's order: nulls last, the primary key breaking ties. `reverse` walks the same
+    order backwards, so there the nulls come first."""
     expression = sort.expression()
-    if descending:
-        return runs.order_by(expression.desc(nulls_last=True), "-pk")
-    return runs.order_by(expression.asc(nulls_last=True), "pk")
+    nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+    if sort.descending != reverse:
+        return runs.order_by(expression.desc(**nulls), "-pk")
+    return runs.order_by(expression.asc(**nulls), "pk")
 
 
 def _after(sort: Sort, value, pk, *, reverse=False) -> Q:
-    """Rows that come after (value, pk) in the sort order (nulls last, pk breaks ties)."""
-    descending = sort.descending != reverse
-    lookup, beyond, pk_beyond = (
-        sort.lookup,
-        ("lt" if descending else "gt"),
-        ("lt" if descending else "gt"),
-    )
+    """Rows that come after (value, pk) in the sort's order (nulls last, pk breaks ties), or
+    before it when `reverse`."""
+    if sort.key not in BASE_SORTS:
+        return _after_json_key(sort, pk, reverse=reverse)
+    beyond = "lt" if sort.descending != reverse else "gt"
+    lookup = sort.lookup
+    is_null = Q(**{f"{lookup}__isnull": True})
     if value is None:
-        return Q(**{f"{lookup}__isnull": True, f"pk__{pk_beyond}": pk})
-    return (
-        Q(**{f"{lookup}__{beyond}": value})
-        | Q(**{lookup: value, f"pk__{pk_beyond}": pk})
-        | Q(**{f"{lookup}__isnull": True})
+        # Past a null: later nulls; before a null: later nulls in reverse, and every value.
+        nulls_beyond = is_null & Q(**{f"pk__{beyond}": pk})
+        return nulls_beyond | Q(**{f"{lookup}__isnull": False}) if reverse else nulls_beyond
+    values_beyond = Q(**{f"{lookup}__{beyond}": value}) | Q(**{lookup: value, f"pk__{beyond}": pk})
+    # The nulls come after every value, never before one.
+    return values_beyond if reverse else values_beyond | is_null
+
+
+def _after_json_key(sort: Sort, pk, *, reverse=False) -> Q:
+    """`_after` for a summary or config key. A key may hold a JSON null, an object or a list,
+    which SQLite and PostgreSQL each order their own way and Python cannot compare, so the
+    cursor row's value is read back by the database through the expression the rows are ordered
+    by: whatever a key holds, comparisons agree with the order and every run is paged once."""
+
+    def anchor():
+        return Subquery(Run.objects.filter(pk=pk).annotate(value=sort.expression()).values("value"))
+
+    beyond = LessThan if sort.descending != reverse else GreaterThan
+    pk_beyond = Q(pk__lt=pk) if sort.descending != reverse else Q(pk__gt=pk)
+    is_null, has_value = Q(IsNull(sort.expression(), True)), Q(IsNull(sort.expression(), False))
+    values_beyond = Q(beyond(sort.expression(), anchor())) | (
+        Q(Exact(sort.expression(), anchor())) & pk_beyond
     )
+    nulls_beyond = is_null & pk_beyond
+    if reverse:
+        after_value, after_null = values_beyond, nulls_beyond | has_value
+    else:
+        after_value, after_null = values_beyond | is_null, nulls_beyond
+    return (Q(IsNull(anchor(), False)) & after_value) | (Q(IsNull(anchor(), True)) & after_null)
 
 
 def _sort_value(run, sort: Sort):

@@ -5,8 +5,8 @@ from . import views
 app_name = "runs"
 
 urlpatterns = [
-    path("<str:entity>/<str:project>/runs/move/", views.move_runs, name="move"),
-    path("<str:entity>/<str:project>/runs/delete/", views.delete_runs, name="delete"),
+    path("<str:entity>/<str:project>/move-runs/", views.move_runs, name="move"),
+    path("<str:entity>/<str:project>/delete-runs/", views.delete_runs, name="delete"),
     path("<str:entity>/<str:project>/runs/<str:run_id>/", views.run_detail, name="detail"),
     path("<str:entity>/<str:project>/runs/<str:run_id>/edit/", views.edit_run, name="edit"),
 ]

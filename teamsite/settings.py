@@ -49,10 +49,14 @@ INSTALLED_APPS = [
     "allauth.account",
     "guardian",
     "django_htmx",
+    # The JSON API's library; listed so its Swagger UI is served from static files (no CDN, no
+    # inline scripts), within the Content Security Policy.
+    "ninja",
     "accounts",
     "teams",
     "projects",
     "runs",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/", include("accounts.urls")),
     path("invitations/<str:token>/", team_views.invitation, name="invitation"),
     path("projects/new/", project_views.create_project, name="project_create"),
+    path("", include("api.urls")),
     path("", include("teams.urls")),
     # Entity and project URLs take any name, so they come last.
     path("<str:entity>/", project_views.entity_page, name="entity"),

@@ -3,6 +3,7 @@ their object permissions are exactly what the site would grant."""
 
 import factory
 
+from projects.services import project_create
 from teams import services
 from teams.models import Entity, Role
 
@@ -40,3 +41,38 @@ class TeamFactory(factory.Factory):
 
 def add_member(team, user, role=Role.MEMBER):
     return services.membership_add(entity=team, user=user, role=role)
+
+
+class ProjectFactory(factory.Factory):
+    """A project made through projects.services.project_create (so it is audited and its
+    visibility follows the team's privacy); `creator` must be able to write to `entity`."""
+
+    class Meta:
+        model = dict
+
+    entity = None
+    creator = None
+    name = factory.Sequence(lambda n: f"project-{n}")
+    description = ""
+    visibility = "team"
+
+    @classmethod
+    def _create(cls, model_class, *, entity, creator, **kwargs):
+        return project_create(entity=entity, creator=creator, **kwargs)
+
+
+class RunFactory(factory.django.DjangoModelFactory):
+    """A run row as the API would leave it; use `RunFactory.build_batch` + `bulk_create` for
+    many."""
+
+    class Meta:
+        model = "runs.Run"
+
+    project = None
+    run_id = factory.Sequence(lambda n: f"run{n:06d}")
+    name = factory.LazyAttribute(lambda o: f"name-{o.run_id}")
+    author = None
+    state = "finished"
+    config = factory.LazyFunction(dict)
+    summary = factory.LazyFunction(dict)
+    tags = factory.LazyFunction(list)

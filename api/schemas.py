@@ -1,0 +1,96 @@
+"""Request and response bodies of the JSON API (they also make its OpenAPI schema)."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, StringConstraints, model_validator
+
+from runs.models import Run
+from runs.selectors import DEFAULT_SORT
+from runs.services import CHUNK
+
+RunId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class Error(Schema):
+    detail: str
+
+
+class _FilterFields(Schema):
+    state: Run.State | None = Field(None, description="Only runs in this state.")
+    tag: str = Field("", max_length=255, description="Only runs with this tag.")
+    author: str = Field("", max_length=150, description="Only runs logged by this username.")
+    q: str = Field("", max_length=255, description="Text in the run's name or id.")
+
+
+class RunsQuery(_FilterFields):
+    sort: str = Field(
+        DEFAULT_SORT,
+        max_length=300,
+        description="name, state, author, created, runtime, summary.KEY or config.KEY; "
+        "a leading - sorts descending.",
+    )
+    cursor: str | None = Field(
+        None, max_length=2000, description="next_cursor or prev_cursor of a previous page."
+    )
+
+
+class RunFilterIn(_FilterFields):
+    """Runs matching every given field; an empty object selects every run of the project."""
+
+    # A misspelt field must not widen the selection to every run.
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunSelection(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    run_ids: list[RunId] | None = Field(
+        None, min_length=1, max_length=CHUNK, description="Runs named by their run ids."
+    )
+    filter: RunFilterIn | None = Field(None, description="Every run matching this filter.")
+
+    @model_validator(mode="after")
+    def _exactly_one_selection(self):
+        if (self.run_ids is None) == (self.filter is None):
+            raise ValueError("Give exactly one of run_ids or filter.")
+        return self
+
+
+class MoveIn(RunSelection):
+    target: str = Field(
+        ...,
+        pattern=r"^[^/]+/[^/]+$",
+        max_length=200,
+        description="The target project as entity/project; one you can write to.",
+    )
+
+
+class MoveOut(Schema):
+    moved: int
+    target: str
+
+
+class DeleteOut(Schema):
+    deleted: int
+
+
+class RunOut(Schema):
+    run_id: str
+    name: str
+    state: str
+    author: str | None
+    created_at: datetime
+    runtime: float | None
+    tags: list[Any]
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    url: str
+
+
+class RunsPageOut(Schema):
+    total: int
+    runs: list[RunOut]
+    next_cursor: str | None
+    prev_cursor: str | None

@@ -1,0 +1,41 @@
+"""Machine-facing URLs, mounted before the site's catch-all /<entity>/<project>/ patterns."""
+
+from functools import wraps
+
+from django.http import JsonResponse
+from django.urls import path, re_path
+
+from .v1 import api as api_v1
+
+
+def _json_method_not_allowed(view):
+    """Ninja answers a wrong method with an empty 405; API clients read {"detail": ...}."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            allowed = response.get("Allow", "")
+            response = JsonResponse(
+                {"detail": f"Method {request.method} not allowed; use {allowed}."}, status=405
+            )
+            response["Allow"] = allowed
+        return response
+
+    return wrapped
+
+
+def _not_found(request, rest):
+    return JsonResponse({"detail": "No such API endpoint."}, status=404)
+
+
+v1_patterns, v1_app_name, v1_namespace = api_v1.urls
+for pattern in v1_patterns:
+    pattern.callback = _json_method_not_allowed(pattern.callback)
+
+urlpatterns = [
+    path("api/v1/", (v1_patterns, v1_app_name, v1_namespace)),
+    re_path(r"^api/(?P<rest>.*)\Z", _not_found),
+]

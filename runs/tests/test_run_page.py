@@ -1,0 +1,246 @@
+"""The run page (config and summary tables) and editing a run's tags and notes.
+
+The cast comes from tests/personas.py: alice (admin) and bob (member) of the private
+example-team, charlie (outsider), sam (the team's service account); alice alone in open-team.
+"""
+
+from urllib.parse import quote
+
+import pytest
+from django.contrib.messages import get_messages
+
+from projects.models import Project
+from projects.services import project_create
+from runs.models import Run
+from teams import services
+from tests.factories import ProjectFactory, RunFactory
+
+CONFIG = {"lr": 0.001, "optimizer": "adam", "layers": [64, 32]}
+SUMMARY = {"loss": 0.25, "accuracy": 0.91, "_step": 1200, "_runtime": 3600}
+
+
+@pytest.fixture
+def resnet(team, alice):
+    return ProjectFactory(entity=team, creator=alice, name="resnet")
+
+
+@pytest.fixture
+def bobs_run(resnet, bob):
+    return RunFactory(
+        project=resnet,
+        run_id="a6opolcx",
+        name="bold-sun-7",
+        author=bob,
+        config=CONFIG,
+        summary=SUMMARY,
+        tags=["baseline"],
+        notes="First try.",
+        runtime=3600.0,
+        host="gpu-01",
+    )
+
+
+@pytest.fixture
+def alices_run(resnet, alice):
+    return RunFactory(project=resnet, run_id="zz9", author=alice, tags=["keep"], notes="Mine.")
+
+
+@pytest.fixture
+def public_run(public_team, alice):
+    project = ProjectFactory(entity=public_team, creator=alice, name="demo", visibility="public")
+    return RunFactory(project=project, run_id="pub1", author=alice, summary={"loss": 1.5})
+
+
+def login(client, user):
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+
+
+def detail_url(run):
+    return f"/{run.project.path}/runs/{run.run_id}/"
+
+
+def edit_url(run):
+    return detail_url(run) + "edit/"
+
+
+def messages_of(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def state_of(run):
+    run.refresh_from_db()
+    return run.tags, run.notes
+
+
+# Seeing a run
+
+
+def test_member_sees_the_run_with_config_and_summary(client, alice, bob, bobs_run):
+    login(client, alice)
+    response = client.get(detail_url(bobs_run))
+    assert response.status_code == 200
+    assert response.context["config_rows"] == sorted(CONFIG.items())
+    # Keys starting with "_" are the client's bookkeeping, not results.
+    assert response.context["summary_rows"] == [("accuracy", 0.91), ("loss", 0.25)]
+    body = response.content.decode()
+    assert "<h1>bold-sun-7" in body
+    assert "<code>a6opolcx</code>" in body
+    assert "<tr><th>optimizer</th><td><code>adam</code></td></tr>" in body
+    assert "<tr><th>loss</th><td><code>0.25</code></td></tr>" in body
+    assert "_runtime" not in body
+    assert "gpu-01" in body
+
+
+def test_run_without_config_or_summary_says_so(client, alice, alices_run):
+    login(client, alice)
+    body = client.get(detail_url(alices_run)).content.decode()
+    assert "No config." in body
+    assert "No summary." in body
+
+
+def test_non_dict_config_and_summary_do_not_break_the_page(client, alice, alices_run):
+    alices_run.config, alices_run.summary = ["odd"], "odd"
+    alices_run.save()
+    login(client, alice)
+    response = client.get(detail_url(alices_run))
+    assert response.status_code == 200
+    assert response.context["config_rows"] == []
+    assert response.context["summary_rows"] == []
+
+
+@pytest.mark.parametrize("who", ["anonymous", "charlie"])
+def test_outsider_gets_404_on_a_private_teams_run(client, charlie, bobs_run, who):
+    login(client, charlie if who == "charlie" else None)
+    assert client.get(detail_url(bobs_run)).status_code == 404
+
+
+def test_private_teams_run_stays_hidden_even_if_its_project_says_public(client, charlie, bobs_run):
+    Project.objects.filter(pk=bobs_run.project_id).update(visibility="public")
+    login(client, charlie)
+    assert client.get(detail_url(bobs_run)).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["anonymous", "charlie"])
+def test_anyone_sees_a_public_projects_run_without_the_edit_form(client, charlie, public_run, who):
+    login(client, charlie if who == "charlie" else None)
+    response = client.get(detail_url(public_run))
+    assert response.status_code == 200
+    assert response.context["can_edit"] is False
+    assert "/edit/" not in response.content.decode()
+
+
+def test_unknown_run_is_404(client, alice, resnet, bobs_run, team):
+    login(client, alice)
+    assert client.get(f"/{resnet.path}/runs/nope/").status_code == 404
+    # A run is found in its own project only.
+    other = ProjectFactory(entity=team, creator=alice, name="other")
+    assert client.get(f"/{other.path}/runs/{bobs_run.run_id}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("who", "run", "can_edit"),
+    [
+        ("bob", "bobs_run", True),  # the author
+        ("alice", "bobs_run", True),  # an admin
+        ("alice", "alices_run", True),
+        ("bob", "alices_run", False),  # another member
+    ],
+)
+def test_edit_form_is_shown_to_author_and_admins(
+    client, alice, bob, bobs_run, alices_run, who, run, can_edit
+):
+    run = {"bobs_run": bobs_run, "alices_run": alices_run}[run]
+    login(client, {"alice": alice, "bob": bob}[who])
+    response = client.get(detail_url(run))
+    assert response.context["can_edit"] is can_edit
+    assert (edit_url(run) in response.content.decode()) is can_edit
+
+
+# Editing tags and notes
+
+
+def test_author_edits_tags_and_notes(client, bob, bobs_run):
+    login(client, bob)
+    response = client.post(
+        edit_url(bobs_run), {"tags": " v2, sweep ,, v2, ", "notes": "Second try."}
+    )
+    assert response.status_code == 302
+    assert response.url == detail_url(bobs_run)
+    assert messages_of(response) == ["Run saved."]
+    assert state_of(bobs_run) == (["v2", "sweep"], "Second try.")
+
+
+def test_admin_edits_someone_elses_run(client, alice, bobs_run):
+    login(client, alice)
+    client.post(edit_url(bobs_run), {"tags": "", "notes": ""})
+    assert state_of(bobs_run) == ([], "")
+
+
+def test_other_member_cannot_edit_a_run(client, bob, alices_run):
+    login(client, bob)
+    response = client.post(edit_url(alices_run), {"tags": "mine", "notes": "Taken."})
+    assert response.status_code == 403
+    assert state_of(alices_run) == (["keep"], "Mine.")
+
+
+def test_outsider_gets_404_on_edit(client, charlie, alices_run):
+    login(client, charlie)
+    assert client.post(edit_url(alices_run), {"tags": "x", "notes": "x"}).status_code == 404
+    assert state_of(alices_run) == (["keep"], "Mine.")
+
+
+def test_outsider_gets_403_editing_a_public_projects_run(client, charlie, public_run):
+    login(client, charlie)
+    assert client.post(edit_url(public_run), {"tags": "x", "notes": "x"}).status_code == 403
+    assert state_of(public_run) == ([], "")
+
+
+def test_anonymous_and_service_account_are_sent_to_login(client, sam, alices_run):
+    url = edit_url(alices_run)
+    response = client.post(url, {"tags": "x", "notes": "x"})
+    assert response.url == f"/accounts/login/?next={quote(url)}"
+    login(client, sam)
+    response = client.post(url, {"tags": "x", "notes": "x"})
+    assert response.url.startswith("/accounts/login/")
+    assert state_of(alices_run) == (["keep"], "Mine.")
+
+
+def test_author_who_left_the_team_cannot_edit(client, alice, bob, bobs_run, membership_of):
+    services.membership_remove(membership=membership_of(bobs_run.project.entity, bob), actor=alice)
+    login(client, bob)
+    assert client.post(edit_url(bobs_run), {"tags": "x", "notes": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ("x" * 65, "“xxxxxxxxxxxxxxxxxxxx…” is longer than 64 characters."),
+        (",".join(f"t{i}" for i in range(51)), "A run has at most 50 tags."),
+        ("x" * 2001, "Ensure this value has at most 2000 characters (it has 2001)."),
+    ],
+)
+def test_invalid_tags_change_nothing(client, bob, bobs_run, tags, message):
+    login(client, bob)
+    response = client.post(edit_url(bobs_run), {"tags": tags, "notes": "changed"})
+    assert response.url == detail_url(bobs_run)
+    assert messages_of(response) == [message]
+    assert state_of(bobs_run) == (["baseline"], "First try.")
+
+
+def test_edit_needs_post(client, bob, bobs_run):
+    login(client, bob)
+    assert client.get(edit_url(bobs_run)).status_code == 405
+
+
+@pytest.mark.parametrize("run_id", ["move", "delete"])
+def test_a_run_whose_id_is_a_bulk_action_word_still_opens(client, team, alice, run_id):
+    project = project_create(entity=team, name="words", creator=alice)
+    Run.objects.create(project=project, run_id=run_id, author=alice, summary={"loss": 0.5})
+    client.force_login(alice)
+
+    response = client.get(f"/{project.path}/runs/{run_id}/")
+
+    assert response.status_code == 200
+    assert response.context["run"].run_id == run_id
