@@ -25,23 +25,24 @@ class RunIdClash(RunsError):
     """The target project already has runs with some of the selected run ids."""
 
 
-def _ids_the_actor_may_change(actor, source: Project, runs) -> list[int]:
+def _runs_the_actor_may_change(actor, source: Project, runs) -> list[tuple[int, str]]:
+    """(pk, run_id) of each selected run, once the actor may change them all."""
     if actor.is_service:
         raise RunsForbidden("Service accounts cannot move or delete runs.")
     permissions = entity_permissions(actor, source.entity)
     if Need.VIEW not in permissions:
         raise RunsError("Project not found.")
-    rows = list(runs.values_list("pk", "author_id"))
+    rows = list(runs.values_list("pk", "author_id", "run_id"))
     if not rows:
         raise RunsError("No runs were selected.")
     if Need.ADMIN not in permissions:
-        others = sum(1 for _, author_id in rows if author_id != actor.pk)
+        others = sum(1 for _, author_id, _ in rows if author_id != actor.pk)
         if others:
             raise RunsForbidden(
                 f"You can only change runs you logged: {others} of the {len(rows)} selected "
                 f"runs belong to other people. Ask an admin of {source.entity.name}."
             )
-    return [pk for pk, _ in rows]
+    return [(pk, run_id) for pk, _, run_id in rows]
 
 
 def _in_chunks(ids):
@@ -56,11 +57,14 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
         raise RunsError("The runs are already in this project.")
     if Need.WRITE not in entity_permissions(actor, target.entity):
         raise RunsForbidden("You cannot write to the target project.")
-    ids = _ids_the_actor_may_change(actor, source, runs.filter(project=source))
+    rows = _runs_the_actor_may_change(actor, source, runs.filter(project=source))
+    ids = [pk for pk, _ in rows]
     clashes = []
-    for chunk in _in_chunks(ids):
-        source_ids = Run.objects.filter(pk__in=chunk).values("run_id")
-        clashes += Run.objects.filter(project=target, run_id__in=source_ids).values_list(
+    # The selected run ids themselves, looked up through the target's (project, run_id) index. A
+    # subquery on the selected pks let PostgreSQL, with stale statistics, scan that whole index
+    # once per target run: minutes for 10k runs.
+    for chunk in _in_chunks([run_id for _, run_id in rows]):
+        clashes += Run.objects.filter(project=target, run_id__in=chunk).values_list(
             "run_id", flat=True
         )
     if clashes:
@@ -94,7 +98,7 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
 
 @transaction.atomic
 def runs_delete(*, actor, project: Project, runs) -> int:
-    ids = _ids_the_actor_may_change(actor, project, runs.filter(project=project))
+    ids = [pk for pk, _ in _runs_the_actor_may_change(actor, project, runs.filter(project=project))]
     deleted = 0
     for chunk in _in_chunks(ids):
         deleted += Run.objects.filter(pk__in=chunk).delete()[1].get(Run._meta.label, 0)

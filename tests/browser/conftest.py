@@ -78,8 +78,7 @@ def browser_errors():
 
 
 def _record(errors, message):
-    # Chromium asks every site for /favicon.ico; Teamsite has none, and that 404 is no error.
-    if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+    if message.type == "error":
         errors.append(f"{message.text} ({message.location['url']})")
 
 
