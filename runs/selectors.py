@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core import signing
-from django.db.models import F, Q, Subquery
+from django.db import connection
+from django.db.models import BooleanField, F, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 
@@ -23,6 +25,20 @@ BASE_SORTS = {
 JSON_COLUMNS = ("summary", "config")
 DEFAULT_SORT = "-created"
 CURSOR_SALT = "runs.table.cursor"
+
+
+def has_tag(tag: str):
+    """Runs whose JSON list of tags holds exactly this tag."""
+    if connection.vendor == "postgresql":
+        return Q(tags__contains=[tag])  # jsonb @>, no text cast
+    # SQLite has no JSON containment lookup in Django; json_each reads the list itself.
+    return Q(
+        RawSQL(
+            f"EXISTS (SELECT 1 FROM json_each({Run._meta.db_table}.tags) WHERE value = %s)",
+            [tag],
+            output_field=BooleanField(),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -46,8 +62,7 @@ class RunFilter:
         if self.state:
             runs = runs.filter(state=self.state)
         if self.tag:
-            # Tags are a JSON list; its text holds each tag quoted, on SQLite and PostgreSQL alike.
-            runs = runs.filter(tags__icontains=f'"{self.tag}"')
+            runs = runs.filter(has_tag(self.tag))
         if self.author:
             runs = runs.filter(author__username=self.author)
         if self.q:
