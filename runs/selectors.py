@@ -1,6 +1,7 @@
 """The runs table's reads: filters, sorting by any column (summary and config keys included)
 and keyset paging, so a page deep into 100k runs costs what the first one does."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,11 +32,13 @@ def has_tag(tag: str):
     """Runs whose JSON list of tags holds exactly this tag."""
     if connection.vendor == "postgresql":
         return Q(tags__contains=[tag])  # jsonb @>, no text cast
-    # SQLite has no JSON containment lookup in Django; json_each reads the list itself.
+    # SQLite has no JSON containment lookup in Django. The list's JSON text holds each tag
+    # encoded as json.dumps encodes it, quotes included, so a case-sensitive search for that
+    # encoding matches whole tags only; instr() is several times faster than json_each().
     return Q(
         RawSQL(
-            f"EXISTS (SELECT 1 FROM json_each({Run._meta.db_table}.tags) WHERE value = %s)",
-            [tag],
+            f"instr({Run._meta.db_table}.tags, %s) > 0",
+            [json.dumps(tag)],
             output_field=BooleanField(),
         )
     )

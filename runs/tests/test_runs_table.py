@@ -402,3 +402,14 @@ def test_runs_table_costs_fixed_queries(client, db, django_assert_num_queries, s
     with django_assert_num_queries(QUERIES[who]):
         htmx = client.get(url, params, headers={"HX-Request": "true", "HX-Target": "runs-region"})
     assert "<html" not in htmx.content.decode()
+
+
+@pytest.mark.parametrize("tag", ["Sweep", "ünïcode", 'say "hi"'])
+def test_filter_by_tag_is_exact_for_case_accents_and_quotes(client, bob, project, tag):
+    RunFactory(project=project, author=bob, run_id="wanted", tags=[tag, "other"])
+    RunFactory(project=project, author=bob, run_id="unwanted", tags=[tag.swapcase() + "x"])
+    client.force_login(bob)
+
+    response = client.get(url_of(project), {"tag": tag})
+
+    assert run_ids(response) == ["wanted"]
