@@ -16,7 +16,8 @@ class SQLiteOptimizeMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        # Only on a connection this request left open, and outside a transaction; straight on
+        # the sqlite3 connection, since this is upkeep, not one of the request's queries.
         if connection.connection is not None and not connection.in_atomic_block:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA optimize")
+            connection.connection.execute("PRAGMA optimize")
         return response
