@@ -58,7 +58,6 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
     if Need.WRITE not in entity_permissions(actor, target.entity):
         raise RunsForbidden("You cannot write to the target project.")
     rows = _runs_the_actor_may_change(actor, source, runs.filter(project=source))
-    ids = [pk for pk, _ in rows]
     clashes = []
     # The selected run ids themselves, looked up through the target's (project, run_id) index. A
     # subquery on the selected pks let PostgreSQL, with stale statistics, scan that whole index
@@ -74,9 +73,14 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
         raise RunIdClash(
             f"{target.path} already has runs with these ids: {shown}{more}. Nothing was moved."
         )
-    moved = sum(
-        Run.objects.filter(pk__in=chunk).update(project=target) for chunk in _in_chunks(ids)
-    )
+    # One UPDATE with the selection's own conditions, rather than statements of 10k ids. If the
+    # selection changed since it was checked (a run logged meanwhile), roll everything back.
+    movable = runs.filter(project=source)
+    if Need.ADMIN not in entity_permissions(actor, source.entity):
+        movable = movable.filter(author=actor)
+    moved = movable.order_by().update(project=target)
+    if moved != len(rows):
+        raise RunsError("The selected runs changed while they were being moved. Try again.")
     audit(
         source.entity,
         actor,

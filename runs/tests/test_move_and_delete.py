@@ -562,3 +562,25 @@ def test_anonymous_and_service_account_cannot_delete(client, sam, resnet):
         services.runs_delete(actor=sam, project=resnet, runs=Run.objects.all())
     assert run_count() == 4
     assert run_events() == []
+
+
+def test_a_selection_that_grows_while_moving_moves_nothing(monkeypatch, alice, resnet, bert):
+    checked = services._runs_the_actor_may_change
+
+    def check_then_log_one_more(actor, source, runs):
+        rows = checked(actor, source, runs)
+        Run.objects.create(project=source, run_id="logged-meanwhile", author=alice)
+        return rows
+
+    monkeypatch.setattr(services, "_runs_the_actor_may_change", check_then_log_one_more)
+    before = Run.objects.filter(project=resnet).count()
+
+    with pytest.raises(services.RunsError, match="changed while"):
+        services.runs_move(
+            actor=alice, source=resnet, runs=Run.objects.filter(project=resnet), target=bert
+        )
+
+    # The whole transaction rolled back, the run logged inside it included.
+    assert Run.objects.filter(project=resnet).count() == before
+    assert not Run.objects.filter(project=bert, author=alice).exists()
+    assert not AuditEvent.objects.filter(verb=AuditEvent.Verb.RUNS_MOVED_IN).exists()
