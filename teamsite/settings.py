@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,10 +27,10 @@ def env_int(name, default):
 
 DEBUG = env_bool("DEBUG")
 
+# Without DEBUG there is no fallback: commands that sign nothing (migrate, makemigrations)
+# still run, while anything that needs the key, and the web server itself, stops with an error.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "django-insecure-local-development-key-never-used-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
