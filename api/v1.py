@@ -191,7 +191,7 @@ def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
     sort = Sort.parse(params.sort)
     if params.sort and str(sort) != params.sort:
         raise HttpError(400, f"Cannot sort by “{params.sort}”.")
-    if params.cursor and selectors._decode_cursor(params.cursor, sort) is None:
+    if params.cursor and selectors.decode_cursor(params.cursor, sort) is None:
         # A cursor from another sort (or a damaged one) would silently restart at page one.
         raise HttpError(400, "The cursor is invalid or belongs to another sort.")
     page = selectors.runs_page(project, _run_filter(params), sort, params.cursor)

@@ -360,7 +360,7 @@ def deep_cursor(project, sort_value, position):
     sort = Sort.parse(sort_value)
     runs = RunFilter().apply(selectors.runs_for_table(project))
     row = selectors._ordered(runs, sort)[position - 1]
-    cursor = selectors._encode_cursor(sort, row, "next")
+    cursor = selectors.encode_cursor(sort, row, "next")
     return "?" + urlencode({"sort": str(sort), "cursor": cursor})
 
 

@@ -90,7 +90,7 @@ class Sort:
         value = value or DEFAULT_SORT
         descending = value.startswith("-")
         key = value.removeprefix("-")
-        if key not in BASE_SORTS and not _json_key(key):
+        if key not in BASE_SORTS and not json_column_key(key):
             return cls.parse(DEFAULT_SORT)
         return cls(key=key, descending=descending)
 
@@ -101,13 +101,13 @@ class Sort:
     def lookup(self) -> str:
         if self.key in BASE_SORTS:
             return BASE_SORTS[self.key]
-        column, key = _json_key(self.key)
+        column, key = json_column_key(self.key)
         return f"{column}__{key}"
 
     def expression(self):
         if self.key in BASE_SORTS:
             return F(BASE_SORTS[self.key])
-        column, key = _json_key(self.key)
+        column, key = json_column_key(self.key)
         return KeyTransform(key, column)
 
     @property
@@ -129,7 +129,7 @@ class Sort:
         return key if key == "name" else f"-{key}"
 
 
-def _json_key(key: str):
+def json_column_key(key: str):
     column, _, name = key.partition(".")
     if column in JSON_COLUMNS and name and "__" not in name:
         return column, name
@@ -209,19 +209,19 @@ def _sort_value(run, sort: Sort):
         for part in BASE_SORTS[sort.key].split("__"):
             value = getattr(value, part, None) if value is not None else None
         return value
-    column, key = _json_key(sort.key)
+    column, key = json_column_key(sort.key)
     value = getattr(run, column).get(key) if isinstance(getattr(run, column), dict) else None
     return value if isinstance(value, (int, float, str, bool)) or value is None else None
 
 
-def _encode_cursor(sort: Sort, run, direction: str) -> str:
+def encode_cursor(sort: Sort, run, direction: str) -> str:
     value = _sort_value(run, sort)
     if isinstance(value, datetime):
         value = {"t": value.isoformat()}
     return signing.dumps([str(sort), value, run.pk, direction], salt=CURSOR_SALT, compress=True)
 
 
-def _decode_cursor(cursor: str, sort: Sort):
+def decode_cursor(cursor: str, sort: Sort):
     try:
         sort_key, value, pk, direction = signing.loads(cursor, salt=CURSOR_SALT)
     except (signing.BadSignature, ValueError, TypeError):
@@ -253,7 +253,7 @@ def runs_for_table(project):
 def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = None) -> RunsPage:
     runs = run_filter.apply(runs_for_table(project))
     total = runs.count()
-    position = _decode_cursor(cursor, sort) if cursor else None
+    position = decode_cursor(cursor, sort) if cursor else None
     if position is None:
         rows = _page_rows(runs, sort)
         has_next, has_prev = len(rows) > PAGE_SIZE, False
@@ -273,9 +273,9 @@ def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = N
             has_next, has_prev = more, True
     page = RunsPage(runs=rows, total=total)
     if rows and has_next:
-        page.next_cursor = _encode_cursor(sort, rows[-1], "next")
+        page.next_cursor = encode_cursor(sort, rows[-1], "next")
     if rows and has_prev:
-        page.prev_cursor = _encode_cursor(sort, rows[0], "prev")
+        page.prev_cursor = encode_cursor(sort, rows[0], "prev")
     return page
 
 

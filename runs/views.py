@@ -20,11 +20,11 @@ from .selectors import RunFilter, Sort
 MAX_EXTRA_COLUMNS = 12
 
 
-def _extra_columns(params, keys):
-    known = {f"{column}.{key}" for column, names in keys.items() for key in names}
+def _extra_columns(params):
+    """The summary/config columns the user added (`col=summary.loss`), in order, once each."""
     columns = []
     for column in params.getlist("col"):
-        if (column in known or selectors._json_key(column)) and column not in columns:
+        if selectors.json_column_key(column) and column not in columns:
             columns.append(column)
     return columns[:MAX_EXTRA_COLUMNS]
 
@@ -35,7 +35,7 @@ def project_page(request, entity, project):
     sort = Sort.parse(request.GET.get("sort"))
     page = selectors.runs_page(project, run_filter, sort, request.GET.get("cursor"))
     keys = selectors.column_keys(project)
-    columns = _extra_columns(request.GET, keys)
+    columns = _extra_columns(request.GET)
     context = {
         "project": project,
         "page": page,
@@ -75,7 +75,7 @@ def _column_links(request, sort, column):
 
 
 def _cell(run, column):
-    source, key = selectors._json_key(column)
+    source, key = selectors.json_column_key(column)
     value = getattr(run, source).get(key) if isinstance(getattr(run, source), dict) else None
     if isinstance(value, float):
         return f"{value:.4g}"
