@@ -1,5 +1,6 @@
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -31,6 +32,9 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
 class ApiKeyQuerySet(models.QuerySet):
     def get_user_for_key(self, raw_key: str):
         """The active user owning this key, or None; records the time the key was used."""
@@ -41,7 +45,10 @@ class ApiKeyQuerySet(models.QuerySet):
         )
         if api_key is None:
             return None
-        self.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # A running client calls every few seconds; a minute's precision saves a write each time.
+        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
+            self.filter(pk=api_key.pk).update(last_used_at=now)
         return api_key.user
 
 

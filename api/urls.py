@@ -5,6 +5,7 @@ from functools import wraps
 from django.http import JsonResponse
 from django.urls import path, re_path
 
+from . import wandb
 from .v1 import api as api_v1
 
 
@@ -36,6 +37,15 @@ for pattern in v1_patterns:
     pattern.callback = _json_method_not_allowed(pattern.callback)
 
 urlpatterns = [
+    # What the wandb client calls (WANDB_BASE_URL pointing at Teamsite).
+    path("graphql", wandb.graphql, name="wandb_graphql"),
+    path(
+        "files/<str:entity>/<str:project>/<str:run_id>/file_stream",
+        wandb.file_stream,
+        name="wandb_file_stream",
+    ),
+    path("storage/<str:token>/<str:filename>", wandb.transfer_file, name="wandb_transfer"),
+    re_path(r"^sdk/otel/", wandb.telemetry_probe),
     path("api/v1/", (v1_patterns, v1_app_name, v1_namespace)),
     re_path(r"^api/(?P<rest>.*)\Z", _not_found),
 ]

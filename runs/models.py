@@ -43,6 +43,12 @@ class Run(models.Model):
     # the runs table sorts on a column instead of computing it for every row.
     runtime = models.FloatField(null=True, blank=True)
     exit_code = models.IntegerField(null=True, blank=True)
+    # The client's wandb-metadata.json: command line, Python, host, hardware, git.
+    metadata = models.JSONField(default=dict, blank=True)
+    # Lines received on each file_stream file; the client resumes from these.
+    history_line_count = models.PositiveIntegerField(default=0)
+    events_line_count = models.PositiveIntegerField(default=0)
+    console_line_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -68,3 +74,208 @@ class Run(models.Model):
     @property
     def display_name(self):
         return self.name or self.run_id
+
+
+class MetricKey(models.Model):
+    """A history or system-metrics key, interned so each point stores a small integer."""
+
+    class Stream(models.IntegerChoices):
+        HISTORY = 0, "History"
+        EVENTS = 1, "System metrics"
+
+    stream = models.PositiveSmallIntegerField(choices=Stream)
+    name = models.CharField(max_length=512)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "name"], name="metric_key_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Point(models.Model):
+    """One scalar a run logged: history rows are keyed by their `_step`, system-metric rows by
+    their line number. The key is the row's identity, so a replayed line writes nothing, and a
+    chart reads one metric of one run as a range scan of the primary key."""
+
+    pk = models.CompositePrimaryKey("run", "key", "step")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+")
+    step = models.BigIntegerField()
+    # NULL stands for NaN, which SQLite cannot store as a REAL.
+    value = models.FloatField(null=True)
+
+
+class RichValue(models.Model):
+    """A logged value that is not a number (text, histogram, table, media reference, a very
+    large integer), kept as the JSON the client sent."""
+
+    pk = models.CompositePrimaryKey("run", "key", "step")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+")
+    step = models.BigIntegerField()
+    value = models.JSONField()
+
+
+class ConsoleLine(models.Model):
+    """A line of the run's console output, by line number: a progress bar that rewrites its
+    line replaces it."""
+
+    pk = models.CompositePrimaryKey("run", "line")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="console_lines")
+    line = models.PositiveIntegerField()
+    text = models.TextField()
+
+
+class RunFile(models.Model):
+    """A file the client uploaded for a run (metadata, requirements, config, summary, console
+    output, code diff, media)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=1024)
+    storage_name = models.CharField(max_length=1024, blank=True)
+    size = models.BigIntegerField(null=True)
+    md5 = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "name"], name="run_file_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Alert(models.Model):
+    """`run.alert(...)`: stored on the run, emailed at once unless the same title was emailed
+    within the client's wait duration."""
+
+    class Level(models.TextChoices):
+        INFO = "INFO", "Info"
+        WARN = "WARN", "Warning"
+        ERROR = "ERROR", "Error"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="alerts")
+    title = models.CharField(max_length=255)
+    text = models.TextField(blank=True)
+    level = models.CharField(max_length=5, choices=Level, default=Level.INFO)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["run", "title", "created_at"], name="alert_run_title")]
+
+    def __str__(self):
+        return self.title
+
+
+class ArtifactCollection(models.Model):
+    """An artifact's name within a project ("mymodel"), holding its versions v0, v1, ..."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="artifact_collections"
+    )
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="artifact_collection_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Artifact(models.Model):
+    """One version of an artifact: committed once its files and manifest are uploaded."""
+
+    class State(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        COMMITTED = "COMMITTED", "Committed"
+
+    collection = models.ForeignKey(
+        ArtifactCollection, on_delete=models.CASCADE, related_name="versions"
+    )
+    version_index = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State, default=State.PENDING)
+    description = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    history_step = models.BigIntegerField(null=True)
+    created_by_run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="logged_artifacts"
+    )
+    manifest_storage_name = models.CharField(max_length=1024, blank=True)
+    # Aliases the client asked for; they move to this version when it is committed.
+    requested_aliases = models.JSONField(default=list, blank=True)
+    size = models.BigIntegerField(default=0)
+    file_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    used_by = models.ManyToManyField(Run, related_name="used_artifacts", blank=True)
+
+    class Meta:
+        ordering = ["collection", "-version_index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "version_index"], name="artifact_version_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["collection", "digest"], name="artifact_digest")]
+
+    def __str__(self):
+        return f"{self.collection.name}:v{self.version_index}"
+
+    @property
+    def version(self):
+        return f"v{self.version_index}"
+
+
+class ArtifactAlias(models.Model):
+    """`latest`, `best`, ...: points at one version of a collection at a time."""
+
+    collection = models.ForeignKey(
+        ArtifactCollection, on_delete=models.CASCADE, related_name="aliases"
+    )
+    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["alias"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "alias"], name="artifact_alias_unique"),
+        ]
+
+    def __str__(self):
+        return self.alias
+
+
+class ArtifactFile(models.Model):
+    """A file of an artifact version. The bytes are stored once per entity and digest, so a
+    version that repeats a file shares it."""
+
+    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=1024)
+    # Base64 MD5, as the client computes it.
+    md5 = models.CharField(max_length=32)
+    size = models.BigIntegerField(null=True)
+    storage_name = models.CharField(max_length=1024)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["artifact", "name"], name="artifact_file_unique"),
+        ]
+
+    def __str__(self):
+        return self.name

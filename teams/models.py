@@ -124,6 +124,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
     # Where the user's new projects and runs go when they name no entity.
     is_default = models.BooleanField(default=False)
+    # Email me the alerts of this team's runs (`run.alert(...)`), not only of my own runs.
+    alert_emails = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MembershipQuerySet.as_manager()

@@ -237,6 +237,15 @@ if env_bool("USE_X_FORWARDED_PROTO"):
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 50)
 
+# Runs logged by the wandb client
+# One file_stream request: above these it is refused (413) and nothing is written.
+FILE_STREAM_MAX_BYTES = env_int("FILE_STREAM_MAX_BYTES", 32 * 1024 * 1024)
+FILE_STREAM_MAX_LINES = env_int("FILE_STREAM_MAX_LINES", 50_000)
+# A running run that sends nothing for this long (the client beats every 30 s) has crashed.
+RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 600)
+# Upload and download links handed to the client carry their own signed credential.
+STORAGE_URL_MAX_AGE = env_int("STORAGE_URL_MAX_AGE", 24 * 3600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,205 @@
+"""The endpoints the wandb client calls: /graphql, file_stream, upload and download links.
+
+Permanent refusals are 4xx: the client retries a 5xx for days."""
+
+import json
+
+from ariadne import graphql_sync
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from runs import artifacts as artifact_services
+from runs.ingest import IngestError, apply_file_stream, parse_file_stream
+from runs.models import Artifact, ArtifactFile, Run, RunFile
+from runs.services import RunsError
+from runs.tracking import may_change_run, run_file_store
+from teams.access import Need, entity_permissions
+
+from . import transfer
+from .auth import ApiKeyBasic, ApiKeyBearer
+from .graphql import ApiError, schema
+
+UNAUTHORIZED = "Invalid or missing API key. Create one in Settings > API keys."
+
+
+def _api_user(request):
+    return ApiKeyBasic()(request) or ApiKeyBearer()(request)
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"errors": [{"message": message}], "error": message}, status=status)
+
+
+@csrf_exempt
+def graphql(request):
+    if request.method != "POST":
+        response = _error("Send GraphQL requests with POST.", 405)
+        response["Allow"] = "POST"
+        return response
+    user = _api_user(request)
+    if user is None:
+        return _error(UNAUTHORIZED, 401)
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return _error("The body must be JSON.", 400)
+    if not isinstance(data, dict):
+        return _error("The body must be a JSON object.", 400)
+    if not data.get("operationName"):
+        data.pop("operationName", None)  # the public client sends "" for "the only operation"
+    statuses = []
+
+    def format_error(error, debug=False):
+        original = error.original_error
+        if isinstance(original, ApiError):
+            statuses.append(original.status)
+        elif original is not None and error.path is not None:
+            raise original  # a bug in a resolver: let Django report it, never hide it in a 200
+        else:
+            statuses.append(400)  # the operation or its variables do not fit the schema
+        return error.formatted
+
+    _, result = graphql_sync(
+        schema,
+        data,
+        context_value={
+            "request": request,
+            "user": user,
+            "username": request.headers.get("X-Wandb-Username", ""),
+        },
+        error_formatter=format_error,
+        introspection=settings.DEBUG,
+    )
+    status = max(statuses) if statuses else 200
+    return JsonResponse(result, status=status)
+
+
+def _request_body(request, limit: int) -> bytes:
+    length = request.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > limit:
+        raise IngestError(f"The request is larger than {limit} bytes.", status=413)
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise IngestError(f"The request is larger than {limit} bytes.", status=413)
+    return body
+
+
+@csrf_exempt
+@require_POST
+def file_stream(request, entity, project, run_id):
+    user = _api_user(request)
+    if user is None:
+        return _error(UNAUTHORIZED, 401)
+    run = (
+        Run.objects.select_related("project__entity")
+        .filter(project__entity__name=entity.lower(), project__name=project, run_id=run_id)
+        .first()
+    )
+    if run is None or Need.VIEW not in entity_permissions(user, run.project.entity):
+        return _error(f"Run {entity}/{project}/{run_id} not found.", 404)
+    if not may_change_run(user, run):
+        return _error("Only the run's author and admins can log to it.", 403)
+    try:
+        body = _request_body(request, settings.FILE_STREAM_MAX_BYTES)
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            raise IngestError("The body must be JSON.") from None
+        update = parse_file_stream(payload)
+    except IngestError as error:
+        return _error(str(error), error.status)
+    apply_file_stream(run, update)
+    return JsonResponse({"exitcode": None, "limits": {}})
+
+
+@csrf_exempt
+def transfer_file(request, token, filename):
+    """PUT or GET one file through a signed link from a GraphQL answer."""
+    parsed = transfer.read_transfer_token(token)
+    if parsed is None:
+        return _error("This link is invalid or has expired.", 404)
+    action, object_id = parsed
+    method = "PUT" if action.startswith("put-") else "GET"
+    if request.method != method:
+        response = _error(f"This link takes {method}.", 405)
+        response["Allow"] = method
+        return response
+    try:
+        return TRANSFERS[action](request, object_id)
+    except RunsError as error:
+        return _error(str(error), 400)
+
+
+def _put_run_file(request, pk):
+    run_file = RunFile.objects.filter(pk=pk).first()
+    if run_file is None:
+        return _error("Not found.", 404)
+    run_file_store(run_file, request)
+    return HttpResponse(status=200)
+
+
+def _download(storage_name: str, filename: str):
+    if not storage_name or not default_storage.exists(storage_name):
+        return _error("Not found.", 404)
+    return FileResponse(
+        default_storage.open(storage_name),
+        as_attachment=True,
+        filename=filename.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
+
+
+def _get_run_file(request, pk):
+    run_file = RunFile.objects.filter(pk=pk).first()
+    if run_file is None:
+        return _error("Not found.", 404)
+    return _download(run_file.storage_name, run_file.name)
+
+
+def _put_artifact_file(request, pk):
+    artifact_file = ArtifactFile.objects.filter(pk=pk).first()
+    if artifact_file is None:
+        return _error("Not found.", 404)
+    artifact_services.artifact_file_store(artifact_file, request)
+    return HttpResponse(status=200)
+
+
+def _get_artifact_file(request, pk):
+    artifact_file = ArtifactFile.objects.filter(pk=pk).first()
+    if artifact_file is None or artifact_file.size is None:
+        return _error("Not found.", 404)
+    return _download(artifact_file.storage_name, artifact_file.name)
+
+
+def _put_manifest(request, pk):
+    artifact = Artifact.objects.filter(pk=pk).first()
+    if artifact is None:
+        return _error("Not found.", 404)
+    artifact_services.artifact_manifest_store(artifact, request)
+    return HttpResponse(status=200)
+
+
+def _get_manifest(request, pk):
+    artifact = Artifact.objects.filter(pk=pk).first()
+    if artifact is None:
+        return _error("Not found.", 404)
+    return _download(artifact.manifest_storage_name, artifact_services.MANIFEST_NAME)
+
+
+TRANSFERS = {
+    transfer.PUT_RUN_FILE: _put_run_file,
+    transfer.GET_RUN_FILE: _get_run_file,
+    transfer.PUT_ARTIFACT_FILE: _put_artifact_file,
+    transfer.GET_ARTIFACT_FILE: _get_artifact_file,
+    transfer.PUT_MANIFEST: _put_manifest,
+    transfer.GET_MANIFEST: _get_manifest,
+}
+
+
+@csrf_exempt
+def telemetry_probe(request):
+    # The client probes for an OpenTelemetry proxy; a 404 tells it there is none.
+    return _error("No telemetry endpoint.", 404)

@@ -1,0 +1,237 @@
+"""Artifacts (models, datasets) as the wandb client logs and uses them: a version is created,
+its files and manifest uploaded, then committed, which moves its aliases to it."""
+
+import base64
+import json
+import re
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from projects.models import Project
+
+from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run
+from .services import RunsError
+from .tracking import HashingReader, UploadError, check_file_name
+
+LATEST = "latest"
+VERSION_ALIAS = re.compile(r"\Av(\d+)\Z")
+NAME = re.compile(r"\A[\w.-]{1,128}\Z")
+MANIFEST_NAME = "wandb_manifest.json"
+
+
+class ArtifactError(RunsError):
+    pass
+
+
+def _check_alias(alias: str) -> str:
+    if not NAME.match(alias or "") or VERSION_ALIAS.match(alias):
+        raise ArtifactError(f"“{alias}” is not a valid alias.")
+    return alias
+
+
+@transaction.atomic
+def artifact_create(
+    *,
+    project: Project,
+    run: Run | None,
+    type_name: str,
+    name: str,
+    digest: str,
+    description: str = "",
+    metadata: dict | None = None,
+    aliases: list[str] = (),
+    history_step: int | None = None,
+    deduplicate: bool = True,
+) -> Artifact:
+    """A new pending version, or the committed version that has the same digest."""
+    if not NAME.match(name or ""):
+        raise ArtifactError(
+            f"“{name}” is not a valid artifact name: letters, digits, '-', '_' and '.'."
+        )
+    if not type_name or len(type_name) > 255:
+        raise ArtifactError("An artifact needs a type.")
+    aliases = [_check_alias(alias) for alias in dict.fromkeys([*aliases, LATEST])]
+    collection, _ = ArtifactCollection.objects.get_or_create(
+        project=project, name=name, defaults={"type": type_name, "description": description}
+    )
+    # One version number at a time per collection.
+    collection = ArtifactCollection.objects.select_for_update().get(pk=collection.pk)
+    if collection.type != type_name:
+        raise ArtifactError(
+            f"{name} is a “{collection.type}” artifact; it cannot take a version of type "
+            f"“{type_name}”."
+        )
+    if deduplicate:
+        same = (
+            collection.versions.filter(digest=digest, state=Artifact.State.COMMITTED)
+            .order_by("-version_index")
+            .first()
+        )
+        if same is not None:
+            _move_aliases(same, aliases)
+            return same
+    last = collection.versions.aggregate(last=Max("version_index"))["last"]
+    return Artifact.objects.create(
+        collection=collection,
+        version_index=0 if last is None else last + 1,
+        digest=digest,
+        description=description or "",
+        metadata=metadata or {},
+        history_step=history_step,
+        created_by_run=run,
+        requested_aliases=aliases,
+    )
+
+
+def _move_aliases(artifact: Artifact, aliases) -> None:
+    for alias in aliases:
+        ArtifactAlias.objects.update_or_create(
+            collection_id=artifact.collection_id, alias=alias, defaults={"artifact": artifact}
+        )
+
+
+def _hex_md5(b64_md5: str) -> str:
+    try:
+        raw = base64.b64decode(b64_md5, validate=True)
+    except ValueError:
+        raise ArtifactError(f"“{b64_md5}” is not a base64 MD5 digest.") from None
+    if len(raw) != 16:
+        raise ArtifactError(f"“{b64_md5}” is not a base64 MD5 digest.")
+    return raw.hex()
+
+
+def _blob_name(project: Project, hex_md5: str) -> str:
+    # Content-addressed within the entity: a repeated file is stored once.
+    return f"artifacts/{project.entity_id}/{hex_md5[:2]}/{hex_md5}"
+
+
+def _check_pending(artifact: Artifact) -> None:
+    if artifact.state != Artifact.State.PENDING:
+        raise ArtifactError(f"{artifact} is committed; its files cannot change.")
+
+
+@transaction.atomic
+def artifact_files_create(
+    *, artifact: Artifact, files: list[tuple[str, str]]
+) -> list[tuple[ArtifactFile, bool]]:
+    """Announce (name, base64 md5) files; returns each row and whether it needs uploading."""
+    _check_pending(artifact)
+    project = artifact.collection.project
+    wanted = {}
+    for name, md5 in files:
+        check_file_name(name)
+        wanted[name] = (md5, _blob_name(project, _hex_md5(md5)))
+    stored_sizes = dict(
+        ArtifactFile.objects.filter(
+            storage_name__in=[blob for _, blob in wanted.values()], size__isnull=False
+        ).values_list("storage_name", "size")
+    )
+    result = []
+    for name, (md5, blob) in wanted.items():
+        artifact_file, _ = ArtifactFile.objects.update_or_create(
+            artifact=artifact,
+            name=name,
+            defaults={"md5": md5, "storage_name": blob, "size": stored_sizes.get(blob)},
+        )
+        result.append((artifact_file, blob not in stored_sizes))
+    return result
+
+
+def artifact_file_store(artifact_file: ArtifactFile, stream) -> ArtifactFile:
+    """Keep an uploaded artifact file once its MD5 matches the announced one."""
+    reader = HashingReader(stream)
+    blob = artifact_file.storage_name
+    if default_storage.exists(blob):
+        while reader.read(1 << 20):
+            pass
+        stored = blob
+    else:
+        stored = default_storage.save(blob, File(reader, name=blob))
+    if base64.b64encode(reader.md5.digest()).decode() != artifact_file.md5:
+        if stored != blob or not ArtifactFile.objects.filter(
+            storage_name=blob, size__isnull=False
+        ).exists():
+            default_storage.delete(stored)
+        raise UploadError(f"{artifact_file.name}: the uploaded bytes do not match their MD5.")
+    ArtifactFile.objects.filter(storage_name=blob).update(size=reader.size)
+    artifact_file.size = reader.size
+    return artifact_file
+
+
+def manifest_storage_name(artifact: Artifact) -> str:
+    return f"artifacts/manifests/{artifact.pk}/{MANIFEST_NAME}"
+
+
+def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
+    """Keep the manifest; the version's size and file count come from it."""
+    content = stream.read(16 * 1024 * 1024 + 1)
+    if len(content) > 16 * 1024 * 1024:
+        raise UploadError("The manifest is larger than 16 MB.")
+    try:
+        manifest = json.loads(content)
+        entries = manifest["contents"]
+        sizes = {name: int(entry.get("size") or 0) for name, entry in entries.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise UploadError("The manifest is not a wandb artifact manifest.") from None
+    name = manifest_storage_name(artifact)
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    stored = default_storage.save(name, File(_BytesStream(content), name=MANIFEST_NAME))
+    Artifact.objects.filter(pk=artifact.pk).update(
+        manifest_storage_name=stored,
+        size=sum(sizes.values()),
+        file_count=len(sizes),
+        updated_at=timezone.now(),
+    )
+    artifact.refresh_from_db()
+    return artifact
+
+
+class _BytesStream:
+    def __init__(self, content: bytes):
+        self.content = content
+        self.position = 0
+
+    def read(self, size=-1):
+        end = len(self.content) if size is None or size < 0 else self.position + size
+        data = self.content[self.position : end]
+        self.position += len(data)
+        return data
+
+
+@transaction.atomic
+def artifact_commit(artifact: Artifact) -> Artifact:
+    artifact = Artifact.objects.select_for_update().get(pk=artifact.pk)
+    if artifact.state == Artifact.State.COMMITTED:
+        return artifact
+    missing = list(
+        artifact.files.filter(size__isnull=True).values_list("name", flat=True)[:5]
+    )
+    if missing:
+        raise ArtifactError(f"{artifact}: files not uploaded yet: {', '.join(missing)}.")
+    artifact.state = Artifact.State.COMMITTED
+    artifact.updated_at = timezone.now()
+    artifact.save(update_fields=["state", "updated_at"])
+    _move_aliases(artifact, artifact.requested_aliases)
+    return artifact
+
+
+def artifact_use(*, artifact: Artifact, run: Run) -> None:
+    artifact.used_by.add(run)
+
+
+def resolve_artifact(project: Project, reference: str) -> Artifact | None:
+    """"name:alias", "name:v3" or "name" (its latest version) within a project."""
+    name, _, alias = reference.partition(":")
+    alias = alias or LATEST
+    versions = Artifact.objects.select_related("collection").filter(
+        collection__project=project, collection__name=name
+    )
+    version = VERSION_ALIAS.match(alias)
+    if version:
+        return versions.filter(version_index=int(version.group(1))).first()
+    return versions.filter(aliases__alias=alias).first()

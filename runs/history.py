@@ -1,0 +1,132 @@
+"""Reading a run's history and system metrics back as rows, the shape the client logged."""
+
+import math
+from itertools import islice
+
+from django.db.models import Count, Max
+
+from .models import MetricKey, Point, RichValue, Run
+
+STEP_KEY = "_step"
+# Steps per IN (...) list: below SQLite's limit on query parameters.
+STEP_CHUNK = 5_000
+
+
+def _values(model, run: Run, stream: int):
+    return model.objects.filter(run=run, key__stream=stream)
+
+
+def all_steps(run: Run, stream: int, keys=None, min_step=None, max_step=None) -> list[int]:
+    """The distinct steps (line numbers for system metrics) with a value, in order."""
+    steps = set()
+    for model in (Point, RichValue):
+        values = _values(model, run, stream)
+        if keys is not None:
+            values = values.filter(key__name__in=keys)
+        if min_step is not None:
+            values = values.filter(step__gte=min_step)
+        if max_step is not None:
+            values = values.filter(step__lt=max_step)
+        steps.update(values.order_by().values_list("step", flat=True).distinct())
+    return sorted(steps)
+
+
+def sample(steps: list[int], samples: int) -> list[int]:
+    """At most `samples` steps spread evenly, the first and the last always kept."""
+    if samples <= 0:
+        return []
+    if len(steps) <= samples:
+        return steps
+    if samples == 1:
+        return [steps[-1]]
+    last = len(steps) - 1
+    return sorted({steps[round(i * last / (samples - 1))] for i in range(samples)})
+
+
+def _chunks(items, size):
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def rows_at(run: Run, stream: int, steps: list[int], keys=None) -> list[dict]:
+    """The rows at these steps, each with the keys that have a value there."""
+    rows = {step: {} for step in steps}
+    if not steps:
+        return []
+    contiguous = steps[-1] - steps[0] + 1 == len(steps)
+    selections = (
+        [{"step__gte": steps[0], "step__lte": steps[-1]}]
+        if contiguous
+        else [{"step__in": chunk} for chunk in _chunks(steps, STEP_CHUNK)]
+    )
+    for model in (Point, RichValue):
+        for selection in selections:
+            values = _values(model, run, stream).filter(**selection)
+            if keys is not None:
+                values = values.filter(key__name__in=keys)
+            for name, step, value in values.values_list("key__name", "step", "value"):
+                if model is Point and value is None:
+                    value = math.nan
+                rows[step][name] = value
+    if stream == MetricKey.Stream.HISTORY:
+        for step, row in rows.items():
+            row[STEP_KEY] = step
+    return [rows[step] for step in steps]
+
+
+def history(run: Run, *, samples: int | None = None, stream=MetricKey.Stream.HISTORY):
+    steps = all_steps(run, stream)
+    if samples is not None:
+        steps = sample(steps, samples)
+    return rows_at(run, stream, steps)
+
+
+def history_page(run: Run, *, min_step: int, max_step: int, limit: int, keys=None) -> list[dict]:
+    """Rows with min_step <= step < max_step, at most `limit`, in order (scan_history)."""
+    lookup = [key for key in keys if key != STEP_KEY] if keys else None
+    steps = all_steps(
+        run, MetricKey.Stream.HISTORY, keys=lookup, min_step=min_step, max_step=max_step
+    )
+    return rows_at(run, MetricKey.Stream.HISTORY, steps[: max(limit, 0)], keys=lookup)
+
+
+def sampled_history(run: Run, keys: list[str], samples: int) -> list[dict]:
+    """Rows where any of `keys` has a value, sampled, with only those keys (and `_step`)."""
+    lookup = [key for key in keys if key != STEP_KEY]
+    steps = sample(all_steps(run, MetricKey.Stream.HISTORY, keys=lookup), samples)
+    rows = rows_at(run, MetricKey.Stream.HISTORY, steps, keys=lookup)
+    if STEP_KEY not in keys:
+        for row in rows:
+            row.pop(STEP_KEY, None)
+    return rows
+
+
+def history_keys(run: Run) -> dict:
+    """`{"lastStep": N, "keys": {name: {"typeCounts": [...]}}}`, as W&B reports them."""
+    keys = {}
+    last_step = -1
+    for model, type_name in ((Point, "number"), (RichValue, "object")):
+        counts = (
+            _values(model, run, MetricKey.Stream.HISTORY)
+            .order_by()
+            .values_list("key__name")
+            .annotate(count=Count("*"), last=Max("step"))
+        )
+        for name, count, last in counts:
+            keys.setdefault(name, {"typeCounts": []})["typeCounts"].append(
+                {"type": type_name, "count": count}
+            )
+            last_step = max(last_step, last)
+    if last_step >= 0:
+        keys[STEP_KEY] = {"typeCounts": [{"type": "number", "count": run.history_line_count}]}
+    return {"lastStep": last_step, "keys": keys}
+
+
+def latest_system_metrics(run: Run) -> dict:
+    """The last system-metrics row (W&B's `systemMetrics`)."""
+    last = run.events_line_count - 1
+    if last < 0:
+        return {}
+    rows = rows_at(run, MetricKey.Stream.EVENTS, [last])
+    return rows[0] if rows else {}

@@ -1,0 +1,287 @@
+"""What a running client streams (W&B file_stream): history rows, system metrics, the summary,
+console output and the exit code. Everything in a request is checked before anything is written,
+then written in one transaction; a replayed or overlapping chunk writes nothing new."""
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from .models import ConsoleLine, MetricKey, Point, RichValue, Run
+
+HISTORY_FILE = "wandb-history.jsonl"
+EVENTS_FILE = "wandb-events.jsonl"
+SUMMARY_FILE = "wandb-summary.json"
+CONSOLE_FILE = "output.log"
+STREAMED_FILES = (HISTORY_FILE, EVENTS_FILE, SUMMARY_FILE, CONSOLE_FILE)
+STEP_KEY = "_step"
+MAX_KEY_LENGTH = MetricKey._meta.get_field("name").max_length
+# A float holds every integer up to 2**53 exactly; larger ones keep their JSON.
+MAX_EXACT_INTEGER = 2**53
+
+
+class IngestError(Exception):
+    """A request that is refused as a whole; `status` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Chunk:
+    offset: int
+    lines: list
+
+
+@dataclass
+class Rows:
+    """Parsed history or events lines: scalar points and the other values, by key name."""
+
+    points: list = field(default_factory=list)  # (key, step, value)
+    rich: list = field(default_factory=list)  # (key, step, json value)
+    keys: set = field(default_factory=set)
+    end: int = 0  # one past the last line number
+    max_runtime: float | None = None
+
+
+@dataclass
+class FileStreamUpdate:
+    history: Rows | None = None
+    events: Rows | None = None
+    summary: dict | None = None
+    console: dict | None = None  # line number -> text
+    console_end: int = 0
+    complete: bool = False
+    exit_code: int | None = None
+
+
+def parse_file_stream(payload) -> FileStreamUpdate:
+    """Check a decoded file_stream body; raise IngestError naming the first problem."""
+    if not isinstance(payload, dict):
+        raise IngestError("The body must be a JSON object.")
+    update = FileStreamUpdate()
+    files = payload.get("files") or {}
+    if not isinstance(files, dict):
+        raise IngestError('"files" must be an object.')
+    unknown = sorted(set(files) - set(STREAMED_FILES))
+    if unknown:
+        raise IngestError(f"Unknown file_stream file {unknown[0]!r}.")
+    chunks = {name: _chunk(name, value) for name, value in files.items()}
+    lines = sum(len(chunk.lines) for chunk in chunks.values())
+    if lines > settings.FILE_STREAM_MAX_LINES:
+        raise IngestError(
+            f"Too many lines in one request: {lines}; the limit is "
+            f"{settings.FILE_STREAM_MAX_LINES}.",
+            status=413,
+        )
+    if HISTORY_FILE in chunks:
+        update.history = _rows(chunks[HISTORY_FILE], HISTORY_FILE, steps_from_rows=True)
+    if EVENTS_FILE in chunks:
+        update.events = _rows(chunks[EVENTS_FILE], EVENTS_FILE, steps_from_rows=False)
+    if SUMMARY_FILE in chunks and chunks[SUMMARY_FILE].lines:
+        # The client sends the whole summary each time; the last line is the current one.
+        update.summary = _json_object(chunks[SUMMARY_FILE].lines[-1], SUMMARY_FILE, 0)
+    if CONSOLE_FILE in chunks:
+        chunk = chunks[CONSOLE_FILE]
+        update.console = {chunk.offset + i: line for i, line in enumerate(chunk.lines)}
+        update.console_end = chunk.offset + len(chunk.lines)
+    _check_list_of_strings(payload.get("uploaded", []), "uploaded")
+    update.complete = payload.get("complete") is True
+    exit_code = payload.get("exitcode")
+    if exit_code is not None and (isinstance(exit_code, bool) or not isinstance(exit_code, int)):
+        raise IngestError('"exitcode" must be an integer.')
+    update.exit_code = exit_code
+    return update
+
+
+def _chunk(name, value) -> Chunk:
+    if not isinstance(value, dict):
+        raise IngestError(f"{name}: must be an object with offset and content.")
+    offset = value.get("offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise IngestError(f"{name}: offset must be a non-negative integer.")
+    content = value.get("content", [])
+    _check_list_of_strings(content, f"{name} content")
+    return Chunk(offset, content)
+
+
+def _check_list_of_strings(value, what):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise IngestError(f"{what} must be a list of strings.")
+
+
+def _json_object(line: str, name: str, number: int) -> dict:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        raise IngestError(f"{name} line {number}: not valid JSON.") from None
+    if not isinstance(row, dict):
+        raise IngestError(f"{name} line {number}: must be a JSON object.")
+    return row
+
+
+def _is_scalar(value) -> bool:
+    return (
+        isinstance(value, float)
+        or (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER
+        )
+    )
+
+
+def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
+    rows = Rows(end=chunk.offset + len(chunk.lines))
+    points, rich, keys = rows.points, rows.rich, rows.keys
+    for i, line in enumerate(chunk.lines):
+        number = chunk.offset + i
+        row = _json_object(line, name, number)
+        if steps_from_rows:
+            step = row.pop(STEP_KEY, number)
+            if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+                raise IngestError(f"{name} line {number}: _step must be a non-negative integer.")
+        else:
+            step = number
+        for key, value in row.items():
+            if _is_scalar(value):
+                points.append((key, step, None if math.isnan(value) else value))
+            else:
+                rich.append((key, step, value))
+            keys.add(key)
+        runtime = row.get("_runtime")
+        if _is_scalar(runtime) and not math.isnan(runtime):
+            rows.max_runtime = max(runtime, rows.max_runtime or runtime)
+    too_long = next((key for key in keys if len(key) > MAX_KEY_LENGTH), None)
+    if too_long is not None:
+        raise IngestError(f"{name}: key {too_long[:40]!r}... is longer than {MAX_KEY_LENGTH}.")
+    return rows
+
+
+def intern_keys(stream: int, names) -> dict[str, int]:
+    """Ids of these key names, creating the missing ones."""
+    names = set(names)
+    ids = dict(
+        MetricKey.objects.filter(stream=stream, name__in=names).values_list("name", "id")
+    )
+    missing = names - ids.keys()
+    if missing:
+        MetricKey.objects.bulk_create(
+            [MetricKey(stream=stream, name=name) for name in missing], ignore_conflicts=True
+        )
+        ids.update(
+            MetricKey.objects.filter(stream=stream, name__in=missing).values_list("name", "id")
+        )
+    return ids
+
+
+def _insert_points(run_id: int, rows: list[tuple[int, int, float | None]]) -> None:
+    """Insert (key id, step, value) rows, leaving any that exist: the replay rule."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Point._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement over three arrays: far cheaper than a row of parameters each.
+            key_ids, steps, values = (list(column) for column in zip(*rows, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} (run_id, key_id, step, value) "
+                "SELECT %s, k, s, v FROM unnest(%s::integer[], %s::bigint[], "
+                "%s::double precision[]) AS t(k, s, v) ON CONFLICT DO NOTHING",
+                [run_id, key_ids, steps, values],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} (run_id, key_id, step, value) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                [(run_id, key_id, step, value) for key_id, step, value in rows],
+            )
+
+
+def _write_rows(run: Run, stream: int, rows: Rows) -> None:
+    ids = intern_keys(stream, rows.keys)
+    _insert_points(run.pk, [(ids[key], step, value) for key, step, value in rows.points])
+    if rows.rich:
+        RichValue.objects.bulk_create(
+            [
+                RichValue(run=run, key_id=ids[key], step=step, value=value)
+                for key, step, value in rows.rich
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def _summary_position(summary: dict) -> tuple:
+    """Where in the run a summary was taken, so a late, older one does not replace a newer."""
+
+    def number(key):
+        value = summary.get(key)
+        return value if _is_scalar(value) and not math.isnan(value) else -1
+
+    return (number(STEP_KEY), number("_runtime"))
+
+
+@transaction.atomic
+def apply_file_stream(run: Run, update: FileStreamUpdate) -> None:
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    now = timezone.now()
+    changes = {"heartbeat_at": now}
+    runtime = run.runtime
+    if update.history is not None:
+        _write_rows(run, MetricKey.Stream.HISTORY, update.history)
+        changes["history_line_count"] = Greatest(F("history_line_count"), update.history.end)
+        runtime = _later(runtime, update.history.max_runtime)
+    if update.events is not None:
+        _write_rows(run, MetricKey.Stream.EVENTS, update.events)
+        changes["events_line_count"] = Greatest(F("events_line_count"), update.events.end)
+        runtime = _later(runtime, update.events.max_runtime)
+    if update.console:
+        ConsoleLine.objects.bulk_create(
+            [ConsoleLine(run=run, line=line, text=text) for line, text in update.console.items()],
+            update_conflicts=True,
+            unique_fields=["run", "line"],
+            update_fields=["text"],
+        )
+        changes["console_line_count"] = Greatest(F("console_line_count"), update.console_end)
+    if update.summary is not None and _summary_position(update.summary) >= _summary_position(
+        run.summary
+    ):
+        changes["summary"] = update.summary
+        runtime = _later(runtime, _summary_position(update.summary)[1])
+    if runtime is not None and runtime >= 0:
+        changes["runtime"] = runtime
+    if update.complete:
+        failed = update.exit_code not in (None, 0)
+        changes.update(
+            state=Run.State.FAILED if failed else Run.State.FINISHED,
+            exit_code=update.exit_code,
+            finished_at=now,
+        )
+    elif run.state == Run.State.CRASHED:
+        # It was marked crashed for going quiet, and it is back.
+        changes["state"] = Run.State.RUNNING
+    Run.objects.filter(pk=run.pk).update(**changes)
+
+
+def _later(current, new):
+    if new is None:
+        return current
+    return new if current is None else max(current, new)
+
+
+def mark_quiet_runs_crashed(now=None) -> int:
+    """Runs still "running" that sent nothing for RUN_HEARTBEAT_TIMEOUT seconds crashed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    return (
+        Run.objects.filter(state=Run.State.RUNNING, heartbeat_at__lt=cutoff)
+        .order_by()
+        .update(state=Run.State.CRASHED)
+    )

@@ -1,0 +1,327 @@
+"""What a training script does through the wandb client: create and update its run, upload the
+run's files, send alerts. The API layer adapts the client's protocol to these functions."""
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Project
+from projects.services import ProjectError, project_create
+from teams.access import Need, entity_permissions
+from teams.models import Entity, Membership, Role
+from teamsite.lib.emails import absolute_url, send_templated_email
+
+from .models import Alert, Run, RunFile
+from .services import RunsError, RunsForbidden
+
+METADATA_FILE = "wandb-metadata.json"
+MAX_FILE_NAME_LENGTH = RunFile._meta.get_field("name").max_length
+
+
+class UploadError(RunsError):
+    """An uploaded body that does not match what was announced; nothing was kept."""
+
+
+def not_writable_message(entity_name: str) -> str:
+    # The same words whether or not the entity exists: no hint to outsiders.
+    return (
+        f"You cannot log to “{entity_name}”: it does not exist or you are not a member of it. "
+        "Check the entity (wandb.init(entity=...)) and your API key."
+    )
+
+
+def writable_entity(actor, entity_name: str) -> Entity:
+    entity = Entity.objects.filter(name=(entity_name or "").lower()).first()
+    if entity is None or Need.WRITE not in entity_permissions(actor, entity):
+        raise RunsForbidden(not_writable_message(entity_name))
+    return entity
+
+
+def attributed_author(actor, entity: Entity, username: str | None):
+    """Who a run is attributed to. A service account names a human member of its team
+    (WANDB_USERNAME); a person's key logs as that person only."""
+    username = (username or "").strip()
+    if not username or username == actor.username:
+        return actor
+    if not actor.is_service:
+        raise RunsForbidden(
+            f"WANDB_USERNAME is “{username}” but the API key belongs to {actor.username}. "
+            "Only a team's service account key may log runs for another member; unset "
+            "WANDB_USERNAME or use the service account's key."
+        )
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(
+            entity=entity,
+            user__username=username,
+            user__is_active=True,
+            role__in=[Role.ADMIN, Role.MEMBER],
+        )
+        .first()
+    )
+    if membership is None:
+        raise RunsForbidden(
+            f"WANDB_USERNAME “{username}” is not a member of {entity.name}. Runs logged with "
+            f"this service account must name a member of the team."
+        )
+    return membership.user
+
+
+def writable_project(actor, entity: Entity, project_name: str, *, create=True) -> Project:
+    """The project, created on first use by a member who may write to the entity."""
+    project = Project.objects.filter(entity=entity, name=project_name).first()
+    if project is not None:
+        return project
+    if not create:
+        raise RunsError(f"Project {entity.name}/{project_name} not found.")
+    try:
+        return project_create(entity=entity, name=project_name, creator=actor)
+    except ProjectError as error:
+        raise RunsError(str(error)) from error
+
+
+def unwrap_config(config: dict) -> dict:
+    """The client sends {"lr": {"value": 0.1, "desc": null}}; the run keeps {"lr": 0.1}."""
+    return {
+        key: value["value"] if isinstance(value, dict) and "value" in value else value
+        for key, value in config.items()
+    }
+
+
+def wrap_config(config: dict) -> dict:
+    return {key: {"value": value, "desc": None} for key, value in config.items()}
+
+
+def parse_json_object(text, what: str) -> dict | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        raise RunsError(f"{what} is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise RunsError(f"{what} must be a JSON object.")
+    return value
+
+
+RUN_FIELDS = {
+    # client field -> Run field
+    "displayName": "name",
+    "notes": "notes",
+    "groupName": "group",
+    "jobType": "job_type",
+    "commit": "git_commit",
+    "jobRepo": "git_remote",
+    "host": "host",
+    "jobProgram": "program",
+}
+
+
+def _run_changes(fields: dict) -> dict:
+    changes = {}
+    for client_name, field_name in RUN_FIELDS.items():
+        value = fields.get(client_name)
+        if value is not None:
+            max_length = Run._meta.get_field(field_name).max_length
+            if max_length and len(value) > max_length:
+                raise RunsError(f"{client_name} is longer than {max_length} characters.")
+            changes[field_name] = value
+    if fields.get("notes") is None and fields.get("description") is not None:
+        changes["notes"] = fields["description"]
+    if fields.get("tags") is not None:
+        changes["tags"] = list(dict.fromkeys(fields["tags"]))
+    config = parse_json_object(fields.get("config"), "config")
+    if config is not None:
+        changes["config"] = unwrap_config(config)
+    summary = parse_json_object(fields.get("summaryMetrics"), "summaryMetrics")
+    if summary is not None:
+        changes["summary"] = summary
+    return changes
+
+
+def may_change_run(actor, run: Run) -> bool:
+    if run.author_id == actor.pk:
+        return True
+    permissions = entity_permissions(actor, run.project.entity)
+    # A team's service account keeps writing to the runs it logged for a member.
+    return Need.ADMIN in permissions or (actor.is_service and Need.WRITE in permissions)
+
+
+@transaction.atomic
+def run_upsert(
+    *, actor, entity_name: str, project_name: str, run_id: str, username: str | None, fields
+):
+    """Create or update a run (the client's upsertBucket). Returns (run, created)."""
+    entity = writable_entity(actor, entity_name)
+    author = attributed_author(actor, entity, username)
+    if not run_id or len(run_id) > Run._meta.get_field("run_id").max_length:
+        raise RunsError("A run id of 1 to 128 characters is needed.")
+    project = writable_project(actor, entity, project_name)
+    changes = _run_changes(fields)
+    run = Run.objects.select_for_update().filter(project=project, run_id=run_id).first()
+    if run is None:
+        now = timezone.now()
+        run = Run.objects.create(
+            project=project, run_id=run_id, author=author, heartbeat_at=now, **changes
+        )
+        return run, True
+    if not may_change_run(actor, run):
+        raise RunsForbidden(f"Run {run_id} in {project.path} belongs to someone else.")
+    run_update_fields(run, changes)
+    return run, False
+
+
+def run_update_fields(run: Run, changes: dict) -> Run:
+    for name, value in changes.items():
+        setattr(run, name, value)
+    if changes:
+        run.save(update_fields=list(changes))
+    return run
+
+
+@transaction.atomic
+def run_update_by_client(*, actor, run: Run, fields) -> Run:
+    """`run.update()` from the public API: display name, notes, tags, config, summary."""
+    if not may_change_run(actor, run):
+        raise RunsForbidden("Only the run's author and admins can change it.")
+    return run_update_fields(run, _run_changes(fields))
+
+
+def check_file_name(name: str) -> str:
+    parts = name.split("/")
+    if (
+        not name
+        or len(name) > MAX_FILE_NAME_LENGTH
+        or name.startswith("/")
+        or "\\" in name
+        or "\x00" in name
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise RunsError(f"“{name[:80]}” is not a valid file name.")
+    return name
+
+
+@transaction.atomic
+def run_files_create(*, actor, run: Run, names: list[str]) -> list[RunFile]:
+    """Announce files the client is about to upload; returns their rows."""
+    if not may_change_run(actor, run):
+        raise RunsForbidden("Only the run's author and admins can upload its files.")
+    for name in names:
+        check_file_name(name)
+    RunFile.objects.bulk_create(
+        [RunFile(run=run, name=name) for name in dict.fromkeys(names)], ignore_conflicts=True
+    )
+    by_name = {file.name: file for file in RunFile.objects.filter(run=run, name__in=names)}
+    return [by_name[name] for name in dict.fromkeys(names)]
+
+
+class HashingReader:
+    """Reads a stream, counting and hashing it, refusing more than `limit` bytes."""
+
+    def __init__(self, stream, limit: int | None = None):
+        self.stream = stream
+        self.limit = limit
+        self.md5 = hashlib.md5()
+        self.size = 0
+
+    def read(self, size=-1):
+        data = self.stream.read(size)
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise UploadError("The upload is larger than allowed.")
+        self.md5.update(data)
+        return data
+
+
+def run_file_store(run_file: RunFile, stream) -> RunFile:
+    """Keep an uploaded run file (replacing an earlier upload of the same name)."""
+    reader = HashingReader(stream)
+    storage_name = default_storage.save(
+        f"runs/{run_file.run_id}/{run_file.name}", File(reader, name=run_file.name)
+    )
+    previous = RunFile.objects.filter(pk=run_file.pk).values_list("storage_name", flat=True)
+    previous = previous.first()
+    RunFile.objects.filter(pk=run_file.pk).update(
+        storage_name=storage_name,
+        size=reader.size,
+        md5=reader.md5.hexdigest(),
+        uploaded_at=timezone.now(),
+    )
+    if previous and previous != storage_name:
+        default_storage.delete(previous)
+    if run_file.name == METADATA_FILE:
+        _read_metadata(run_file.run_id, storage_name)
+    run_file.refresh_from_db()
+    return run_file
+
+
+def _read_metadata(run_pk: int, storage_name: str) -> None:
+    """wandb-metadata.json: command line, Python, host, hardware; kept on the run for its page."""
+    try:
+        with default_storage.open(storage_name) as handle:
+            metadata = json.load(handle)
+    except ValueError:
+        return
+    if isinstance(metadata, dict):
+        Run.objects.filter(pk=run_pk).update(metadata=metadata)
+
+
+# Alerts
+
+
+def alert_recipients(run: Run) -> list[str]:
+    """The run's author and the team members who asked for alert emails."""
+    emails = []
+    author = run.author
+    if author is not None and author.is_active and not author.is_service and author.email:
+        emails.append(author.email)
+    emails += Membership.objects.filter(
+        entity_id=run.project.entity_id,
+        alert_emails=True,
+        user__is_active=True,
+        user__is_service=False,
+    ).values_list("user__email", flat=True)
+    return [email for email in dict.fromkeys(emails) if email]
+
+
+@transaction.atomic
+def alert_create(
+    *, actor, run: Run, title: str, text: str, level: str, wait: timedelta | None = None
+) -> Alert:
+    """Store an alert and email it at once, unless the same alert was emailed within `wait`."""
+    if not may_change_run(actor, run):
+        raise RunsForbidden("Only the run's author and admins can send its alerts.")
+    if not title.strip():
+        raise RunsError("An alert needs a title.")
+    if level not in Alert.Level.values:
+        raise RunsError(f"Unknown alert level “{level}”; use INFO, WARN or ERROR.")
+    now = timezone.now()
+    recently_emailed = bool(wait) and (
+        Alert.objects.filter(run=run, title=title, emailed=True, created_at__gte=now - wait)
+        .order_by()
+        .exists()
+    )
+    recipients = [] if recently_emailed else alert_recipients(run)
+    alert = Alert.objects.create(
+        run=run,
+        title=title[: Alert._meta.get_field("title").max_length],
+        text=text,
+        level=level,
+        created_at=now,
+        emailed=bool(recipients),
+    )
+    context = {
+        "alert": alert,
+        "run": run,
+        "project": run.project,
+        "run_url": absolute_url(run.get_absolute_url()),
+    }
+    # One message each: recipients do not see one another's addresses.
+    for email in recipients:
+        send_templated_email("alert", [email], context)
+    return alert
