@@ -17,6 +17,12 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    # Uploaded run and artifact files land in a folder of the test's own.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # allauth keeps rate limits (e.g. one confirmation email per address per few minutes) in the
     # cache; tests must not see each other's.

@@ -28,6 +28,7 @@ from projects.models import Project
 from runs import artifacts as artifact_services
 from runs import history as run_history
 from runs.models import Artifact, ArtifactCollection, Run, RunFile
+from runs.selectors import has_tag
 from runs.services import RunsError, RunsForbidden
 from runs.tracking import (
     alert_create,
@@ -140,6 +141,7 @@ def _visible_project(info, entity_name, project_name) -> Project | None:
     if ProjectNeed.VIEW not in rights:
         return None
     project.viewer_rights = rights
+    project.viewer_entity_permissions = permissions
     return project
 
 
@@ -172,9 +174,13 @@ def _visible_artifact(info, artifact_id) -> Artifact:
         .filter(pk=pk_from_node_id(artifact_id, "Artifact"))
         .first()
     )
-    if artifact is None or _visible_project(
-        info, artifact.collection.project.entity.name, artifact.collection.project.name
-    ) is None:
+    if (
+        artifact is None
+        or _visible_project(
+            info, artifact.collection.project.entity.name, artifact.collection.project.name
+        )
+        is None
+    ):
         raise ApiError("Artifact not found.", status=404)
     return artifact
 
@@ -271,10 +277,10 @@ def resolve_user_flags(user, _):
 
 @user_type.field("teams")
 def resolve_user_teams(user, _, first=None):
-    memberships = Membership.objects.filter(user=user, entity__kind=Entity.Kind.TEAM)
-    return {
-        "edges": [{"node": membership.entity} for membership in memberships.select_related("entity")]
-    }
+    memberships = Membership.objects.filter(
+        user=user, entity__kind=Entity.Kind.TEAM
+    ).select_related("entity")
+    return {"edges": [{"node": membership.entity} for membership in memberships]}
 
 
 entity_type = ObjectType("Entity")
@@ -346,6 +352,8 @@ RUN_FILTER_FIELDS = {
 
 def _run_filter(filters) -> Q:
     """The MongoDB-style filters of `api.runs(filters=...)` that Teamsite answers."""
+    if filters is None:
+        return Q()
     if isinstance(filters, str):
         try:
             filters = json.loads(filters or "{}")
@@ -369,7 +377,7 @@ def _run_filter(filters) -> Q:
                 raise ApiError("tags takes a tag or {'$in': [tags]}.")
             any_tag = Q()
             for tag in values:
-                any_tag |= Q(tags__contains=[tag]) if isinstance(tag, str) else Q(pk__in=[])
+                any_tag |= has_tag(tag) if isinstance(tag, str) else Q(pk__in=[])
             condition &= any_tag
         elif key in RUN_FILTER_FIELDS:
             field = RUN_FILTER_FIELDS[key]
@@ -508,7 +516,9 @@ def resolve_run_group(run, _):
 
 @run_type.field("readOnly")
 def resolve_run_read_only(run, info):
-    return not may_change_run(_actor(info), run)
+    # The permissions _visible_project read: one query per request, not one per run.
+    permissions = getattr(run.project, "viewer_entity_permissions", None)
+    return not may_change_run(_actor(info), run, permissions)
 
 
 @run_type.field("updatedAt")
@@ -625,9 +635,11 @@ def resolve_run_file_count(run, _):
 
 def _like_to_regex(pattern: str) -> str:
     """The client's SQL LIKE pattern (`%` any text, `_` one character) as a regex."""
-    return "^" + "".join(
-        ".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern
-    ) + "$"
+    return (
+        "^"
+        + "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+        + "$"
+    )
 
 
 def _run_file_node(request, run_file: RunFile) -> dict:
@@ -738,13 +750,9 @@ def _manifest(info, artifact: Artifact, *, upload: bool) -> dict:
     name = artifact_services.MANIFEST_NAME
     file = {"id": node_id("File", f"manifest-{artifact.pk}"), "name": name, "uploadHeaders": []}
     if upload:
-        file["uploadUrl"] = transfer.transfer_url(
-            request, transfer.PUT_MANIFEST, artifact.pk, name
-        )
+        file["uploadUrl"] = transfer.transfer_url(request, transfer.PUT_MANIFEST, artifact.pk, name)
     else:
-        file["directUrl"] = transfer.transfer_url(
-            request, transfer.GET_MANIFEST, artifact.pk, name
-        )
+        file["directUrl"] = transfer.transfer_url(request, transfer.GET_MANIFEST, artifact.pk, name)
     return {
         "id": node_id("ArtifactManifest", artifact.pk),
         "type": "FULL",
@@ -884,9 +892,10 @@ def resolve_upsert_bucket(_, info, input):
                 .filter(pk=pk_from_node_id(input["id"], "Run"))
                 .first()
             )
-            if run is None or _visible_project(
-                info, run.project.entity.name, run.project.name
-            ) is None:
+            if (
+                run is None
+                or _visible_project(info, run.project.entity.name, run.project.name) is None
+            ):
                 raise ApiError("Run not found.", status=404)
             return {"bucket": run_update_by_client(actor=actor, run=run, fields=input)}
         entity_name = input.get("entityName")
@@ -971,7 +980,8 @@ def resolve_create_artifact(_, info, input):
             run = _run_in(project, input["runName"])
             if run is None or not may_change_run(actor, run):
                 raise ApiError(f"Run {input['runName']} not found in {project.path}.", 404)
-        name = input.get("artifactCollectionName") or (input.get("artifactCollectionNames") or [""])[0]
+        names = input.get("artifactCollectionNames") or [""]
+        name = input.get("artifactCollectionName") or names[0]
         aliases = [
             alias["alias"]
             for alias in input.get("aliases") or []
@@ -1035,9 +1045,7 @@ def resolve_create_artifact_files(_, info, input):
                 }
     except RunsError as error:
         raise _refusal(error) from error
-    edges = [
-        {"node": nodes[(spec["artifactID"], spec["name"])]} for spec in input["artifactFiles"]
-    ]
+    edges = [{"node": nodes[(spec["artifactID"], spec["name"])]} for spec in input["artifactFiles"]]
     return {"files": {"edges": edges, "pageInfo": {"hasNextPage": False, "hasPreviousPage": False}}}
 
 

@@ -27,9 +27,7 @@ def transfer_url(request, action: str, object_id: int, filename: str) -> str:
 
 def read_transfer_token(token: str) -> tuple[str, int] | None:
     try:
-        action, object_id = signing.loads(
-            token, salt=SALT, max_age=settings.STORAGE_URL_MAX_AGE
-        )
+        action, object_id = signing.loads(token, salt=SALT, max_age=settings.STORAGE_URL_MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     return action, object_id

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Run
+from .models import Alert, Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run, RunFile
 
 
 @admin.register(Run)
@@ -10,5 +10,78 @@ class RunAdmin(admin.ModelAdmin):
     search_fields = ["run_id", "name", "project__name", "project__entity__name", "author__username"]
     list_select_related = ["project__entity", "author"]
     # Moving a run between projects goes through the site's Move, which checks both sides.
-    readonly_fields = ["project", "run_id", "author", "created_at"]
+    readonly_fields = [
+        "project",
+        "run_id",
+        "author",
+        "created_at",
+        # Kept by the client's stream.
+        "metadata",
+        "history_line_count",
+        "events_line_count",
+        "console_line_count",
+    ]
     show_full_result_count = False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["title", "level", "run", "created_at", "emailed"]
+    list_filter = ["level", "emailed", "created_at"]
+    search_fields = ["title", "text", "run__run_id", "run__project__name"]
+    list_select_related = ["run__project__entity"]
+    readonly_fields = ["run", "created_at", "emailed"]
+
+
+@admin.register(RunFile)
+class RunFileAdmin(admin.ModelAdmin):
+    list_display = ["name", "run", "size", "uploaded_at"]
+    search_fields = ["name", "run__run_id"]
+    list_select_related = ["run__project__entity"]
+    # Uploaded by the client; the stored bytes and their digest are not edited by hand.
+    readonly_fields = ["run", "name", "storage_name", "size", "md5", "created_at", "uploaded_at"]
+
+
+class ArtifactAliasInline(admin.TabularInline):
+    model = ArtifactAlias
+    fk_name = "artifact"
+    extra = 0
+    readonly_fields = ["collection"]
+
+
+class ArtifactFileInline(admin.TabularInline):
+    model = ArtifactFile
+    extra = 0
+    readonly_fields = ["name", "md5", "size", "storage_name"]
+    can_delete = False
+
+
+@admin.register(Artifact)
+class ArtifactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "collection", "state", "size", "file_count", "created_at"]
+    list_filter = ["state", "collection__type"]
+    search_fields = ["collection__name", "digest", "collection__project__name"]
+    list_select_related = ["collection__project__entity"]
+    readonly_fields = [
+        "collection",
+        "version_index",
+        "digest",
+        "state",
+        "created_by_run",
+        "manifest_storage_name",
+        "size",
+        "file_count",
+        "requested_aliases",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["used_by"]
+    inlines = [ArtifactAliasInline, ArtifactFileInline]
+
+
+@admin.register(ArtifactCollection)
+class ArtifactCollectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "project", "created_at"]
+    search_fields = ["name", "project__name", "project__entity__name"]
+    list_select_related = ["project__entity"]
+    readonly_fields = ["project", "name", "type", "created_at"]

@@ -152,9 +152,10 @@ def artifact_file_store(artifact_file: ArtifactFile, stream) -> ArtifactFile:
     else:
         stored = default_storage.save(blob, File(reader, name=blob))
     if base64.b64encode(reader.md5.digest()).decode() != artifact_file.md5:
-        if stored != blob or not ArtifactFile.objects.filter(
-            storage_name=blob, size__isnull=False
-        ).exists():
+        if (
+            stored != blob
+            or not ArtifactFile.objects.filter(storage_name=blob, size__isnull=False).exists()
+        ):
             default_storage.delete(stored)
         raise UploadError(f"{artifact_file.name}: the uploaded bytes do not match their MD5.")
     ArtifactFile.objects.filter(storage_name=blob).update(size=reader.size)
@@ -208,9 +209,7 @@ def artifact_commit(artifact: Artifact) -> Artifact:
     artifact = Artifact.objects.select_for_update().get(pk=artifact.pk)
     if artifact.state == Artifact.State.COMMITTED:
         return artifact
-    missing = list(
-        artifact.files.filter(size__isnull=True).values_list("name", flat=True)[:5]
-    )
+    missing = list(artifact.files.filter(size__isnull=True).values_list("name", flat=True)[:5])
     if missing:
         raise ArtifactError(f"{artifact}: files not uploaded yet: {', '.join(missing)}.")
     artifact.state = Artifact.State.COMMITTED
@@ -225,7 +224,7 @@ def artifact_use(*, artifact: Artifact, run: Run) -> None:
 
 
 def resolve_artifact(project: Project, reference: str) -> Artifact | None:
-    """"name:alias", "name:v3" or "name" (its latest version) within a project."""
+    """ "name:alias", "name:v3" or "name" (its latest version) within a project."""
     name, _, alias = reference.partition(":")
     alias = alias or LATEST
     versions = Artifact.objects.select_related("collection").filter(

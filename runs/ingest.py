@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, JSONField, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -24,6 +24,10 @@ STEP_KEY = "_step"
 MAX_KEY_LENGTH = MetricKey._meta.get_field("name").max_length
 # A float holds every integer up to 2**53 exactly; larger ones keep their JSON.
 MAX_EXACT_INTEGER = 2**53
+# The largest step a BigIntegerField holds, and the largest line count a PositiveIntegerField
+# holds (PostgreSQL's integer): anything past these would fail in the database, not here.
+MAX_STEP = 2**63 - 1
+MAX_LINE_COUNT = 2**31 - 1
 
 
 class IngestError(Exception):
@@ -109,6 +113,8 @@ def _chunk(name, value) -> Chunk:
         raise IngestError(f"{name}: offset must be a non-negative integer.")
     content = value.get("content", [])
     _check_list_of_strings(content, f"{name} content")
+    if offset + len(content) > MAX_LINE_COUNT:
+        raise IngestError(f"{name}: lines past {MAX_LINE_COUNT} are not accepted.")
     return Chunk(offset, content)
 
 
@@ -128,13 +134,10 @@ def _json_object(line: str, name: str, number: int) -> dict:
 
 
 def _is_scalar(value) -> bool:
-    return (
-        isinstance(value, float)
-        or (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER
-        )
+    return isinstance(value, float) or (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER
     )
 
 
@@ -146,13 +149,16 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
         row = _json_object(line, name, number)
         if steps_from_rows:
             step = row.pop(STEP_KEY, number)
-            if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-                raise IngestError(f"{name} line {number}: _step must be a non-negative integer.")
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEP:
+                raise IngestError(
+                    f"{name} line {number}: _step must be an integer from 0 to {MAX_STEP}."
+                )
         else:
             step = number
         for key, value in row.items():
             if _is_scalar(value):
-                points.append((key, step, None if math.isnan(value) else value))
+                # All floats: PostgreSQL's array of values cannot mix int and float.
+                points.append((key, step, None if math.isnan(value) else float(value)))
             else:
                 rich.append((key, step, value))
             keys.add(key)
@@ -168,9 +174,7 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
 def intern_keys(stream: int, names) -> dict[str, int]:
     """Ids of these key names, creating the missing ones."""
     names = set(names)
-    ids = dict(
-        MetricKey.objects.filter(stream=stream, name__in=names).values_list("name", "id")
-    )
+    ids = dict(MetricKey.objects.filter(stream=stream, name__in=names).values_list("name", "id"))
     missing = names - ids.keys()
     if missing:
         MetricKey.objects.bulk_create(
@@ -211,7 +215,13 @@ def _write_rows(run: Run, stream: int, rows: Rows) -> None:
     if rows.rich:
         RichValue.objects.bulk_create(
             [
-                RichValue(run=run, key_id=ids[key], step=step, value=value)
+                # A bare None would be SQL NULL, which the column refuses: store JSON null.
+                RichValue(
+                    run=run,
+                    key_id=ids[key],
+                    step=step,
+                    value=Value(None, JSONField()) if value is None else value,
+                )
                 for key, step, value in rows.rich
             ],
             ignore_conflicts=True,

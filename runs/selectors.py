@@ -7,12 +7,12 @@ from datetime import datetime
 
 from django.core import signing
 from django.db import connection
-from django.db.models import BooleanField, F, Q, Subquery
+from django.db.models import BooleanField, F, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 
-from .models import Run
+from .models import Alert, Artifact, ArtifactCollection, Run
 
 PAGE_SIZE = 50
 KEY_SAMPLE_RUNS = 200
@@ -297,3 +297,44 @@ def selected_runs(project, *, run_ids: list[str] | None, run_filter: RunFilter |
     if run_filter is not None:
         return run_filter.apply(runs)
     return runs.filter(run_id__in=run_ids or [])
+
+
+# Alerts, files and artifacts on the project and run pages
+
+RECENT_ALERTS = 10
+VERSIONS_SHOWN = 5
+
+
+def recent_alerts(project) -> list:
+    return list(
+        Alert.objects.filter(run__project=project)
+        .select_related("run__project__entity")
+        .order_by("-created_at", "-id")[:RECENT_ALERTS]
+    )
+
+
+def artifact_collections(project) -> list:
+    """Each artifact of the project with its latest committed versions, aliases and files."""
+    versions = (
+        Artifact.objects.filter(state=Artifact.State.COMMITTED)
+        .select_related("created_by_run__project__entity")
+        .prefetch_related("aliases", "files")
+        .order_by("-version_index")
+    )
+    return list(
+        ArtifactCollection.objects.filter(project=project)
+        .order_by("name")
+        .prefetch_related(
+            Prefetch("versions", queryset=versions[:VERSIONS_SHOWN], to_attr="recent_versions")
+        )
+    )
+
+
+def run_files(run) -> list:
+    return list(run.files.exclude(uploaded_at=None).order_by("name"))
+
+
+def run_artifacts(run) -> dict:
+    logged = Artifact.objects.select_related("collection").filter(created_by_run=run)
+    used = Artifact.objects.select_related("collection").filter(used_by=run)
+    return {"logged": list(logged), "used": list(used)}

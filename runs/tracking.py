@@ -144,10 +144,12 @@ def _run_changes(fields: dict) -> dict:
     return changes
 
 
-def may_change_run(actor, run: Run) -> bool:
+def may_change_run(actor, run: Run, permissions: set[str] | None = None) -> bool:
+    """`permissions`: the actor's on the run's entity, when the caller has them already."""
     if run.author_id == actor.pk:
         return True
-    permissions = entity_permissions(actor, run.project.entity)
+    if permissions is None:
+        permissions = entity_permissions(actor, run.project.entity)
     # A team's service account keeps writing to the runs it logged for a member.
     return Need.ADMIN in permissions or (actor.is_service and Need.WRITE in permissions)
 

@@ -1,7 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -14,7 +16,7 @@ from teams.access import Need
 
 from . import selectors, services
 from .forms import RunEditForm
-from .models import Run
+from .models import Artifact, ArtifactFile, Run
 from .selectors import RunFilter, Sort
 
 MAX_EXTRA_COLUMNS = 12
@@ -49,6 +51,9 @@ def project_page(request, entity, project):
         "can_write": ProjectNeed.WRITE in project.viewer_rights,
         "is_admin": Need.ADMIN in project.viewer_entity_permissions,
     }
+    if not request.htmx:
+        context["alerts"] = selectors.recent_alerts(project)
+        context["artifact_collections"] = selectors.artifact_collections(project)
     if request.user.is_authenticated:
         context["targets"] = project_selectors.projects_writable_by(request.user).exclude(
             pk=project.pk
@@ -192,10 +197,45 @@ def run_detail(request, entity, project, run_id):
             "run": run,
             "can_edit": _can_edit(request, project, run),
             "form": RunEditForm(initial={"tags": ", ".join(run.tags), "notes": run.notes}),
-            "config_rows": sorted(run.config.items()) if isinstance(run.config, dict) else [],
+            "config_rows": sorted((k, v) for k, v in run.config.items() if k != "_wandb")
+            if isinstance(run.config, dict)
+            else [],
             "summary_rows": sorted((k, v) for k, v in summary.items() if not k.startswith("_")),
+            "alerts": run.alerts.all(),
+            "files": selectors.run_files(run),
+            "artifacts": selectors.run_artifacts(run),
         },
     )
+
+
+def _download(storage_name: str, name: str):
+    if not storage_name or not default_storage.exists(storage_name):
+        raise Http404("This file is not stored.")
+    return FileResponse(
+        default_storage.open(storage_name),
+        as_attachment=True,
+        filename=name.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
+
+
+def run_file(request, entity, project, run_id, name):
+    _, run = _run(request, entity, project, run_id)
+    file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
+    return _download(file.storage_name, file.name)
+
+
+def artifact_file(request, entity, project, collection, version, name):
+    project = get_project_for_user(request, entity, project)
+    file = get_object_or_404(
+        ArtifactFile.objects.exclude(size=None),
+        artifact__collection__project=project,
+        artifact__collection__name=collection,
+        artifact__version_index=version,
+        artifact__state=Artifact.State.COMMITTED,
+        name=name,
+    )
+    return _download(file.storage_name, file.name)
 
 
 @login_required

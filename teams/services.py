@@ -243,6 +243,12 @@ def membership_remove(*, membership: Membership, actor=None) -> None:
 
 
 @transaction.atomic
+def alert_emails_set(*, membership: Membership, enabled: bool) -> None:
+    """Email me the alerts of all the team's runs (my own runs' alerts come anyway)."""
+    membership.alert_emails = enabled
+    membership.save(update_fields=["alert_emails"])
+
+
 def default_entity_set(*, user, entity: Entity) -> None:
     membership = Membership.objects.filter(
         user=user, entity=entity, role__in=[Role.ADMIN, Role.MEMBER]

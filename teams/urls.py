@@ -8,6 +8,11 @@ urlpatterns = [
     path("settings/teams/", views.user_teams, name="user_teams"),
     path("settings/teams/new/", views.create_team, name="create"),
     path("settings/teams/default/", views.set_default_entity, name="set_default_entity"),
+    path(
+        "settings/teams/<str:name>/alert-emails/",
+        views.set_alert_emails,
+        name="set_alert_emails",
+    ),
     path("settings/teams/<str:name>/leave/", views.leave_team, name="leave"),
     path("teams/<str:name>/settings/", views.team_settings, name="settings"),
     path("teams/<str:name>/settings/privacy/", views.set_privacy, name="set_privacy"),

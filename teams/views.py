@@ -17,7 +17,7 @@ from .forms import (
     TeamCreateForm,
     team_url_preview,
 )
-from .models import Invitation, Membership, Role
+from .models import Entity, Invitation, Membership, Role
 from .services import TeamError
 
 AUDIT_PAGE_SIZE = 50
@@ -51,6 +51,22 @@ def set_default_entity(request):
         messages.success(request, f"New projects now go to {form.cleaned_data['entity'].name}.")
     else:
         messages.error(request, "Choose an entity you can write to.")
+    return redirect("teams:user_teams")
+
+
+@login_required
+@require_POST
+def set_alert_emails(request, name):
+    membership = get_object_or_404(
+        Membership, user=request.user, entity__name=name, entity__kind=Entity.Kind.TEAM
+    )
+    enabled = request.POST.get("enabled") == "1"
+    services.alert_emails_set(membership=membership, enabled=enabled)
+    messages.success(
+        request,
+        f"You will {'now' if enabled else 'no longer'} get emails for alerts of all "
+        f"{membership.entity.name} runs.",
+    )
     return redirect("teams:user_teams")
 
 

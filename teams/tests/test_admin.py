@@ -13,7 +13,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from accounts.models import ApiKey
 from projects.models import Project
 from projects.services import project_create
-from runs.models import Run
+from runs.models import Alert, Artifact, ArtifactCollection, Run, RunFile
 from teams import services
 from teams.models import (
     AuditEvent,
@@ -64,7 +64,13 @@ def cast(team, alice, sam, invitation, charlie):
     Group.objects.create(name="auditors")
     ApiKey.create_for(user=alice, label="laptop")
     project = project_create(entity=team, name="resnet", creator=alice)
-    Run.objects.create(project=project, run_id="abc123", name="brisk-river-1", author=alice)
+    run = Run.objects.create(project=project, run_id="abc123", name="brisk-river-1", author=alice)
+    Alert.objects.create(run=run, title="Loss diverged", level=Alert.Level.ERROR)
+    RunFile.objects.create(run=run, name="requirements.txt", size=10, uploaded_at=run.created_at)
+    collection = ArtifactCollection.objects.create(project=project, name="mymodel", type="model")
+    Artifact.objects.create(
+        collection=collection, version_index=0, digest="d1", state=Artifact.State.COMMITTED
+    )
     return team
 
 
@@ -88,6 +94,10 @@ CHANGELISTS = {
     AuditEvent: ("carol", "verb__exact=invitation.sent", "carol@example.com"),
     Project: ("resnet", "visibility__exact=team", "resnet"),
     Run: ("brisk", "state__exact=running", "abc123"),
+    Alert: ("diverged", "level__exact=ERROR", "Loss diverged"),
+    RunFile: ("requirements", "", "requirements.txt"),
+    Artifact: ("mymodel", "state__exact=COMMITTED", "mymodel:v0"),
+    ArtifactCollection: ("mymodel", "", "mymodel"),
 }
 
 

@@ -1,0 +1,192 @@
+"""The unmodified wandb client (pinned in requirements-test.txt) against a live Teamsite: each
+test runs a script in a subprocess, as a user's training job would, then checks what was stored
+and what wandb.Api() reads back."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from accounts.models import ApiKey
+from projects.models import Project
+from runs.history import history
+from runs.models import Alert, Artifact, ConsoleLine, Run
+from teams.services import default_entity_set
+
+SCRIPTS = Path(__file__).parent / "wandb_scripts"
+TIMEOUT = 180
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def key_for(user):
+    return ApiKey.create_for(user=user, label="tests")[1]
+
+
+@pytest.fixture
+def wandb_env(live_server, tmp_path):
+    """Run a script with the wandb client pointed at the live server, in a git checkout."""
+    work = tmp_path / "work"
+    work.mkdir()
+    git = ["git", "-C", str(work)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "remote", "add", "origin", "https://github.com/example/resnet.git"])
+    (work / "train.py").write_text("print('train')\n")
+    subprocess.run([*git, "add", "train.py"], check=True)
+    subprocess.run(
+        [*git, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"],
+        check=True,
+    )
+    commit = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    def run(script, *args, key, username=None, cache="cache"):
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path / "home"),
+            "WANDB_BASE_URL": live_server.url,
+            "WANDB_API_KEY": key,
+            "WANDB_DIR": str(work),
+            "WANDB_CONFIG_DIR": str(tmp_path / "config"),
+            "WANDB_CACHE_DIR": str(tmp_path / cache),
+            "WANDB_DATA_DIR": str(tmp_path / "data"),
+            "WANDB_CONSOLE": "wrap",
+            "WANDB_INIT_TIMEOUT": "60",
+        }
+        if username:
+            env["WANDB_USERNAME"] = username
+        result_file = tmp_path / f"{script}.{len(list(tmp_path.glob('*.json')))}.json"
+        completed = subprocess.run(
+            [sys.executable, str(SCRIPTS / script), str(result_file), *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+        assert result_file.exists(), completed.stdout[-3000:] + completed.stderr[-3000:]
+        return json.loads(result_file.read_text()), completed
+
+    run.commit = commit
+    return run
+
+
+def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
+    result, completed = wandb_env("log_story.py", "example-team", key=key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+    run = Run.objects.select_related("project__entity", "author").get(run_id=result["id"])
+    assert run.project.path == "example-team/resnet"
+    assert run.author == alice
+    assert (run.name, run.notes) == ("baseline", "first try")
+    assert (run.group, run.job_type) == ("g1", "train")
+    assert run.tags == ["t1", "t2"]
+    assert run.state == Run.State.FINISHED and run.exit_code == 0
+    assert {k: v for k, v in run.config.items() if k != "_wandb"} == {
+        "lr": 0.01,
+        "epochs": 3,
+        "arch": {"layers": 3},
+    }
+    assert run.summary["best"] == 0.99 and run.summary["loss"] == 1 / 30
+    assert (run.git_commit, run.git_remote) == (
+        wandb_env.commit,
+        "https://github.com/example/resnet.git",
+    )
+    # Every point, with text values kept as they were logged.
+    rows = history(run)
+    assert [row["_step"] for row in rows] == list(range(30))
+    assert [row["loss"] for row in rows] == [1 / (step + 1) for step in range(30)]
+    assert all(row["phase"] == "warmup" and row["train/lr"] == 0.01 for row in rows)
+    assert run.events_line_count >= 1
+    assert any(
+        "hello from the training script" in line.text
+        for line in ConsoleLine.objects.filter(run=run)
+    )
+    assert {"wandb-metadata.json", "requirements.txt", "output.log", "config.yaml"} <= set(
+        run.files.exclude(uploaded_at=None).values_list("name", flat=True)
+    )
+    assert run.metadata["host"]
+
+    alert = Alert.objects.get(run=run)
+    assert (alert.title, alert.level) == ("Loss low", Alert.Level.WARN)
+    assert [message.to for message in mail.outbox] == [[alice.email]]
+    assert "Loss low" in mail.outbox[0].subject
+
+    artifact = Artifact.objects.get(collection__project=run.project, collection__name="mymodel")
+    assert artifact.state == Artifact.State.COMMITTED and artifact.created_by_run == run
+    assert set(artifact.aliases.values_list("alias", flat=True)) == {"best", "latest"}
+
+    # A colleague reads it back.
+    read, completed = wandb_env(
+        "read_back.py", "example-team/resnet", run.run_id, key=key_for(bob), cache="bob-cache"
+    )
+    assert "error" not in read, read["error"]
+    assert read["runs"] == [run.run_id]
+    assert (read["name"], read["state"], read["tags"]) == ("baseline", "finished", ["t1", "t2"])
+    assert (read["notes"], read["group"], read["job_type"]) == ("first try", "g1", "train")
+    assert read["config"] == {"lr": 0.01, "epochs": 3, "arch": {"layers": 3}}
+    assert read["summary"]["best"] == 0.99
+    assert [row["loss"] for row in read["history"]] == [1 / (step + 1) for step in range(30)]
+    assert read["history"][5]["phase"] == "warmup"
+    assert len(read["scanned"]) == 30
+    assert read["scanned"][-1]["acc"] == 29 / 30
+    assert len(read["sampled"]) == 10 and read["sampled"][0] == {"_step": 0, "loss": 1.0}
+    assert read["system"] and any(key.startswith("system.") for key in read["system"][0])
+    assert {"wandb-metadata.json", "output.log", "requirements.txt"} <= set(read["files"])
+    assert read["artifact"]["version"] == "v0"
+    assert read["artifact"]["files"] == {"model.bin": (bytes(range(256)) * 16).hex()}
+    # bob is a member but not the author: run.update() is refused, nothing changes.
+    assert "Only the run's author and admins can change it" in read["update_error"]
+    run.refresh_from_db()
+    assert run.tags == ["t1", "t2"]
+
+
+def test_a_service_account_attributes_runs_to_the_member_it_names(
+    wandb_env, team, bob, sam_and_key
+):
+    _, raw_key = sam_and_key
+    result, completed = wandb_env("log_story.py", "example-team", key=raw_key, username="bob")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    run = Run.objects.get(run_id=result["id"])
+    assert run.author == bob
+
+
+def test_a_service_account_cannot_name_someone_outside_the_team(
+    wandb_env, team, charlie, sam_and_key
+):
+    result, completed = wandb_env(
+        "log_story.py", "example-team", key=sam_and_key[1], username="charlie"
+    )
+    assert completed.returncode != 0
+    assert "“charlie” is not a member of example-team" in result["error"]
+    assert not Run.objects.exists()
+
+
+def test_a_user_key_cannot_log_to_a_team_it_is_not_in(wandb_env, team, charlie):
+    result, completed = wandb_env("log_story.py", "example-team", key=key_for(charlie))
+    assert completed.returncode != 0
+    assert "You cannot log to “example-team”" in result["error"]
+    assert not Run.objects.exists() and not Project.objects.filter(name="resnet").exists()
+
+
+def test_a_script_without_entity_logs_to_the_default_entity(wandb_env, team, bob):
+    default_entity_set(user=bob, entity=team)
+    result, completed = wandb_env("log_story.py", key=key_for(bob))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert result["entity"] == "example-team"
+    assert Run.objects.get(run_id=result["id"]).project.entity == team
+
+
+def test_an_outsider_cannot_read_a_private_teams_runs(wandb_env, team, alice, charlie):
+    logged, completed = wandb_env("log_story.py", "example-team", key=key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    read, _ = wandb_env(
+        "read_back.py", "example-team/resnet", logged["id"], key=key_for(charlie), cache="c2"
+    )
+    assert "error" in read
+    assert "baseline" not in json.dumps(read)
