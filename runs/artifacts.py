@@ -224,7 +224,8 @@ def artifact_use(*, artifact: Artifact, run: Run) -> None:
 
 
 def resolve_artifact(project: Project, reference: str) -> Artifact | None:
-    """ "name:alias", "name:v3" or "name" (its latest version) within a project."""
+    """The version a reference names within a project: name:alias, name:v3, or name alone
+    for its latest version."""
     name, _, alias = reference.partition(":")
     alias = alias or LATEST
     versions = Artifact.objects.select_related("collection").filter(
