@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from runs import artifacts as artifact_services
 from runs.ingest import IngestError, apply_file_stream, parse_file_stream
@@ -36,9 +35,7 @@ def _error(message: str, status: int) -> JsonResponse:
 @csrf_exempt
 def graphql(request):
     if request.method != "POST":
-        response = _error("Send GraphQL requests with POST.", 405)
-        response["Allow"] = "POST"
-        return response
+        return _post_only(request)
     user = _api_user(request)
     if user is None:
         return _error(UNAUTHORIZED, 401)
@@ -87,9 +84,16 @@ def _request_body(request, limit: int) -> bytes:
     return body
 
 
+def _post_only(request):
+    response = _error(f"Method {request.method} not allowed; use POST.", 405)
+    response["Allow"] = "POST"
+    return response
+
+
 @csrf_exempt
-@require_POST
 def file_stream(request, entity, project, run_id):
+    if request.method != "POST":
+        return _post_only(request)
     user = _api_user(request)
     if user is None:
         return _error(UNAUTHORIZED, 401)

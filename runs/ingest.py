@@ -71,7 +71,8 @@ def parse_file_stream(payload) -> FileStreamUpdate:
     if not isinstance(payload, dict):
         raise IngestError("The body must be a JSON object.")
     update = FileStreamUpdate()
-    files = payload.get("files") or {}
+    files = payload.get("files")
+    files = {} if files is None else files
     if not isinstance(files, dict):
         raise IngestError('"files" must be an object.')
     unknown = sorted(set(files) - set(STREAMED_FILES))
@@ -91,10 +92,10 @@ def parse_file_stream(payload) -> FileStreamUpdate:
         update.events = _rows(chunks[EVENTS_FILE], EVENTS_FILE, steps_from_rows=False)
     if SUMMARY_FILE in chunks and chunks[SUMMARY_FILE].lines:
         # The client sends the whole summary each time; the last line is the current one.
-        update.summary = _json_object(chunks[SUMMARY_FILE].lines[-1], SUMMARY_FILE, 0)
+        update.summary = storable(_json_object(chunks[SUMMARY_FILE].lines[-1], SUMMARY_FILE, 0))
     if CONSOLE_FILE in chunks:
         chunk = chunks[CONSOLE_FILE]
-        update.console = {chunk.offset + i: line for i, line in enumerate(chunk.lines)}
+        update.console = {chunk.offset + i: storable(line) for i, line in enumerate(chunk.lines)}
         update.console_end = chunk.offset + len(chunk.lines)
     _check_list_of_strings(payload.get("uploaded", []), "uploaded")
     update.complete = payload.get("complete") is True
@@ -141,6 +142,27 @@ def _is_scalar(value) -> bool:
     )
 
 
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+NUL = "\x00"
+# What PostgreSQL's text and jsonb cannot hold stands in for the NUL character.
+NUL_STANDIN = "\ufffd"
+
+
+def storable(value):
+    """The value as both databases can store it in JSON: NaN and infinities (a loss that
+    diverged) become the strings "NaN", "Infinity" and "-Infinity", as W&B shows them; NUL
+    characters become U+FFFD."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else NON_FINITE[str(value)]
+    if isinstance(value, str):
+        return value.replace(NUL, NUL_STANDIN) if NUL in value else value
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
 def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
     rows = Rows(end=chunk.offset + len(chunk.lines))
     points, rich, keys = rows.points, rows.rich, rows.keys
@@ -156,11 +178,13 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
         else:
             step = number
         for key, value in row.items():
+            if NUL in key:
+                key = key.replace(NUL, NUL_STANDIN)
             if _is_scalar(value):
                 # All floats: PostgreSQL's array of values cannot mix int and float.
                 points.append((key, step, None if math.isnan(value) else float(value)))
             else:
-                rich.append((key, step, value))
+                rich.append((key, step, storable(value)))
             keys.add(key)
         runtime = row.get("_runtime")
         if _is_scalar(runtime) and not math.isnan(runtime):

@@ -16,6 +16,7 @@ from teams.access import Need, entity_permissions
 from teams.models import Entity, Membership, Role
 from teamsite.lib.emails import absolute_url, send_templated_email
 
+from .ingest import storable
 from .models import Alert, Run, RunFile
 from .services import RunsError, RunsForbidden
 
@@ -137,10 +138,10 @@ def _run_changes(fields: dict) -> dict:
         changes["tags"] = list(dict.fromkeys(fields["tags"]))
     config = parse_json_object(fields.get("config"), "config")
     if config is not None:
-        changes["config"] = unwrap_config(config)
+        changes["config"] = storable(unwrap_config(config))
     summary = parse_json_object(fields.get("summaryMetrics"), "summaryMetrics")
     if summary is not None:
-        changes["summary"] = summary
+        changes["summary"] = storable(summary)
     return changes
 
 
@@ -302,6 +303,8 @@ def alert_create(
         raise RunsError("An alert needs a title.")
     if level not in Alert.Level.values:
         raise RunsError(f"Unknown alert level “{level}”; use INFO, WARN or ERROR.")
+    # Stored cut to the column's length, so compared with earlier alerts cut the same way.
+    title = title[: Alert._meta.get_field("title").max_length]
     now = timezone.now()
     recently_emailed = bool(wait) and (
         Alert.objects.filter(run=run, title=title, emailed=True, created_at__gte=now - wait)
@@ -311,7 +314,7 @@ def alert_create(
     recipients = [] if recently_emailed else alert_recipients(run)
     alert = Alert.objects.create(
         run=run,
-        title=title[: Alert._meta.get_field("title").max_length],
+        title=title,
         text=text,
         level=level,
         created_at=now,

@@ -104,11 +104,12 @@ def test_more_samples_than_rows_gives_every_row(run, logged):
 
 
 def test_sample_spreads_steps_evenly():
-    steps = list(range(0, 100, 10))
-    assert sample(steps, 3) == [0, 50, 90]
-    assert sample(steps, 2) == [0, 90]
-    assert sample(steps, 1) == [90]
-    assert sample(steps, 10) == steps
+    steps = list(range(0, 110, 10))
+    assert sample(steps, 3) == [0, 50, 100]
+    assert sample(steps, 5) == [0, 20, 50, 80, 100]
+    assert sample(steps, 2) == [0, 100]
+    assert sample(steps, 1) == [100]
+    assert sample(steps, 11) == sample(steps, 50) == steps
     assert sample(steps, 0) == sample(steps, -1) == []
     assert sample([], 5) == []
 
@@ -239,7 +240,9 @@ def test_history_keys_last_step_can_be_a_rich_value(run):
 
 
 def test_latest_system_metrics_is_the_last_events_line(run):
-    log(run, [{"system.cpu": float(i), "system.mem": 100.0 + i} for i in range(4)], file=EVENTS_FILE)
+    log(
+        run, [{"system.cpu": float(i), "system.mem": 100.0 + i} for i in range(4)], file=EVENTS_FILE
+    )
 
     assert latest_system_metrics(run) == {"system.cpu": 3.0, "system.mem": 103.0}
     assert history(run, stream=MetricKey.Stream.EVENTS)[0] == {
