@@ -413,6 +413,8 @@ def resolve_project_runs(project, _, filters=None, after=None, first=50, order=N
         start = int(after) if after else 0
     except ValueError:
         raise ApiError("Invalid cursor.") from None
+    if start < 0:
+        raise ApiError("Invalid cursor.")
     runs = list(
         _filtered_runs(project, filters)
         .select_related("author")
