@@ -14,6 +14,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import ConsoleLine, MetricKey, Point, RichValue, Run
+from .tiles import write_tiles
 
 HISTORY_FILE = "wandb-history.jsonl"
 EVENTS_FILE = "wandb-events.jsonl"
@@ -235,7 +236,9 @@ def _insert_points(run_id: int, rows: list[tuple[int, int, float | None]]) -> No
 
 def _write_rows(run: Run, stream: int, rows: Rows) -> None:
     ids = intern_keys(stream, rows.keys)
-    _insert_points(run.pk, [(ids[key], step, value) for key, step, value in rows.points])
+    points = [(ids[key], step, value) for key, step, value in rows.points]
+    _insert_points(run.pk, points)
+    write_tiles(run.pk, points)
     if rows.rich:
         RichValue.objects.bulk_create(
             [

@@ -1,9 +1,37 @@
+import re
+import zlib
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Project
+
+# Tableau 10: distinct, readable on white, and safe for the common colour blindnesses.
+RUN_COLORS = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+# https://host/owner/repo(.git), git@host:owner/repo(.git), ssh://git@host/owner/repo(.git)
+FORGE_REMOTE = re.compile(
+    r"\A(?:https?://(?:[^@/]+@)?|ssh://git@|git@)(?P<host>[\w.-]+)[:/]"
+    r"(?P<path>[\w.-]+/[\w./-]+?)/?\Z"
+)
+FORGE_COMMIT_PAGES = {
+    "github.com": "commit",
+    "gitlab.com": "-/commit",
+    "bitbucket.org": "commits",
+    "codeberg.org": "commit",
+}
 
 
 class Run(models.Model):
@@ -74,6 +102,21 @@ class Run(models.Model):
     @property
     def display_name(self):
         return self.name or self.run_id
+
+    @property
+    def color(self) -> str:
+        """The run's colour in every chart and table: the same wherever it is shown."""
+        return RUN_COLORS[zlib.crc32(self.run_id.encode()) % len(RUN_COLORS)]
+
+    @property
+    def commit_url(self) -> str | None:
+        """A link to the commit when the remote is on a forge Teamsite knows."""
+        match = FORGE_REMOTE.match(self.git_remote or "")
+        if not match or not self.git_commit:
+            return None
+        host, path = match["host"].lower(), match["path"].removesuffix(".git")
+        page = FORGE_COMMIT_PAGES.get(host)
+        return f"https://{host}/{path}/{page}/{self.git_commit}" if page else None
 
 
 class MetricKey(models.Model):
@@ -279,3 +322,41 @@ class ArtifactFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PointTile(models.Model):
+    """The lowest and highest value of one metric of one run within a span of steps, at a few
+    span widths, kept as points arrive: a chart of a million points reads a few thousand tiles.
+    Minimum and maximum make a replayed point change nothing, and keep spikes visible."""
+
+    WIDTHS = (16, 256, 4096)
+
+    # Width before key: a run's metric names are read from its few widest tiles.
+    pk = models.CompositePrimaryKey("run", "width", "key", "tile")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+")
+    width = models.PositiveIntegerField()
+    tile = models.BigIntegerField(help_text="step // width")
+    min_step = models.BigIntegerField()
+    min_value = models.FloatField()
+    max_step = models.BigIntegerField()
+    max_value = models.FloatField()
+
+
+class Workspace(models.Model):
+    """A person's chart panels on a project page, in their order."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspaces"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="workspaces")
+    panels = models.JSONField(default=list, help_text="Metric keys, one chart each, in order.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project"], name="workspace_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.project}"

@@ -6,13 +6,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core import signing
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import BooleanField, F, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 
-from .models import Alert, Artifact, ArtifactCollection, Run
+from .models import (
+    Alert,
+    Artifact,
+    ArtifactCollection,
+    ConsoleLine,
+    MetricKey,
+    PointTile,
+    Run,
+    Workspace,
+)
 
 PAGE_SIZE = 50
 KEY_SAMPLE_RUNS = 200
@@ -338,3 +348,83 @@ def run_artifacts(run) -> dict:
     logged = Artifact.objects.select_related("collection").filter(created_by_run=run)
     used = Artifact.objects.select_related("collection").filter(used_by=run)
     return {"logged": list(logged), "used": list(used)}
+
+
+# Run page: metrics, console, code
+
+
+HIDDEN_KEYS = {"_runtime", "_timestamp", "_step", "_wandb"}
+CONSOLE_LINES_SHOWN = 1000
+TEXT_FILE_SHOWN_BYTES = 256 * 1024
+
+
+def metric_keys(runs, stream: int = MetricKey.Stream.HISTORY) -> list[str]:
+    """The chartable metrics of these runs (numbers, not internal keys), sorted, read from the
+    runs' widest tiles rather than their points."""
+    names = (
+        PointTile.objects.filter(
+            run__in=runs, width=PointTile.WIDTHS[-1], key__stream=stream
+        )
+        .order_by()
+        .values_list("key__name", flat=True)
+        .distinct()
+    )
+    return sorted(name for name in names if name not in HIDDEN_KEYS)
+
+
+def chart_groups(keys: list[str]) -> list[tuple[str, list[str]]]:
+    """History charts grouped by prefix (`train/loss` under train), ungrouped ones first."""
+    groups = {}
+    for key in keys:
+        prefix, slash, _ = key.rpartition("/")
+        groups.setdefault(prefix if slash else "", []).append(key)
+    return sorted(groups.items(), key=lambda item: (item[0] != "", item[0]))
+
+
+SYSTEM_GROUPS = [
+    ("GPU", ("system.gpu.",)),
+    ("CPU", ("system.cpu", "system.proc.cpu")),
+    ("Memory", ("system.memory", "system.proc.memory")),
+    ("Disk", ("system.disk",)),
+    ("Network", ("system.network",)),
+]
+
+
+def system_groups(keys: list[str]) -> list[tuple[str, list[str]]]:
+    groups = {title: [] for title, _ in SYSTEM_GROUPS}
+    other = []
+    for key in keys:
+        title = next(
+            (title for title, prefixes in SYSTEM_GROUPS if key.startswith(prefixes)), None
+        )
+        (groups[title] if title else other).append(key)
+    if other:
+        groups["Other"] = other
+    return [(title, names) for title, names in groups.items() if names]
+
+
+def console_lines(run, query: str = "") -> list:
+    """The last lines of the console output, or the lines that contain `query`."""
+    lines = ConsoleLine.objects.filter(run=run)
+    if query:
+        return list(lines.filter(text__icontains=query).order_by("line")[:CONSOLE_LINES_SHOWN])
+    return list(lines.order_by("-line")[:CONSOLE_LINES_SHOWN])[::-1]
+
+
+def run_text_file(run, name: str) -> str | None:
+    """The start of one of the run's text files (requirements, code diff), if it was uploaded."""
+    file = run.files.exclude(uploaded_at=None).filter(name=name).first()
+    if file is None or not default_storage.exists(file.storage_name):
+        return None
+    with default_storage.open(file.storage_name) as handle:
+        content = handle.read(TEXT_FILE_SHOWN_BYTES + 1)
+    text = content[:TEXT_FILE_SHOWN_BYTES].decode(errors="replace")
+    if len(content) > TEXT_FILE_SHOWN_BYTES:
+        text += "\n… (truncated; download the file for the rest)"
+    return text
+
+
+def workspace_of(user, project):
+    if not user.is_authenticated:
+        return None
+    return Workspace.objects.filter(user=user, project=project).first()

@@ -6,7 +6,7 @@ from teams.access import Need, entity_permissions
 from teams.models import AuditEvent
 from teams.services import audit
 
-from .models import Run
+from .models import Run, Workspace
 
 # Ids per UPDATE/DELETE statement: below SQLite's limit on query parameters.
 CHUNK = 10_000
@@ -119,3 +119,33 @@ def run_update(*, run: Run, actor, tags: list[str], notes: str) -> Run:
     run.notes = notes
     run.save(update_fields=["tags", "notes"])
     return run
+
+
+MAX_PANELS = 30
+
+
+@transaction.atomic
+def workspace_change(*, user, project: Project, panels: list[str], action: str, key: str):
+    """Add, remove or move a chart panel; `panels` is what the person sees now."""
+    panels = list(panels)
+    if action == "add":
+        if not key or len(key) > 512:
+            raise RunsError("Choose a metric to chart.")
+        if key in panels:
+            raise RunsError(f"{key} already has a panel.")
+        if len(panels) >= MAX_PANELS:
+            raise RunsError(f"A workspace holds at most {MAX_PANELS} panels.")
+        panels.append(key)
+    elif key not in panels:
+        raise RunsError(f"No panel shows {key}.")
+    elif action == "remove":
+        panels.remove(key)
+    elif action in ("up", "down"):
+        index = panels.index(key)
+        other = index - 1 if action == "up" else index + 1
+        if 0 <= other < len(panels):
+            panels[index], panels[other] = panels[other], panels[index]
+    else:
+        raise RunsError("Unknown workspace action.")
+    Workspace.objects.update_or_create(user=user, project=project, defaults={"panels": panels})
+    return panels

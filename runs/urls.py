@@ -10,6 +10,23 @@ urlpatterns = [
     path("<str:entity>/<str:project>/runs/<str:run_id>/", views.run_detail, name="detail"),
     path("<str:entity>/<str:project>/runs/<str:run_id>/edit/", views.edit_run, name="edit"),
     path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/metric/",
+        views.run_metric,
+        name="metric",
+    ),
+    path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/metric/export/",
+        views.run_metric_export,
+        name="metric_export",
+    ),
+    path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/console/",
+        views.run_console,
+        name="console",
+    ),
+    path("<str:entity>/<str:project>/metric/", views.project_metric, name="project_metric"),
+    path("<str:entity>/<str:project>/workspace/", views.workspace, name="workspace"),
+    path(
         "<str:entity>/<str:project>/runs/<str:run_id>/files/<path:name>",
         views.run_file,
         name="file",

@@ -1,11 +1,23 @@
+import json
+import shlex
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from projects import selectors as project_selectors
@@ -14,9 +26,9 @@ from projects.services import ProjectError, project_create
 from teams import selectors as team_selectors
 from teams.access import Need
 
-from . import selectors, services
+from . import charts, selectors, services
 from .forms import RunEditForm
-from .models import Artifact, ArtifactFile, Run
+from .models import Artifact, ArtifactFile, MetricKey, Run
 from .selectors import RunFilter, Sort
 
 MAX_EXTRA_COLUMNS = 12
@@ -31,6 +43,7 @@ def _extra_columns(params):
     return columns[:MAX_EXTRA_COLUMNS]
 
 
+@csp_override(settings.CHART_PAGE_CSP)
 def project_page(request, entity, project):
     project = get_project_for_user(request, entity, project)
     run_filter = RunFilter.from_params(request.GET)
@@ -54,6 +67,7 @@ def project_page(request, entity, project):
     if not request.htmx:
         context["alerts"] = selectors.recent_alerts(project)
         context["artifact_collections"] = selectors.artifact_collections(project)
+        context.update(_workspace_context(request, project, page.runs[:WORKSPACE_RUNS_SHOWN]))
     if request.user.is_authenticated:
         context["targets"] = project_selectors.projects_writable_by(request.user).exclude(
             pk=project.pk
@@ -186,9 +200,12 @@ def _can_edit(request, project, run):
     )
 
 
+@csp_override(settings.CHART_PAGE_CSP)
 def run_detail(request, entity, project, run_id):
     project, run = _run(request, entity, project, run_id)
     summary = run.summary if isinstance(run.summary, dict) else {}
+    history_keys = selectors.metric_keys([run])
+    system_keys = selectors.metric_keys([run], MetricKey.Stream.EVENTS)
     return render(
         request,
         "runs/detail.html",
@@ -204,8 +221,23 @@ def run_detail(request, entity, project, run_id):
             "alerts": run.alerts.all(),
             "files": selectors.run_files(run),
             "artifacts": selectors.run_artifacts(run),
+            "chart_groups": selectors.chart_groups(history_keys),
+            "system_groups": selectors.system_groups(system_keys),
+            "lines": selectors.console_lines(run),
+            "command": _command(run.metadata),
+            "diff": selectors.run_text_file(run, "diff.patch"),
+            "requirements": selectors.run_text_file(run, "requirements.txt"),
         },
     )
+
+
+def _command(metadata) -> str:
+    """The command line the run was started with, from the client's metadata."""
+    if not isinstance(metadata, dict) or not metadata.get("program"):
+        return ""
+    args = metadata.get("args") or []
+    program = metadata.get("codePath") or metadata["program"]
+    return shlex.join(["python", str(program), *(str(arg) for arg in args)])
 
 
 def _download(storage_name: str, name: str):
@@ -255,3 +287,164 @@ def edit_run(request, entity, project, run_id):
     else:
         messages.success(request, "Run saved.")
     return redirect(run)
+
+
+# Charts, console and exports
+
+STREAMS = {"history": MetricKey.Stream.HISTORY, "system": MetricKey.Stream.EVENTS}
+MAX_WORKSPACE_RUNS = 20
+WORKSPACE_BUCKETS = 250
+
+
+class BadChartRequest(ValueError):
+    pass
+
+
+def _int_param(request, name, default=None, *, low=None, high=None):
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise BadChartRequest(f"{name} must be a number.") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise BadChartRequest(f"{name} must be between {low} and {high}.")
+    return value
+
+
+def _chart_request(request, default_buckets=charts.DEFAULT_BUCKETS):
+    key = request.GET.get("key", "")
+    if not key:
+        raise BadChartRequest("Name a metric with ?key=.")
+    stream = STREAMS.get(request.GET.get("stream", "history"))
+    if stream is None:
+        raise BadChartRequest("stream must be history or system.")
+    return {
+        "key": key,
+        "stream": stream,
+        "lo": _int_param(request, "min", low=0),
+        "hi": _int_param(request, "max", low=0),
+        "buckets": _int_param(
+            request, "buckets", default_buckets, low=1, high=charts.MAX_BUCKETS
+        ),
+    }
+
+
+def run_metric(request, entity, project, run_id):
+    """One metric of one run for a chart: JSON, bucketed to at most ~2 x buckets points."""
+    _, run = _run(request, entity, project, run_id)
+    try:
+        params = _chart_request(request)
+    except BadChartRequest as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    series = charts.metric_series(run, **params)
+    return JsonResponse({**series.as_dict(), "run_id": run.run_id, "state": run.state})
+
+
+def run_metric_export(request, entity, project, run_id):
+    """Every point of a metric, streamed as CSV (or JSON lines with ?format=jsonl)."""
+    _, run = _run(request, entity, project, run_id)
+    try:
+        params = _chart_request(request)
+    except BadChartRequest as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    rows = charts.export_rows(run, params["key"], params["stream"])
+    as_json = request.GET.get("format") == "jsonl"
+
+    def lines():
+        if not as_json:
+            yield "step,value\n"
+        for step, value in rows:
+            if as_json:
+                yield json.dumps({"step": step, "value": value}) + "\n"
+            else:
+                yield f"{step},{'' if value is None else repr(value)}\n"
+
+    filename = f"{run.run_id}-{slugify(params['key']) or 'metric'}.{'jsonl' if as_json else 'csv'}"
+    response = StreamingHttpResponse(
+        lines(), content_type="application/x-ndjson" if as_json else "text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def project_metric(request, entity, project):
+    """One metric of several runs of a project, for a workspace panel."""
+    project = get_project_for_user(request, entity, project)
+    try:
+        params = _chart_request(request, default_buckets=WORKSPACE_BUCKETS)
+    except BadChartRequest as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    run_ids = list(dict.fromkeys(request.GET.getlist("run")))[:MAX_WORKSPACE_RUNS]
+    runs = {run.run_id: run for run in Run.objects.filter(project=project, run_id__in=run_ids)}
+    key_id = charts.key_ids(params["stream"], [params["key"]]).get(params["key"])
+    series = []
+    for run_id in run_ids:
+        run = runs.get(run_id)
+        if run is None or key_id is None:
+            continue
+        data = charts.metric_series(run, key_id=key_id, **params).as_dict()
+        series.append(
+            {**data, "run_id": run.run_id, "name": run.display_name, "color": run.color}
+        )
+    return JsonResponse({"key": params["key"], "series": series})
+
+
+def run_console(request, entity, project, run_id):
+    _, run = _run(request, entity, project, run_id)
+    query = request.GET.get("q", "").strip()[:200]
+    return render(
+        request,
+        "runs/_console.html",
+        {"run": run, "lines": selectors.console_lines(run, query), "query": query},
+    )
+
+
+# Workspace: a person's chart panels on a project page
+
+DEFAULT_PANELS = 6
+WORKSPACE_RUNS_SHOWN = 10
+
+
+def _workspace_context(request, project, runs):
+    keys = selectors.metric_keys(runs)
+    saved = selectors.workspace_of(request.user, project)
+    panels = saved.panels if saved is not None else keys[:DEFAULT_PANELS]
+    return {
+        "project": project,
+        "panels": panels,
+        "addable": [key for key in keys if key not in panels],
+        "can_edit_workspace": request.user.is_authenticated,
+    }
+
+
+def workspace(request, entity, project):
+    """GET: the panels; POST (signed-in people): add, remove or move a panel."""
+    project = get_project_for_user(request, entity, project)
+    runs = list(
+        Run.objects.filter(project=project, run_id__in=request.GET.getlist("run"))[
+            :MAX_WORKSPACE_RUNS
+        ]
+    ) or list(selectors.runs_for_table(project)[:WORKSPACE_RUNS_SHOWN])
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            raise PermissionDenied("Sign in to arrange your workspace.")
+        context = _workspace_context(request, project, runs)
+        try:
+            services.workspace_change(
+                user=request.user,
+                project=project,
+                panels=context["panels"],
+                action=request.POST.get("action", ""),
+                key=request.POST.get("key", ""),
+            )
+        except services.RunsError as error:
+            return HttpResponse(str(error), status=400)
+        if not request.htmx:
+            return redirect(project)
+    return render(
+        request,
+        "runs/_workspace.html",
+        _workspace_context(request, project, runs),
+    )

@@ -85,7 +85,7 @@ def test_member_sees_the_run_with_config_and_summary(client, alice, bob, bobs_ru
     # Keys starting with "_" are the client's bookkeeping, not results.
     assert response.context["summary_rows"] == [("accuracy", 0.91), ("loss", 0.25)]
     body = response.content.decode()
-    assert "<h1>bold-sun-7" in body
+    assert "bold-sun-7</h1>" in body or "bold-sun-7 <span" in body
     assert "<code>a6opolcx</code>" in body
     assert "<tr><th>optimizer</th><td><code>adam</code></td></tr>" in body
     assert "<tr><th>loss</th><td><code>0.25</code></td></tr>" in body

@@ -1,0 +1,197 @@
+"""Chart data: one metric of one run as at most about 2 x `buckets` points, each bucket keeping
+its lowest and highest value so spikes stay visible. A zoomed step range is re-read at the
+resolution it needs, down to every point."""
+
+import math
+from dataclasses import dataclass, field
+from itertools import islice
+
+from .models import MetricKey, Point, PointTile, Run
+
+DEFAULT_BUCKETS = 1000
+MAX_BUCKETS = 5000
+# Steps per IN (...) list: below SQLite's limit on query parameters.
+STEP_CHUNK = 900
+RUNTIME_KEY = "_runtime"
+TIMESTAMP_KEY = "_timestamp"
+
+
+@dataclass
+class Series:
+    key: str
+    steps: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+    runtimes: list = field(default_factory=list)
+    timestamps: list = field(default_factory=list)
+    first_step: int | None = None
+    last_step: int | None = None
+    sampled: bool = False  # False: every point in the range is here
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "step": self.steps,
+            "value": [None if v is None or math.isnan(v) else v for v in self.values],
+            "runtime": self.runtimes,
+            "timestamp": self.timestamps,
+            "first_step": self.first_step,
+            "last_step": self.last_step,
+            "sampled": self.sampled,
+        }
+
+
+def key_ids(stream: int, names) -> dict[str, int]:
+    return dict(MetricKey.objects.filter(stream=stream, name__in=names).values_list("name", "id"))
+
+
+def _edge_step(run: Run, key_id: int, lo, hi, *, last: bool):
+    points = Point.objects.filter(run=run, key_id=key_id)
+    if lo is not None:
+        points = points.filter(step__gte=lo)
+    if hi is not None:
+        points = points.filter(step__lte=hi)
+    return points.order_by("-step" if last else "step").values_list("step", flat=True).first()
+
+
+class _Buckets:
+    """Per bucket, the (step, value) of the lowest and of the highest value."""
+
+    def __init__(self, first: int, span: int, count: int):
+        self.first, self.span, self.count = first, span, count
+        self.low = {}
+        self.high = {}
+
+    def add(self, step, low_value, high_step=None, high_value=None):
+        if high_step is None:
+            high_step, high_value = step, low_value
+        index = (step - self.first) * self.count // self.span
+        current = self.low.get(index)
+        if current is None or low_value < current[1]:
+            self.low[index] = (step, low_value)
+        index = (high_step - self.first) * self.count // self.span
+        current = self.high.get(index)
+        if current is None or high_value > current[1]:
+            self.high[index] = (high_step, high_value)
+
+    def points(self):
+        points = set(self.low.values()) | set(self.high.values())
+        return sorted(points)
+
+
+def metric_series(
+    run: Run,
+    key: str,
+    *,
+    stream: int = MetricKey.Stream.HISTORY,
+    lo: int | None = None,
+    hi: int | None = None,
+    buckets: int = DEFAULT_BUCKETS,
+    key_id: int | None = None,
+    with_time: bool = True,
+) -> Series:
+    series = Series(key=key)
+    if key_id is None:
+        key_id = key_ids(stream, [key]).get(key)
+    if key_id is None:
+        return series
+    first = _edge_step(run, key_id, lo, hi, last=False)
+    if first is None:
+        return series
+    last = _edge_step(run, key_id, lo, hi, last=True)
+    series.first_step, series.last_step = first, last
+    span = last - first + 1
+    if span <= 2 * buckets:
+        rows = _raw(run, key_id, first, last)
+    else:
+        rows = _bucketed(run, key_id, first, last, span, buckets)
+        series.sampled = True
+    series.steps = [step for step, _ in rows]
+    series.values = [value for _, value in rows]
+    if with_time:
+        series.runtimes, series.timestamps = _times(run, stream, series.steps)
+    return series
+
+
+def _raw(run, key_id, first, last) -> list[tuple[int, float | None]]:
+    return list(
+        Point.objects.filter(run=run, key_id=key_id, step__gte=first, step__lte=last)
+        .order_by("step")
+        .values_list("step", "value")
+    )
+
+
+def _bucketed(run, key_id, first, last, span, buckets) -> list:
+    result = _Buckets(first, span, buckets)
+    # The widest tiles that still give each bucket at least one tile of its own.
+    widths = [width for width in PointTile.WIDTHS if width * buckets <= span]
+    if not widths:
+        for step, value in _raw(run, key_id, first, last):
+            if value is not None:
+                result.add(step, value)
+        return result.points()
+    width = widths[-1]
+    tiles = (
+        PointTile.objects.filter(
+            run=run,
+            key_id=key_id,
+            width=width,
+            tile__gte=first // width,
+            tile__lte=last // width,
+        )
+        .order_by("tile")
+        .values_list("min_step", "min_value", "max_step", "max_value")
+    )
+    for min_step, min_value, max_step, max_value in tiles:
+        # The edge tiles of a zoomed range reach past it.
+        if first <= min_step <= last and first <= max_step <= last:
+            result.add(min_step, min_value, max_step, max_value)
+        elif first <= min_step <= last:
+            result.add(min_step, min_value)
+        elif first <= max_step <= last:
+            result.add(max_step, max_value)
+    return result.points()
+
+
+def _chunks(items, size):
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _times(run, stream, steps) -> tuple[list, list]:
+    """Each step's `_runtime` and `_timestamp`, for charts by relative or wall time."""
+    if not steps:
+        return [], []
+    ids = key_ids(stream, [RUNTIME_KEY, TIMESTAMP_KEY])
+    found = {key_id: {} for key_id in ids.values()}
+    dense = steps[-1] - steps[0] + 1 <= 2 * len(steps)
+    selections = (
+        [{"step__gte": steps[0], "step__lte": steps[-1]}]
+        if dense
+        else [{"step__in": chunk} for chunk in _chunks(steps, STEP_CHUNK)]
+    )
+    for selection in selections if ids else []:
+        values = Point.objects.filter(run=run, key_id__in=ids.values(), **selection)
+        for key_id, step, value in values.values_list("key_id", "step", "value"):
+            found[key_id][step] = value
+    runtimes = found.get(ids.get(RUNTIME_KEY), {})
+    timestamps = found.get(ids.get(TIMESTAMP_KEY), {})
+    return [runtimes.get(step) for step in steps], [timestamps.get(step) for step in steps]
+
+
+def export_rows(run: Run, key: str, stream: int = MetricKey.Stream.HISTORY, batch=10_000):
+    """Every (step, value) of a metric in step order, read in batches so memory stays flat."""
+    key_id = key_ids(stream, [key]).get(key)
+    if key_id is None:
+        return
+    after = -1
+    while True:
+        rows = list(
+            Point.objects.filter(run=run, key_id=key_id, step__gt=after)
+            .order_by("step")
+            .values_list("step", "value")[:batch]
+        )
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1][0]

@@ -1,0 +1,185 @@
+// Charts of the run page and the project workspace, drawn with Plotly from the chart data
+// endpoints. The server buckets long series (keeping each bucket's lowest and highest value);
+// zooming re-reads the visible step range at the resolution it needs.
+(() => {
+  const CONFIG = {
+    displaylogo: false,
+    responsive: true,
+    modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
+  };
+  const LIVE_EVERY_MS = 10000;
+  const WORKSPACE_RUNS = 10;
+  const state = { x: "step", smoothing: 0 };
+  const cache = new WeakMap(); // chart element -> {series: [...], range: [lo, hi] | null}
+
+  function paintDots(root) {
+    root.querySelectorAll("[data-color].run-dot").forEach((dot) => {
+      dot.style.backgroundColor = dot.dataset.color;
+    });
+  }
+
+  // Exponential moving average with W&B's debiasing, so the first points are not pulled to 0.
+  function smooth(values, weight) {
+    if (!weight) return values;
+    let last = 0;
+    let count = 0;
+    return values.map((value) => {
+      if (value === null) return null;
+      last = last * weight + (1 - weight) * value;
+      count += 1;
+      return last / (1 - weight ** count);
+    });
+  }
+
+  function xOf(series, axis) {
+    if (axis === "runtime") return series.runtime;
+    if (axis === "timestamp") {
+      return series.timestamp.map((t) => (t === null ? null : new Date(t * 1000)));
+    }
+    return series.step;
+  }
+
+  function traces(element, seriesList) {
+    const axis = element.dataset.x || state.x;
+    const result = [];
+    seriesList.forEach((series) => {
+      const x = xOf(series, axis);
+      const name = series.name || series.key;
+      const color = series.color || element.dataset.color;
+      if (state.smoothing > 0) {
+        result.push({
+          x, y: series.value, name, type: "scatter", mode: "lines", showlegend: false,
+          hoverinfo: "skip", line: { color, width: 1 }, opacity: 0.25,
+        });
+      }
+      result.push({
+        x, y: smooth(series.value, state.smoothing), name, type: "scatter", mode: "lines",
+        line: { color, width: 1.5 }, connectgaps: false,
+      });
+    });
+    return result;
+  }
+
+  function layout(element) {
+    const axis = element.dataset.x || state.x;
+    const titles = { step: "Step", runtime: "Relative time (s)", timestamp: "Wall time" };
+    const entry = cache.get(element);
+    const xaxis = { title: { text: titles[axis] }, automargin: true };
+    if (entry && entry.range && axis === "step") xaxis.range = entry.range;
+    return {
+      margin: { l: 48, r: 12, t: 8, b: 40 }, height: 240, xaxis,
+      yaxis: { automargin: true }, showlegend: element.hasAttribute("data-workspace-panel"),
+      legend: { orientation: "h", y: -0.3 }, hovermode: "x unified",
+    };
+  }
+
+  function draw(element) {
+    const entry = cache.get(element);
+    if (!entry || !window.Plotly) return;
+    window.Plotly.react(element, traces(element, entry.series), layout(element), CONFIG);
+    if (!element.dataset.zoomBound) {
+      element.dataset.zoomBound = "1";
+      element.on("plotly_relayout", (event) => onZoom(element, event));
+    }
+  }
+
+  function onZoom(element, event) {
+    if ((element.dataset.x || state.x) !== "step") return;
+    const entry = cache.get(element);
+    if (event["xaxis.autorange"]) {
+      entry.range = null;
+      load(element);
+    } else if (event["xaxis.range[0]"] !== undefined) {
+      entry.range = [event["xaxis.range[0]"], event["xaxis.range[1]"]];
+      load(element);
+    }
+  }
+
+  function urlFor(element) {
+    const root = element.closest("[data-metric-url]");
+    const params = new URLSearchParams({ key: element.dataset.key });
+    if (element.dataset.stream) params.set("stream", element.dataset.stream);
+    const entry = cache.get(element);
+    if (entry && entry.range) {
+      params.set("min", Math.max(0, Math.floor(entry.range[0])));
+      params.set("max", Math.max(0, Math.ceil(entry.range[1])));
+    }
+    if (element.hasAttribute("data-workspace-panel")) {
+      workspaceRuns().forEach((id) => params.append("run", id));
+    }
+    return `${root.dataset.metricUrl}?${params}`;
+  }
+
+  async function load(element) {
+    const response = await fetch(urlFor(element), { headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      element.textContent = "This chart could not be loaded.";
+      return;
+    }
+    const data = await response.json();
+    const entry = cache.get(element) || { range: null };
+    entry.series = data.series || [data];
+    cache.set(element, entry);
+    element.dataset.loaded = String(entry.series.reduce((n, s) => n + s.step.length, 0));
+    draw(element);
+  }
+
+  function charts(root = document) {
+    return [...root.querySelectorAll("[data-chart], [data-workspace-panel]")];
+  }
+
+  // Workspace: the ticked runs of the table, or else the first runs in the table's order.
+  function workspaceRuns() {
+    const ticked = [...document.querySelectorAll('form#bulk input[name="run"]:checked')];
+    if (ticked.length) return ticked.map((box) => box.value);
+    const rows = [...document.querySelectorAll("#runs-region [data-run-id]")];
+    return rows.slice(0, WORKSPACE_RUNS).map((cell) => cell.dataset.runId);
+  }
+
+  function loadAll(root = document) {
+    charts(root).forEach((element) => load(element));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    paintDots(document);
+    loadAll();
+    const live = document.querySelector("[data-charts][data-live='1']");
+    if (live) {
+      setInterval(() => charts(live).forEach((element) => {
+        const entry = cache.get(element);
+        if (!entry || !entry.range) load(element);
+      }), LIVE_EVERY_MS);
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-chart-x]")) {
+      state.x = event.target.value;
+      charts().forEach((element) => {
+        const entry = cache.get(element);
+        if (entry) entry.range = null;
+        draw(element);
+      });
+    } else if (event.target.closest("form#bulk") && event.target.name === "run") {
+      document.querySelectorAll("[data-workspace-panel]").forEach((element) => load(element));
+    }
+  });
+
+  document.addEventListener("input", (event) => {
+    if (!event.target.matches("[data-chart-smoothing]")) return;
+    state.smoothing = Number(event.target.value);
+    document.querySelectorAll("[data-chart-smoothing-value]").forEach((output) => {
+      output.textContent = event.target.value;
+    });
+    charts().forEach((element) => draw(element));
+  });
+
+  // htmx swapped the runs table or the workspace: draw what is new, follow the new rows.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    paintDots(event.target);
+    if (event.target.id === "workspace") loadAll(event.target);
+    else if (event.target.id === "runs-region") {
+      document.querySelectorAll("[data-workspace-panel]").forEach((element) => load(element));
+    }
+  });
+})();
