@@ -19,7 +19,7 @@ RUN_COLORS = (
     "#b07aa1",
     "#ff9da7",
     "#9c755f",
-    "#bab0ac",
+    "#17becf",
 )
 # https://host/owner/repo(.git), git@host:owner/repo(.git), ssh://git@host/owner/repo(.git)
 FORGE_REMOTE = re.compile(
@@ -106,7 +106,8 @@ class Run(models.Model):
     @property
     def color(self) -> str:
         """The run's colour in every chart and table: the same wherever it is shown."""
-        return RUN_COLORS[zlib.crc32(self.run_id.encode()) % len(RUN_COLORS)]
+        # By primary key, which moving a run keeps: runs logged one after another differ.
+        return RUN_COLORS[(self.pk or zlib.crc32(self.run_id.encode())) % len(RUN_COLORS)]
 
     @property
     def commit_url(self) -> str | None:

@@ -109,6 +109,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     MIDDLEWARE.append("teamsite.middleware.SQLiteOptimizeMiddleware")
+    if env_bool("SQLITE_TEST_DB_FILE"):
+        # Tests against a live server (the wandb client, the browser) write from several
+        # threads: a file in WAL mode queues them as production does, where a shared in-memory
+        # database answers "table is locked".
+        # One per test process, so two test sessions in one checkout never share it.
+        DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / f".test-db-{os.getpid()}.sqlite3"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

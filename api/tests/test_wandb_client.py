@@ -3,10 +3,6 @@ test runs a script in a subprocess, as a user's training job would, then checks 
 and what wandb.Api() reads back."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -16,9 +12,7 @@ from projects.models import Project
 from runs.history import history
 from runs.models import Alert, Artifact, ConsoleLine, Run
 from teams.services import default_entity_set
-
-SCRIPTS = Path(__file__).parent / "wandb_scripts"
-TIMEOUT = 180
+from tests.wandb_client import WandbClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,50 +23,12 @@ def key_for(user):
 
 @pytest.fixture
 def wandb_env(live_server, tmp_path):
-    """Run a script with the wandb client pointed at the live server, in a git checkout."""
-    work = tmp_path / "work"
-    work.mkdir()
-    git = ["git", "-C", str(work)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "remote", "add", "origin", "https://github.com/example/resnet.git"])
-    (work / "train.py").write_text("print('train')\n")
-    subprocess.run([*git, "add", "train.py"], check=True)
-    subprocess.run(
-        [*git, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"],
-        check=True,
-    )
-    commit = subprocess.run(
-        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    client = WandbClient(live_server.url, tmp_path)
 
-    def run(script, *args, key, username=None, cache="cache"):
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(tmp_path / "home"),
-            "WANDB_BASE_URL": live_server.url,
-            "WANDB_API_KEY": key,
-            "WANDB_DIR": str(work),
-            "WANDB_CONFIG_DIR": str(tmp_path / "config"),
-            "WANDB_CACHE_DIR": str(tmp_path / cache),
-            "WANDB_DATA_DIR": str(tmp_path / "data"),
-            "WANDB_CONSOLE": "wrap",
-            "WANDB_INIT_TIMEOUT": "60",
-        }
-        if username:
-            env["WANDB_USERNAME"] = username
-        result_file = tmp_path / f"{script}.{len(list(tmp_path.glob('*.json')))}.json"
-        completed = subprocess.run(
-            [sys.executable, str(SCRIPTS / script), str(result_file), *args],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-        assert result_file.exists(), completed.stdout[-3000:] + completed.stderr[-3000:]
-        return json.loads(result_file.read_text()), completed
+    def run(script, *args, **kwargs):
+        return client.run(script, *args, **kwargs)
 
-    run.commit = commit
+    run.commit = client.commit
     return run
 
 

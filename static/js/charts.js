@@ -52,8 +52,10 @@
           hoverinfo: "skip", line: { color, width: 1 }, opacity: 0.25,
         });
       }
+      // A few points (a short run's system metrics) would not show as a line alone.
+      const mode = series.step.length < 30 ? "lines+markers" : "lines";
       result.push({
-        x, y: smooth(series.value, state.smoothing), name, type: "scatter", mode: "lines",
+        x, y: smooth(series.value, state.smoothing), name, type: "scatter", mode,
         line: { color, width: 1.5 }, connectgaps: false,
       });
     });

@@ -1,3 +1,5 @@
+import json
+import math
 import random
 from datetime import timedelta
 
@@ -7,6 +9,7 @@ from django.utils import timezone
 
 from projects.models import Project
 from projects.services import project_create
+from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import Run
 from teams import services
 from teams.models import Entity, Role
@@ -56,9 +59,14 @@ class Command(BaseCommand):
         _add_runs(resnet, [alice, bob], 300, rng)
         _add_runs(bert, [bob, alice], 80, rng)
         _add_runs(scratch, [alice], 40, rng)
+        for run in resnet.runs.order_by("-created_at")[:12]:
+            _add_curves(run, rng)
+        for run in bert.runs.order_by("-created_at")[:6]:
+            _add_curves(run, rng)
         self.stdout.write(f"Team {team.name}: alice (admin, also site admin) and bob (member).")
         self.stdout.write("Projects: example-team/resnet (300 runs), example-team/bert-finetune")
-        self.stdout.write("(80 runs, public) and alice/scratch (40 runs).")
+        self.stdout.write("(80 runs, public) and alice/scratch (40 runs); the latest runs of")
+        self.stdout.write("resnet and bert-finetune have charts, GPU metrics and console output.")
         self.stdout.write(f"Pending invitation for carol@example.com: {link}")
         self.stdout.write(
             f"Sign in at /accounts/login/ as alice or bob with the password {DEMO_PASSWORD}"
@@ -114,3 +122,85 @@ def _add_runs(project, authors, count, rng):
             )
         )
     Run.objects.bulk_create(runs)
+
+
+HISTORY_STEPS = 500
+SYSTEM_SAMPLES = 60
+GPUS = 2
+
+
+def _add_curves(run, rng):
+    """Metrics, system metrics (two GPUs) and console output, through the same ingestion as
+    the wandb client's file_stream."""
+    start = run.created_at.timestamp()
+    runtime = run.runtime or 600.0
+    speed, noise = rng.uniform(60, 160), rng.uniform(0.01, 0.05)
+    history = []
+    for step in range(HISTORY_STEPS):
+        seconds = runtime * step / HISTORY_STEPS
+        decay = math.exp(-step / speed)
+        history.append(
+            {
+                "_step": step,
+                "_runtime": seconds,
+                "_timestamp": start + seconds,
+                "train/loss": round(2.0 * decay + rng.uniform(0, noise) + 0.05, 5),
+                "train/accuracy": round(min(1.0, 0.98 - 0.9 * decay + rng.uniform(-noise, 0)), 5),
+                "train/lr": run.config.get("lr", 1e-3) * (0.5 ** (step // 200)),
+                "val/loss": round(2.1 * math.exp(-step / (speed * 1.2)) + 0.1, 5),
+                "val/accuracy": round(min(1.0, 0.95 - 0.9 * decay), 5),
+            }
+        )
+    events = []
+    for sample in range(SYSTEM_SAMPLES):
+        seconds = runtime * sample / SYSTEM_SAMPLES
+        row = {
+            "_runtime": seconds,
+            "_timestamp": start + seconds,
+            "system.cpu": round(rng.uniform(35, 95), 1),
+            "system.memory_percent": round(rng.uniform(40, 70), 1),
+            "system.proc.memory.rssMB": round(rng.uniform(3000, 6000), 1),
+            "system.disk./.usagePercent": round(60 + sample * 0.05, 2),
+            "system.network.sent": sample * rng.uniform(1e6, 3e6),
+            "system.network.recv": sample * rng.uniform(5e6, 9e6),
+        }
+        for gpu in range(GPUS):
+            busy = 0 if sample < 2 else rng.uniform(85, 99)
+            row |= {
+                f"system.gpu.{gpu}.gpu": round(busy, 1),
+                f"system.gpu.{gpu}.memoryAllocated": round(busy * 0.8, 1),
+                f"system.gpu.{gpu}.temp": round(40 + busy * 0.35, 1),
+                f"system.gpu.{gpu}.powerWatts": round(60 + busy * 2.8, 1),
+            }
+        events.append(row)
+    console = [
+        f"Epoch {epoch + 1}: loss {history[min(epoch * 50, 499)]['train/loss']}"
+        for epoch in range(10)
+    ]
+    update = parse_file_stream(
+        {
+            "files": {
+                "wandb-history.jsonl": {"offset": 0, "content": [json.dumps(r) for r in history]},
+                "wandb-events.jsonl": {"offset": 0, "content": [json.dumps(r) for r in events]},
+                "output.log": {"offset": 0, "content": console},
+            }
+        }
+    )
+    apply_file_stream(run, update)
+    # Ingestion marks the run as just heard from; the demo keeps its own timeline.
+    Run.objects.filter(pk=run.pk).update(
+        state=run.state,
+        heartbeat_at=run.heartbeat_at,
+        runtime=run.runtime,
+        metadata={
+            "program": "train.py",
+            "args": ["--lr", str(run.config.get("lr")), "--epochs", str(run.config.get("epochs"))],
+            "python": "CPython 3.12.7",
+            "host": run.host,
+            "os": "Linux-6.8.0-x86_64-with-glibc2.39",
+            "gpu": "NVIDIA A100-SXM4-80GB",
+            "gpu_count": GPUS,
+            "cuda_version": "12.4",
+            "cpu_count": 32,
+        },
+    )

@@ -1,0 +1,78 @@
+"""Charts in a real browser, for runs logged by the real wandb client: the run page draws every
+metric and the system metrics, and the project workspace overlays the runs."""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import ApiKey
+from runs.models import Run
+from tests.wandb_client import WandbClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def logged_runs(live_server, tmp_path, team, alice):
+    client = WandbClient(live_server.url, tmp_path)
+    key = ApiKey.create_for(user=alice, label="browser test")[1]
+    result, completed = client.run(
+        "log_curves.py", "example-team", "curves", "first", "second", key=key
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return [Run.objects.get(run_id=run_id) for run_id in result["ids"]]
+
+
+def test_a_run_logged_by_the_client_shows_its_charts(page, login, logged_runs, alice, tmp_path):
+    login(page.context, alice)
+    run = logged_runs[0]
+
+    page.goto(run.get_absolute_url())
+
+    loss = page.locator('[data-chart][data-key="train/loss"]')
+    expect(loss).to_have_attribute("data-loaded", "300")
+    expect(loss.locator(".main-svg").first).to_be_visible()
+    expect(loss.locator(".scatterlayer path.js-line").first).to_be_visible()
+    expect(page.locator('[data-chart][data-key="val/accuracy"]')).to_have_attribute(
+        "data-loaded", "300"
+    )
+    # System metrics arrive from the client's monitor while the run is live.
+    system = page.locator("#system [data-chart]")
+    expect(system.first).to_have_attribute("data-loaded", "1")
+    expect(page.locator("#console")).to_contain_text("epoch done for first")
+    expect(page.locator("#code a[href*='github.com/example/resnet/commit/']")).to_be_visible()
+    page.screenshot(path=tmp_path / "run-page.png", full_page=True)
+
+    # Relative time on the x axis, and smoothing, redraw without a round trip.
+    page.select_option("[data-chart-x]", "runtime")
+    expect(loss.locator(".xtitle")).to_have_text("Relative time (s)")
+    page.locator("[data-chart-smoothing]").fill("0.9")
+    expect(loss.locator(".scatterlayer path.js-line")).to_have_count(2)
+
+    page.locator("#console input[type=search]").fill("no such text")
+    expect(page.locator("#console-lines")).to_contain_text("No line contains")
+
+
+def test_the_workspace_overlays_the_runs_and_keeps_its_panels(
+    page, login, logged_runs, alice, tmp_path
+):
+    login(page.context, alice)
+    project = logged_runs[0].project
+
+    page.goto(project.get_absolute_url())
+
+    panel = page.locator('[data-workspace-panel][data-key="train/loss"]')
+    expect(panel).to_have_attribute("data-loaded", "600")  # two runs, 300 points each
+    expect(panel.locator(".scatterlayer path.js-line")).to_have_count(2)
+    expect(panel.locator(".legendtext")).to_have_text(["second", "first"])
+    page.screenshot(path=tmp_path / "workspace.png", full_page=True)
+
+    # Ticking one run charts that run alone.
+    page.locator(f'input[name="run"][value="{logged_runs[0].run_id}"]').check()
+    expect(panel).to_have_attribute("data-loaded", "300")
+
+    # Remove a panel, move one: the layout is saved for alice.
+    page.get_by_role("button", name="Remove the train/loss panel").click()
+    expect(page.locator('[data-workspace-panel][data-key="train/loss"]')).to_have_count(0)
+    page.reload()
+    expect(page.locator("[data-workspace-panel]")).to_have_count(1)
+    expect(page.locator("[data-workspace-panel]")).to_have_attribute("data-key", "val/accuracy")
