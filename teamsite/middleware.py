@@ -1,4 +1,9 @@
+import logging
+import sqlite3
+
 from django.db import connection
+
+logger = logging.getLogger(__name__)
 
 
 class SQLiteOptimizeMiddleware:
@@ -19,5 +24,10 @@ class SQLiteOptimizeMiddleware:
         # Only on a connection this request left open, and outside a transaction; straight on
         # the sqlite3 connection, since this is upkeep, not one of the request's queries.
         if connection.connection is not None and not connection.in_atomic_block:
-            connection.connection.execute("PRAGMA optimize")
+            try:
+                connection.connection.execute("PRAGMA optimize")
+            except sqlite3.OperationalError as error:
+                # Upkeep, never worth failing a request for: when another request holds the
+                # write lock, the next one analyzes instead.
+                logger.info("PRAGMA optimize skipped: %s", error)
         return response

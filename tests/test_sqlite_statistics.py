@@ -1,5 +1,7 @@
+import sqlite3
+
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from tests.factories import ProjectFactory, RunFactory
 
@@ -23,3 +25,33 @@ def test_every_sqlite_request_ends_with_pragma_optimize_after_its_queries(client
     runs_queries = [i for i, sql in enumerate(statements) if '"runs_run"' in sql]
     assert runs_queries, "the runs table page reads runs"
     assert statements.index("PRAGMA optimize") > runs_queries[-1]
+
+
+class _LockedForOptimize:
+    """The sqlite3 connection, as when another request holds the write lock at the end."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def execute(self, sql, *args):
+        if sql == "PRAGMA optimize":
+            raise sqlite3.OperationalError("database is locked")
+        return self.real.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner statistics only")
+@pytest.mark.django_db(transaction=True)
+def test_a_request_does_not_fail_when_the_upkeep_finds_the_database_locked(
+    client, alice, monkeypatch
+):
+    client.force_login(alice)
+    wrapper = connections["default"]
+    wrapper.ensure_connection()
+    monkeypatch.setattr(wrapper, "connection", _LockedForOptimize(wrapper.connection))
+
+    response = client.get("/settings/teams/")
+
+    assert response.status_code == 200
