@@ -66,12 +66,14 @@
     const axis = element.dataset.x || state.x;
     const titles = { step: "Step", runtime: "Relative time (s)", timestamp: "Wall time" };
     const entry = cache.get(element);
-    const xaxis = { title: { text: titles[axis] }, automargin: true };
+    const workspace = element.hasAttribute("data-workspace-panel");
+    // Workspace panels name their runs in a legend below; the axis title would sit under it.
+    const xaxis = { title: { text: workspace ? "" : titles[axis] }, automargin: true };
     if (entry && entry.range && axis === "step") xaxis.range = entry.range;
     return {
-      margin: { l: 48, r: 12, t: 8, b: 40 }, height: 240, xaxis,
-      yaxis: { automargin: true }, showlegend: element.hasAttribute("data-workspace-panel"),
-      legend: { orientation: "h", y: -0.3 }, hovermode: "x unified",
+      margin: { l: 48, r: 12, t: 8, b: workspace ? 24 : 40 }, height: workspace ? 300 : 240,
+      xaxis, yaxis: { automargin: true }, showlegend: workspace,
+      legend: { orientation: "h", yanchor: "top", y: -0.12 }, hovermode: "x unified",
     };
   }
 
