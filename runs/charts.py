@@ -54,21 +54,25 @@ def _edge_step(run: Run, key_id: int, lo, hi, *, last: bool):
 
 
 class _Buckets:
-    """Per bucket, the (step, value) of the lowest and of the highest value."""
+    """Per bucket, the (step, value) of the lowest and of the highest value. A bucket holds
+    whole spans of `width` steps (tiles), so no tile's lowest or highest value, read from a
+    PointTile, lands in a neighbouring bucket in place of this one's."""
 
-    def __init__(self, first: int, span: int, count: int):
-        self.first, self.span, self.count = first, span, count
+    def __init__(self, first: int, span: int, count: int, width: int = 1):
+        last = first + span - 1
+        self.width, self.first, self.count = width, first // width, count
+        self.span = last // width - self.first + 1
         self.low = {}
         self.high = {}
 
     def add(self, step, low_value, high_step=None, high_value=None):
         if high_step is None:
             high_step, high_value = step, low_value
-        index = (step - self.first) * self.count // self.span
+        index = (step // self.width - self.first) * self.count // self.span
         current = self.low.get(index)
         if current is None or low_value < current[1]:
             self.low[index] = (step, low_value)
-        index = (high_step - self.first) * self.count // self.span
+        index = (high_step // self.width - self.first) * self.count // self.span
         current = self.high.get(index)
         if current is None or high_value > current[1]:
             self.high[index] = (high_step, high_value)
@@ -103,7 +107,7 @@ def metric_series(
     if span <= 2 * buckets:
         rows = _raw(run, key_id, first, last)
     else:
-        rows = _bucketed(run, key_id, first, last, span, buckets)
+        rows = _bucketed(run, key_id, first, last, span, buckets, lo, hi)
         series.sampled = True
     series.steps = [step for step, _ in rows]
     series.values = [value for _, value in rows]
@@ -120,35 +124,46 @@ def _raw(run, key_id, first, last) -> list[tuple[int, float | None]]:
     )
 
 
-def _bucketed(run, key_id, first, last, span, buckets) -> list:
-    result = _Buckets(first, span, buckets)
+def _bucketed(run, key_id, first, last, span, buckets, lo=None, hi=None) -> list:
     # The widest tiles that still give each bucket at least one tile of its own.
     widths = [width for width in PointTile.WIDTHS if width * buckets <= span]
     if not widths:
+        result = _Buckets(first, span, buckets)
         for step, value in _raw(run, key_id, first, last):
             if value is not None:
                 result.add(step, value)
         return result.points()
     width = widths[-1]
+    result = _Buckets(first, span, buckets, width)
+    first_tile, last_tile = first // width, last // width
+    # A tile that a zoomed range cuts may hold its extremes outside the range: its points in
+    # the range are read instead.
+    head = tail = []
+    if lo is not None and lo > first_tile * width:
+        head = _raw(run, key_id, first, (first_tile + 1) * width - 1)
+        first_tile += 1
+    if hi is not None and hi < (last_tile + 1) * width - 1:
+        tail = _raw(run, key_id, last_tile * width, last)
+        last_tile -= 1
     tiles = (
         PointTile.objects.filter(
             run=run,
             key_id=key_id,
             width=width,
-            tile__gte=first // width,
-            tile__lte=last // width,
+            tile__gte=first_tile,
+            tile__lte=last_tile,
         )
         .order_by("tile")
         .values_list("min_step", "min_value", "max_step", "max_value")
     )
+    for step, value in head:
+        if value is not None:
+            result.add(step, value)
     for min_step, min_value, max_step, max_value in tiles:
-        # The edge tiles of a zoomed range reach past it.
-        if first <= min_step <= last and first <= max_step <= last:
-            result.add(min_step, min_value, max_step, max_value)
-        elif first <= min_step <= last:
-            result.add(min_step, min_value)
-        elif first <= max_step <= last:
-            result.add(max_step, max_value)
+        result.add(min_step, min_value, max_step, max_value)
+    for step, value in tail:
+        if value is not None:
+            result.add(step, value)
     return result.points()
 
 

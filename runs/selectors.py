@@ -362,9 +362,7 @@ def metric_keys(runs, stream: int = MetricKey.Stream.HISTORY) -> list[str]:
     """The chartable metrics of these runs (numbers, not internal keys), sorted, read from the
     runs' widest tiles rather than their points."""
     names = (
-        PointTile.objects.filter(
-            run__in=runs, width=PointTile.WIDTHS[-1], key__stream=stream
-        )
+        PointTile.objects.filter(run__in=runs, width=PointTile.WIDTHS[-1], key__stream=stream)
         .order_by()
         .values_list("key__name", flat=True)
         .distinct()
@@ -394,9 +392,7 @@ def system_groups(keys: list[str]) -> list[tuple[str, list[str]]]:
     groups = {title: [] for title, _ in SYSTEM_GROUPS}
     other = []
     for key in keys:
-        title = next(
-            (title for title, prefixes in SYSTEM_GROUPS if key.startswith(prefixes)), None
-        )
+        title = next((title for title, prefixes in SYSTEM_GROUPS if key.startswith(prefixes)), None)
         (groups[title] if title else other).append(key)
     if other:
         groups["Other"] = other

@@ -4,6 +4,7 @@ run's files, send alerts. The API layer adapts the client's protocol to these fu
 import hashlib
 import json
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -123,6 +124,14 @@ RUN_FIELDS = {
 }
 
 
+def without_credentials(remote: str) -> str:
+    """A git remote URL without a user or token in it (https://user:token@host/...)."""
+    parts = urlsplit(remote)
+    if parts.scheme in ("http", "https") and "@" in parts.netloc:
+        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return remote
+
+
 def _run_changes(fields: dict) -> dict:
     changes = {}
     for client_name, field_name in RUN_FIELDS.items():
@@ -132,6 +141,8 @@ def _run_changes(fields: dict) -> dict:
             if max_length and len(value) > max_length:
                 raise RunsError(f"{client_name} is longer than {max_length} characters.")
             changes[field_name] = value
+    if "git_remote" in changes:
+        changes["git_remote"] = without_credentials(changes["git_remote"])
     if fields.get("notes") is None and fields.get("description") is not None:
         changes["notes"] = fields["description"]
     if fields.get("tags") is not None:

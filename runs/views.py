@@ -306,7 +306,7 @@ def _int_param(request, name, default=None, *, low=None, high=None):
         return default
     try:
         value = int(float(raw))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf"
         raise BadChartRequest(f"{name} must be a number.") from None
     if (low is not None and value < low) or (high is not None and value > high):
         raise BadChartRequest(f"{name} must be between {low} and {high}.")
@@ -325,9 +325,7 @@ def _chart_request(request, default_buckets=charts.DEFAULT_BUCKETS):
         "stream": stream,
         "lo": _int_param(request, "min", low=0),
         "hi": _int_param(request, "max", low=0),
-        "buckets": _int_param(
-            request, "buckets", default_buckets, low=1, high=charts.MAX_BUCKETS
-        ),
+        "buckets": _int_param(request, "buckets", default_buckets, low=1, high=charts.MAX_BUCKETS),
     }
 
 
@@ -385,9 +383,7 @@ def project_metric(request, entity, project):
         if run is None or key_id is None:
             continue
         data = charts.metric_series(run, key_id=key_id, **params).as_dict()
-        series.append(
-            {**data, "run_id": run.run_id, "name": run.display_name, "color": run.color}
-        )
+        series.append({**data, "run_id": run.run_id, "name": run.display_name, "color": run.color})
     return JsonResponse({"key": params["key"], "series": series})
 
 

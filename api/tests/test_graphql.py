@@ -1813,3 +1813,17 @@ def test_runs_with_a_bad_cursor(client, five_runs, alice_key, cursor):
         assert len(names(ok(response)["project"])) == 5  # no cursor: the first page
     else:
         assert "cursor" in refused(response, 400)
+
+
+def test_a_git_remote_is_stored_without_the_credentials_in_it(client, team, alice):
+    response = core_upsert(
+        client,
+        key_for(alice),
+        name="cred1",
+        repo="https://alice:ghp_secret@github.com/example/resnet.git",
+    )
+
+    ok(response)
+    run = Run.objects.get(run_id="cred1")
+    assert run.git_remote == "https://github.com/example/resnet.git"
+    assert "ghp_secret" not in response.content.decode()
