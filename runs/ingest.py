@@ -14,7 +14,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import ConsoleLine, MetricKey, Point, RichValue, Run
-from .tiles import write_tiles
+from .tiles import pg_array, write_tiles
 
 HISTORY_FILE = "wandb-history.jsonl"
 EVENTS_FILE = "wandb-events.jsonl"
@@ -219,12 +219,12 @@ def _insert_points(run_id: int, rows: list[tuple[int, int, float | None]]) -> No
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement over three arrays: far cheaper than a row of parameters each.
-            key_ids, steps, values = (list(column) for column in zip(*rows, strict=True))
+            key_ids, steps, values = zip(*rows, strict=True)
             cursor.execute(
                 f"INSERT INTO {table} (run_id, key_id, step, value) "
-                "SELECT %s, k, s, v FROM unnest(%s::integer[], %s::bigint[], "
+                "SELECT %s, k, s, v FROM unnest(%s::bigint[], %s::bigint[], "
                 "%s::double precision[]) AS t(k, s, v) ON CONFLICT DO NOTHING",
-                [run_id, key_ids, steps, values],
+                [run_id, pg_array(key_ids), pg_array(steps), pg_array(values)],
             )
         else:
             cursor.executemany(

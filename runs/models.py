@@ -145,8 +145,15 @@ class Point(models.Model):
     chart reads one metric of one run as a range scan of the primary key."""
 
     pk = models.CompositePrimaryKey("run", "key", "step")
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
-    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+")
+    # The hottest table: no index beyond the primary key (which starts with the run), and no
+    # database-level foreign keys, whose checks cost PostgreSQL more than the insert itself.
+    # Ingestion holds the run's row lock while it writes; deleting a run deletes its points.
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    key = models.ForeignKey(
+        MetricKey, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     step = models.BigIntegerField()
     # NULL stands for NaN, which SQLite cannot store as a REAL.
     value = models.FloatField(null=True)
@@ -157,8 +164,8 @@ class RichValue(models.Model):
     large integer), kept as the JSON the client sent."""
 
     pk = models.CompositePrimaryKey("run", "key", "step")
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
-    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+", db_index=False)
     step = models.BigIntegerField()
     value = models.JSONField()
 
@@ -168,7 +175,9 @@ class ConsoleLine(models.Model):
     line replaces it."""
 
     pk = models.CompositePrimaryKey("run", "line")
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="console_lines")
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="console_lines", db_index=False
+    )
     line = models.PositiveIntegerField()
     text = models.TextField()
 
@@ -334,8 +343,13 @@ class PointTile(models.Model):
 
     # Width before key: a run's metric names are read from its few widest tiles.
     pk = models.CompositePrimaryKey("run", "width", "key", "tile")
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
-    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+")
+    # Written with every chunk, like Point: the primary key is its only index.
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    key = models.ForeignKey(
+        MetricKey, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     width = models.PositiveIntegerField()
     tile = models.BigIntegerField(help_text="step // width")
     min_step = models.BigIntegerField()

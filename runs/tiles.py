@@ -1,5 +1,7 @@
 """Keeping PointTile rows (each span's lowest and highest value) up to date as points arrive."""
 
+import json
+
 from django.db import connection
 
 from .models import PointTile
@@ -59,6 +61,12 @@ def _merge_sql(table: str) -> str:
     )
 
 
+def pg_array(values) -> str:
+    """A PostgreSQL array literal of numbers (None for NULL): one text parameter, which the
+    driver passes as it is, where a list would be adapted element by element."""
+    return "{" + json.dumps(list(values))[1:-1].replace("null", "NULL") + "}"
+
+
 def write_tiles(run_id: int, points) -> None:
     """Merge the tiles of these points into the stored ones (replays change nothing)."""
     tiles = tiles_of(points)
@@ -73,18 +81,23 @@ def write_tiles(run_id: int, points) -> None:
             min_steps, min_values, max_steps, max_values = zip(*rows, strict=True)
             cursor.execute(
                 f"INSERT INTO {table} {columns} "
-                "SELECT %s, k, w, t, a, b, c, d FROM unnest(%s::integer[], %s::integer[], "
+                "SELECT %s, k, w, t, a, b, c, d FROM unnest(%s::bigint[], %s::integer[], "
                 "%s::bigint[], %s::bigint[], %s::double precision[], %s::bigint[], "
                 "%s::double precision[]) AS u(k, w, t, a, b, c, d) " + _merge_sql(table),
                 [
                     run_id,
-                    list(key_ids),
-                    list(widths),
-                    list(indexes),
-                    list(min_steps),
-                    list(min_values),
-                    list(max_steps),
-                    list(max_values),
+                    *(
+                        pg_array(column)
+                        for column in (
+                            key_ids,
+                            widths,
+                            indexes,
+                            min_steps,
+                            min_values,
+                            max_steps,
+                            max_values,
+                        )
+                    ),
                 ],
             )
         else:

@@ -10,6 +10,7 @@ import math
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from runs.history import history
@@ -24,7 +25,7 @@ from runs.ingest import (
     mark_quiet_runs_crashed,
     parse_file_stream,
 )
-from runs.models import ConsoleLine, MetricKey, Point, RichValue, Run
+from runs.models import ConsoleLine, MetricKey, Point, PointTile, RichValue, Run
 from tests.factories import ProjectFactory, RunFactory
 
 NAN = "<NaN>"
@@ -696,3 +697,28 @@ def test_a_nul_character_is_kept_as_a_replacement_character(run, payload, read):
     ingest(run, payload)
     run.refresh_from_db()
     assert read(run) == "x\ufffdy"
+
+
+def test_deleting_a_run_or_its_project_deletes_its_points_and_tiles(run, make_run, project):
+
+    other = make_run(run_id="other")
+    for each in (run, other):
+        ingest(
+            each, body(history=[{"_step": step, "loss": 1.0 / (step + 1)} for step in range(40)])
+        )
+
+    run.delete()
+
+    assert not Point.objects.filter(run_id=run.pk).exists()
+    assert not PointTile.objects.filter(run_id=run.pk).exists()
+    assert Point.objects.filter(run_id=other.pk).count() == 40
+    project.delete()
+    assert not Point.objects.exists() and not PointTile.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite table option")
+def test_the_points_table_is_clustered_by_its_primary_key_on_sqlite(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_point'")
+        (sql,) = cursor.fetchone()
+    assert "WITHOUT ROWID" in sql
