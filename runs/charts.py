@@ -2,16 +2,16 @@
 its lowest and highest value so spikes stay visible. A zoomed step range is re-read at the
 resolution it needs, down to every point."""
 
+import json
 import math
 from dataclasses import dataclass, field
-from itertools import islice
+
+from django.db import connection
 
 from .models import MetricKey, Point, PointTile, Run
 
 DEFAULT_BUCKETS = 1000
 MAX_BUCKETS = 5000
-# Steps per IN (...) list: below SQLite's limit on query parameters.
-STEP_CHUNK = 900
 RUNTIME_KEY = "_runtime"
 TIMESTAMP_KEY = "_timestamp"
 
@@ -167,31 +167,48 @@ def _bucketed(run, key_id, first, last, span, buckets, lo=None, hi=None) -> list
     return result.points()
 
 
-def _chunks(items, size):
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def _times(run, stream, steps) -> tuple[list, list]:
     """Each step's `_runtime` and `_timestamp`, for charts by relative or wall time."""
     if not steps:
         return [], []
     ids = key_ids(stream, [RUNTIME_KEY, TIMESTAMP_KEY])
     found = {key_id: {} for key_id in ids.values()}
-    dense = steps[-1] - steps[0] + 1 <= 2 * len(steps)
-    selections = (
-        [{"step__gte": steps[0], "step__lte": steps[-1]}]
-        if dense
-        else [{"step__in": chunk} for chunk in _chunks(steps, STEP_CHUNK)]
-    )
-    for selection in selections if ids else []:
-        values = Point.objects.filter(run=run, key_id__in=ids.values(), **selection)
-        for key_id, step, value in values.values_list("key_id", "step", "value"):
+    if ids:
+        dense = steps[-1] - steps[0] + 1 <= 2 * len(steps)
+        rows = (
+            Point.objects.filter(
+                run=run, key_id__in=ids.values(), step__gte=steps[0], step__lte=steps[-1]
+            ).values_list("key_id", "step", "value")
+            if dense
+            else _points_at(run.pk, list(ids.values()), steps)
+        )
+        for key_id, step, value in rows:
             found[key_id][step] = value
     runtimes = found.get(ids.get(RUNTIME_KEY), {})
     timestamps = found.get(ids.get(TIMESTAMP_KEY), {})
     return [runtimes.get(step) for step in steps], [timestamps.get(step) for step in steps]
+
+
+def _points_at(run_id: int, key_id_list: list[int], steps: list[int]):
+    """The points of these keys at these scattered steps: one primary-key lookup per step.
+    (`step IN (...)` let SQLite, whose sampled statistics guess ~1,000 points per metric, scan
+    every point of the metric instead: 400 ms for a million.)"""
+    table = connection.ops.quote_name(Point._meta.db_table)
+    keys = ", ".join(["%s"] * len(key_id_list))
+    if connection.vendor == "postgresql":
+        source, step = "unnest(%s::bigint[]) AS s(step)", "s.step"
+        steps_param = "{" + ",".join(map(str, steps)) + "}"
+    else:
+        # CROSS JOIN: SQLite keeps the step list as the outer loop.
+        source, step = "json_each(%s) AS s", "s.value"
+        steps_param = json.dumps(steps)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.key_id, p.step, p.value FROM {source} CROSS JOIN {table} AS p "
+            f"WHERE p.run_id = %s AND p.key_id IN ({keys}) AND p.step = {step}",
+            [steps_param, run_id, *key_id_list],
+        )
+        return cursor.fetchall()
 
 
 def export_rows(run: Run, key: str, stream: int = MetricKey.Stream.HISTORY, batch=10_000):
