@@ -6,8 +6,7 @@ import json
 
 from ariadne import graphql_sync
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from runs import artifacts as artifact_services
@@ -16,6 +15,7 @@ from runs.models import Artifact, ArtifactFile, Run, RunFile
 from runs.services import RunsError
 from runs.tracking import may_change_run, run_file_store
 from teams.access import Need, entity_permissions
+from teamsite.lib.downloads import stored_file_download
 
 from . import transfer
 from .auth import ApiKeyBasic, ApiKeyBearer
@@ -146,14 +146,7 @@ def _put_run_file(request, pk):
 
 
 def _download(storage_name: str, filename: str):
-    if not storage_name or not default_storage.exists(storage_name):
-        return _error("Not found.", 404)
-    return FileResponse(
-        default_storage.open(storage_name),
-        as_attachment=True,
-        filename=filename.rsplit("/", 1)[-1],
-        content_type="application/octet-stream",
-    )
+    return stored_file_download(storage_name, filename) or _error("Not found.", 404)
 
 
 def _get_run_file(request, pk):

@@ -5,10 +5,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import (
-    FileResponse,
     Http404,
     HttpResponse,
     JsonResponse,
@@ -25,6 +23,7 @@ from projects.access import ProjectNeed, get_project_for_user
 from projects.services import ProjectError, project_create
 from teams import selectors as team_selectors
 from teams.access import Need
+from teamsite.lib.downloads import stored_file_download
 
 from . import charts, selectors, services
 from .forms import RunEditForm
@@ -241,14 +240,10 @@ def _command(metadata) -> str:
 
 
 def _download(storage_name: str, name: str):
-    if not storage_name or not default_storage.exists(storage_name):
+    response = stored_file_download(storage_name, name)
+    if response is None:
         raise Http404("This file is not stored.")
-    return FileResponse(
-        default_storage.open(storage_name),
-        as_attachment=True,
-        filename=name.rsplit("/", 1)[-1],
-        content_type="application/octet-stream",
-    )
+    return response
 
 
 def run_file(request, entity, project, run_id, name):
