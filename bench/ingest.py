@@ -28,6 +28,8 @@ import threading
 import time
 from pathlib import Path
 
+from common import database_label
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -607,15 +609,6 @@ def child(args):
         result = verify(args)
     Path(args.out).write_text(json.dumps(result))
     return 0
-
-
-def database_label(connection):
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT sqlite_version()")
-            return f"SQLite {cursor.fetchone()[0]}"
-        cursor.execute("SHOW server_version")
-        return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
 
 
 def create_world(count):

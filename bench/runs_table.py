@@ -22,6 +22,8 @@ import warnings
 from datetime import timedelta
 from pathlib import Path
 
+from common import count_queries, database_version
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "teamsite_bench"
@@ -240,35 +242,6 @@ def child(args):
 
     Path(os.environ["BENCH_OUT"]).write_text(json.dumps(results))
     return 0
-
-
-class count_queries:
-    """Counts the statements run on `connection` (request_started resets connection.queries, so
-    CaptureQueriesContext sees nothing of a test Client request)."""
-
-    def __init__(self, connection):
-        self.connection, self.count = connection, 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-    def __enter__(self):
-        self.wrapper = self.connection.execute_wrapper(self)
-        self.wrapper.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.wrapper.__exit__(*exc)
-
-
-def database_version(connection):
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT sqlite_version()")
-            return cursor.fetchone()[0]
-        cursor.execute("SHOW server_version")
-        return cursor.fetchone()[0].split()[0]
 
 
 def percentile(samples, pct):

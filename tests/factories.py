@@ -3,6 +3,7 @@ their object permissions are exactly what the site would grant."""
 
 import factory
 
+from accounts.models import ApiKey
 from projects.services import project_create
 from teams import services
 from teams.models import Entity, Role
@@ -76,3 +77,8 @@ class RunFactory(factory.django.DjangoModelFactory):
     config = factory.LazyFunction(dict)
     summary = factory.LazyFunction(dict)
     tags = factory.LazyFunction(list)
+
+
+def api_key_for(user, label="tests") -> str:
+    """A new API key of `user`, raw (as a script would hold it)."""
+    return ApiKey.create_for(user=user, label=label)[1]

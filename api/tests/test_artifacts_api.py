@@ -11,8 +11,9 @@ import pytest
 
 from projects.services import project_create
 from runs.models import Artifact, ArtifactAlias, ArtifactFile, Run
+from tests.factories import api_key_for
 
-from .test_graphql import gql, key_for, node_id, ok, refused
+from .test_graphql import gql, node_id, ok, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -50,21 +51,6 @@ def manifest_of(files: dict[str, bytes], artifact_id: str) -> bytes:
             },
         }
     ).encode()
-
-
-@pytest.fixture
-def alice_key(alice):
-    return key_for(alice)
-
-
-@pytest.fixture
-def bob_key(bob):
-    return key_for(bob)
-
-
-@pytest.fixture
-def charlie_key(charlie):
-    return key_for(charlie)
 
 
 @pytest.fixture
@@ -599,7 +585,7 @@ def test_an_outsider_cannot_read_or_touch_a_private_teams_artifacts(
 def test_stored_bytes_are_not_shared_with_another_entity(client, run, alice_key, charlie, settings):
     log_artifact(client, alice_key, {"model.bin": MODEL})
     project_create(entity=charlie.personal_entity, name="demo", creator=charlie)
-    charlie_key = key_for(charlie)
+    charlie_key = api_key_for(charlie)
 
     created = ok(create_artifact(client, charlie_key, entityName="charlie", run=None))
     artifact_id = created["createArtifact"]["artifact"]["id"]

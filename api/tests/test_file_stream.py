@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import ApiKey
 from runs.history import history
 from runs.ingest import CONSOLE_FILE, EVENTS_FILE, HISTORY_FILE, SUMMARY_FILE
 from runs.models import ConsoleLine, MetricKey, Point, RichValue, Run
@@ -21,12 +20,6 @@ OK = {"exitcode": None, "limits": {}}
 
 def basic(key, username="api"):
     return {"Authorization": "Basic " + b64encode(f"{username}:{key}".encode()).decode()}
-
-
-def key_for(user):
-    api_key, raw_key = ApiKey.create_for(user=user, label="tests")
-    assert api_key.user == user
-    return raw_key
 
 
 @pytest.fixture
@@ -50,21 +43,6 @@ def bobs_run(project, bob):
     return RunFactory(
         project=project, run_id="bobs1", author=bob, state=Run.State.RUNNING, heartbeat_at=None
     )
-
-
-@pytest.fixture
-def alice_key(alice):
-    return key_for(alice)
-
-
-@pytest.fixture
-def bob_key(bob):
-    return key_for(bob)
-
-
-@pytest.fixture
-def charlie_key(charlie):
-    return key_for(charlie)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from runs.models import Alert, Run
 from runs.tracking import not_writable_message
 from teams import services as team_services
 from teams.models import Membership
-from tests.factories import UserFactory, add_member
+from tests.factories import UserFactory, add_member, api_key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -656,10 +656,6 @@ def basic(key, username="api"):
     return "Basic " + b64encode(f"{username}:{key}".encode()).decode()
 
 
-def key_for(user):
-    return ApiKey.create_for(user=user, label="tests")[1]
-
-
 def gql(client, key, op, variables=None, *, username="", query=None, **body):
     """POST one operation as the client does: Basic "api:<key>", X-Wandb-Username."""
     payload = {"query": OPS[op] if query is None else query, "variables": variables, **body}
@@ -722,21 +718,6 @@ def ingest(run, *, history=(), events=(), summary=None, offset=0, complete=False
 
 
 # Fixtures
-
-
-@pytest.fixture
-def alice_key(alice):
-    return key_for(alice)
-
-
-@pytest.fixture
-def bob_key(bob):
-    return key_for(bob)
-
-
-@pytest.fixture
-def charlie_key(charlie):
-    return key_for(charlie)
 
 
 @pytest.fixture
@@ -1753,7 +1734,7 @@ def test_alerts_follow_the_run_rights(
 ):
     capture = django_capture_on_commit_callbacks
     alices = make_run(alice)
-    dave_key = key_for(alert_team)
+    dave_key = api_key_for(alert_team)
 
     refused(send_alert(client, charlie_key, bobs_run, capture), 404)
     assert "author" in refused(send_alert(client, dave_key, alices, capture), 403)
@@ -1818,7 +1799,7 @@ def test_runs_with_a_bad_cursor(client, five_runs, alice_key, cursor):
 def test_a_git_remote_is_stored_without_the_credentials_in_it(client, team, alice):
     response = core_upsert(
         client,
-        key_for(alice),
+        api_key_for(alice),
         name="cred1",
         repo="https://alice:ghp_secret@github.com/example/resnet.git",
     )

@@ -13,6 +13,7 @@ from projects.services import project_create
 from runs.models import Run
 from runs.selectors import PAGE_SIZE
 from teams.models import AuditEvent
+from tests.factories import api_key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,6 @@ def basic(key, username="api"):
 
 def bearer(key):
     return {"Authorization": f"Bearer {key}"}
-
-
-def key_for(user):
-    return ApiKey.create_for(user=user, label="tests")[1]
 
 
 def make_runs(project, author, count, *, prefix="run", start=0, **fields):
@@ -49,21 +46,6 @@ def make_runs(project, author, count, *, prefix="run", start=0, **fields):
 
 def run_ids(project):
     return set(Run.objects.filter(project=project).values_list("run_id", flat=True))
-
-
-@pytest.fixture
-def alice_key(alice):
-    return key_for(alice)
-
-
-@pytest.fixture
-def bob_key(bob):
-    return key_for(bob)
-
-
-@pytest.fixture
-def charlie_key(charlie):
-    return key_for(charlie)
 
 
 @pytest.fixture
@@ -347,7 +329,7 @@ def test_admin_moves_runs_by_id_and_the_move_is_audited(api, team, mnist, cifar,
     response = api.post(
         "example-team/mnist/runs/move",
         {"target": "example-team/cifar", "run_ids": ["a-0", "b-1"]},
-        key_for(alice),
+        api_key_for(alice),
     )
 
     assert response.status_code == 200, response.content
@@ -570,7 +552,7 @@ def test_admin_deletes_runs_by_id_and_the_deletion_is_audited(api, team, mnist, 
     make_runs(mnist, bob, 3)
 
     response = api.post(
-        "example-team/mnist/runs/delete", {"run_ids": ["run-0", "run-2"]}, key_for(alice)
+        "example-team/mnist/runs/delete", {"run_ids": ["run-0", "run-2"]}, api_key_for(alice)
     )
 
     assert response.json() == {"deleted": 2}

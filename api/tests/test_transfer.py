@@ -16,8 +16,9 @@ from django.core.files.storage import default_storage
 from api import transfer
 from projects.services import project_create
 from runs.models import Run, RunFile
+from tests.factories import api_key_for
 
-from .test_graphql import gql, key_for, node_id, ok, refused
+from .test_graphql import gql, node_id, ok, refused
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +30,6 @@ METADATA = {
     "host": "vm",
     "cpu_count": 2,
 }
-
-
-@pytest.fixture
-def alice_key(alice):
-    return key_for(alice)
 
 
 @pytest.fixture
@@ -295,10 +291,10 @@ def test_a_download_link_to_a_file_not_uploaded_is_404(client, run, rf):
 
 
 def test_only_those_who_may_change_the_run_get_upload_links(client, run, bob, charlie, sam_and_key):
-    assert "author" in refused(create_run_files(client, key_for(bob), run, ["x.txt"]), 403)
-    refused(create_run_files(client, key_for(charlie), run, ["x.txt"]), 404)
+    assert "author" in refused(create_run_files(client, api_key_for(bob), run, ["x.txt"]), 403)
+    refused(create_run_files(client, api_key_for(charlie), run, ["x.txt"]), 404)
     missing = Run(project=run.project, run_id="missing")
-    refused(create_run_files(client, key_for(run.author), missing, ["x.txt"]), 404)
+    refused(create_run_files(client, api_key_for(run.author), missing, ["x.txt"]), 404)
     assert not RunFile.objects.exists()
     # The team's service account writes to the runs it logs for members.
     bobs = Run.objects.create(project=run.project, author=bob, run_id="bobs")

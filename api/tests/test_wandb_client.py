@@ -7,18 +7,14 @@ import json
 import pytest
 from django.core import mail
 
-from accounts.models import ApiKey
 from projects.models import Project
 from runs.history import history
 from runs.models import Alert, Artifact, ConsoleLine, Run
 from teams.services import default_entity_set
+from tests.factories import api_key_for
 from tests.wandb_client import WandbClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def key_for(user):
-    return ApiKey.create_for(user=user, label="tests")[1]
 
 
 @pytest.fixture
@@ -33,7 +29,7 @@ def wandb_env(live_server, tmp_path):
 
 
 def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
-    result, completed = wandb_env("log_story.py", "example-team", key=key_for(alice))
+    result, completed = wandb_env("log_story.py", "example-team", key=api_key_for(alice))
     assert completed.returncode == 0, completed.stderr[-3000:]
 
     run = Run.objects.select_related("project__entity", "author").get(run_id=result["id"])
@@ -79,7 +75,7 @@ def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
 
     # A colleague reads it back.
     read, completed = wandb_env(
-        "read_back.py", "example-team/resnet", run.run_id, key=key_for(bob), cache="bob-cache"
+        "read_back.py", "example-team/resnet", run.run_id, key=api_key_for(bob), cache="bob-cache"
     )
     assert "error" not in read, read["error"]
     assert read["runs"] == [run.run_id]
@@ -124,7 +120,7 @@ def test_a_service_account_cannot_name_someone_outside_the_team(
 
 
 def test_a_user_key_cannot_log_to_a_team_it_is_not_in(wandb_env, team, charlie):
-    result, completed = wandb_env("log_story.py", "example-team", key=key_for(charlie))
+    result, completed = wandb_env("log_story.py", "example-team", key=api_key_for(charlie))
     assert completed.returncode != 0
     assert "You cannot log to “example-team”" in result["error"]
     assert not Run.objects.exists() and not Project.objects.filter(name="resnet").exists()
@@ -132,17 +128,17 @@ def test_a_user_key_cannot_log_to_a_team_it_is_not_in(wandb_env, team, charlie):
 
 def test_a_script_without_entity_logs_to_the_default_entity(wandb_env, team, bob):
     default_entity_set(user=bob, entity=team)
-    result, completed = wandb_env("log_story.py", key=key_for(bob))
+    result, completed = wandb_env("log_story.py", key=api_key_for(bob))
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert result["entity"] == "example-team"
     assert Run.objects.get(run_id=result["id"]).project.entity == team
 
 
 def test_an_outsider_cannot_read_a_private_teams_runs(wandb_env, team, alice, charlie):
-    logged, completed = wandb_env("log_story.py", "example-team", key=key_for(alice))
+    logged, completed = wandb_env("log_story.py", "example-team", key=api_key_for(alice))
     assert completed.returncode == 0, completed.stderr[-3000:]
     read, _ = wandb_env(
-        "read_back.py", "example-team/resnet", logged["id"], key=key_for(charlie), cache="c2"
+        "read_back.py", "example-team/resnet", logged["id"], key=api_key_for(charlie), cache="c2"
     )
     assert "error" in read
     assert "baseline" not in json.dumps(read)

@@ -4,8 +4,8 @@ metric and the system metrics, and the project workspace overlays the runs."""
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import ApiKey
 from runs.models import Run
+from tests.factories import api_key_for
 from tests.wandb_client import WandbClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def logged_runs(live_server, tmp_path, team, alice):
     client = WandbClient(live_server.url, tmp_path)
-    key = ApiKey.create_for(user=alice, label="browser test")[1]
+    key = api_key_for(alice, "browser test")
     result, completed = client.run(
         "log_curves.py", "example-team", "curves", "first", "second", key=key
     )
