@@ -127,6 +127,11 @@ def _actor(info):
     return info.context["user"]
 
 
+def _username(info) -> str:
+    # WANDB_USERNAME: the member a service account's request acts for.
+    return info.context["username"]
+
+
 def _visible_project(info, entity_name, project_name) -> Project | None:
     project = (
         Project.objects.select_related("entity")
@@ -163,14 +168,14 @@ def _writable_run(info, entity_name, project_name, run_id) -> Run:
     run = _run_in(project, run_id)
     if run is None:
         raise ApiError(f"Run {entity_name}/{project_name}/{run_id} not found.", status=404)
-    if not may_change_run(_actor(info), run):
+    if not may_change_run(_actor(info), run, username=_username(info)):
         raise ApiError("Only the run's author and admins can change it.", status=403)
     return run
 
 
 def _visible_artifact(info, artifact_id) -> Artifact:
     artifact = (
-        Artifact.objects.select_related("collection__project__entity")
+        Artifact.objects.select_related("collection__project__entity", "created_by_run__author")
         .filter(pk=pk_from_node_id(artifact_id, "Artifact"))
         .first()
     )
@@ -186,10 +191,27 @@ def _visible_artifact(info, artifact_id) -> Artifact:
 
 
 def _writable_artifact(info, artifact_id) -> Artifact:
+    """A version changes only through whoever may change the run that logs it (any member
+    for a version logged without a run)."""
     artifact = _visible_artifact(info, artifact_id)
-    entity = artifact.collection.project.entity
-    if Need.WRITE not in entity_permissions(_actor(info), entity):
-        raise ApiError("You cannot change this artifact.", status=403)
+    actor = _actor(info)
+    run = artifact.created_by_run
+    if run is not None:
+        run.project = artifact.collection.project
+        allowed = may_change_run(actor, run, username=_username(info))
+    else:
+        allowed = Need.WRITE in entity_permissions(actor, artifact.collection.project.entity)
+    if not allowed:
+        raise ApiError("Only whoever may change the run that logs it can change it.", 403)
+    return artifact
+
+
+def _pending_artifact(info, artifact_id) -> Artifact:
+    artifact = _writable_artifact(info, artifact_id)
+    try:
+        artifact_services.check_pending(artifact)
+    except RunsError as error:
+        raise _refusal(error) from error
     return artifact
 
 
@@ -520,7 +542,7 @@ def resolve_run_group(run, _):
 def resolve_run_read_only(run, info):
     # The permissions _visible_project read: one query per request, not one per run.
     permissions = getattr(run.project, "viewer_entity_permissions", None)
-    return not may_change_run(_actor(info), run, permissions)
+    return not may_change_run(_actor(info), run, permissions, username=_username(info))
 
 
 @run_type.field("updatedAt")
@@ -899,7 +921,11 @@ def resolve_upsert_bucket(_, info, input):
                 or _visible_project(info, run.project.entity.name, run.project.name) is None
             ):
                 raise ApiError("Run not found.", status=404)
-            return {"bucket": run_update_by_client(actor=actor, run=run, fields=input)}
+            return {
+                "bucket": run_update_by_client(
+                    actor=actor, run=run, fields=input, username=_username(info)
+                )
+            }
         entity_name = input.get("entityName")
         if not entity_name:
             entity = _default_entity(actor)
@@ -909,7 +935,7 @@ def resolve_upsert_bucket(_, info, input):
             entity_name=entity_name,
             project_name=input.get("modelName") or DEFAULT_PROJECT,
             run_id=input.get("name") or "",
-            username=info.context["username"],
+            username=_username(info),
             fields=input,
         )
     except RunsError as error:
@@ -921,7 +947,9 @@ def resolve_upsert_bucket(_, info, input):
 def resolve_create_run_files(_, info, input):
     run = _writable_run(info, input["entityName"], input["projectName"], input["runName"])
     try:
-        files = run_files_create(actor=_actor(info), run=run, names=input["files"])
+        files = run_files_create(
+            actor=_actor(info), run=run, names=input["files"], username=_username(info)
+        )
     except RunsError as error:
         raise _refusal(error) from error
     request = info.context["request"]
@@ -953,6 +981,7 @@ def resolve_notify_alert(_, info, input):
             text=input["text"],
             level=input.get("severity") or "INFO",
             wait=input.get("waitDuration"),
+            username=_username(info),
         )
     except RunsError as error:
         raise _refusal(error) from error
@@ -980,7 +1009,7 @@ def resolve_create_artifact(_, info, input):
         run = None
         if input.get("runName"):
             run = _run_in(project, input["runName"])
-            if run is None or not may_change_run(actor, run):
+            if run is None or not may_change_run(actor, run, username=_username(info)):
                 raise ApiError(f"Run {input['runName']} not found in {project.path}.", 404)
         names = input.get("artifactCollectionNames") or [""]
         name = input.get("artifactCollectionName") or names[0]
@@ -1008,14 +1037,14 @@ def resolve_create_artifact(_, info, input):
 
 @mutation.field("createArtifactManifest")
 def resolve_create_artifact_manifest(_, info, input):
-    artifact = _writable_artifact(info, input["artifactID"])
+    artifact = _pending_artifact(info, input["artifactID"])
     return {"artifactManifest": _manifest(info, artifact, upload=True)}
 
 
 @mutation.field("updateArtifactManifest")
 def resolve_update_artifact_manifest(_, info, input):
     pk = pk_from_node_id(input["artifactManifestID"], "ArtifactManifest")
-    artifact = _writable_artifact(info, node_id("Artifact", pk))
+    artifact = _pending_artifact(info, node_id("Artifact", pk))
     return {"artifactManifest": _manifest(info, artifact, upload=True)}
 
 

@@ -157,7 +157,9 @@ def _get_run_file(request, pk):
 
 
 def _put_artifact_file(request, pk):
-    artifact_file = ArtifactFile.objects.filter(pk=pk).first()
+    artifact_file = (
+        ArtifactFile.objects.select_related("artifact__collection").filter(pk=pk).first()
+    )
     if artifact_file is None:
         return _error("Not found.", 404)
     artifact_services.artifact_file_store(artifact_file, request)

@@ -109,9 +109,10 @@ def _blob_name(project: Project, hex_md5: str) -> str:
     return f"artifacts/{project.entity_id}/{hex_md5[:2]}/{hex_md5}"
 
 
-def _check_pending(artifact: Artifact) -> None:
+def check_pending(artifact: Artifact) -> None:
+    """A committed version is immutable: its manifest and files never change again."""
     if artifact.state != Artifact.State.PENDING:
-        raise ArtifactError(f"{artifact} is committed; its files cannot change.")
+        raise ArtifactError(f"{artifact} is committed; its manifest and files cannot change.")
 
 
 @transaction.atomic
@@ -119,7 +120,7 @@ def artifact_files_create(
     *, artifact: Artifact, files: list[tuple[str, str]]
 ) -> list[tuple[ArtifactFile, bool]]:
     """Announce (name, base64 md5) files; returns each row and whether it needs uploading."""
-    _check_pending(artifact)
+    check_pending(artifact)
     project = artifact.collection.project
     wanted = {}
     for name, md5 in files:
@@ -143,6 +144,7 @@ def artifact_files_create(
 
 def artifact_file_store(artifact_file: ArtifactFile, stream) -> ArtifactFile:
     """Keep an uploaded artifact file once its MD5 matches the announced one."""
+    check_pending(artifact_file.artifact)
     reader = HashingReader(stream)
     blob = artifact_file.storage_name
     if default_storage.exists(blob):
@@ -167,8 +169,12 @@ def manifest_storage_name(artifact: Artifact) -> str:
     return f"artifacts/manifests/{artifact.pk}/{MANIFEST_NAME}"
 
 
+@transaction.atomic
 def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
-    """Keep the manifest; the version's size and file count come from it."""
+    """Keep the manifest of a pending version; its size and file count come from it."""
+    # Locked: a commit waits for the manifest being stored, and no manifest follows a commit.
+    artifact = Artifact.objects.select_for_update().select_related("collection").get(pk=artifact.pk)
+    check_pending(artifact)
     content = stream.read(16 * 1024 * 1024 + 1)
     if len(content) > 16 * 1024 * 1024:
         raise UploadError("The manifest is larger than 16 MB.")
@@ -212,6 +218,8 @@ def artifact_commit(artifact: Artifact) -> Artifact:
     missing = list(artifact.files.filter(size__isnull=True).values_list("name", flat=True)[:5])
     if missing:
         raise ArtifactError(f"{artifact}: files not uploaded yet: {', '.join(missing)}.")
+    if not artifact.manifest_storage_name:
+        raise ArtifactError(f"{artifact}: upload its manifest before committing it.")
     artifact.state = Artifact.State.COMMITTED
     artifact.updated_at = timezone.now()
     artifact.save(update_fields=["state", "updated_at"])

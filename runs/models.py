@@ -53,6 +53,15 @@ class Run(models.Model):
         blank=True,
         related_name="runs",
     )
+    # Whose API key created the run: a team's service account keeps writing to the runs it
+    # logged for a member, which its later requests (file_stream) do not name.
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     state = models.CharField(max_length=10, choices=State, default=State.RUNNING)
     config = models.JSONField(default=dict, blank=True)
     summary = models.JSONField(default=dict, blank=True)

@@ -156,14 +156,38 @@ def _run_changes(fields: dict) -> dict:
     return changes
 
 
-def may_change_run(actor, run: Run, permissions: set[str] | None = None) -> bool:
-    """`permissions`: the actor's on the run's entity, when the caller has them already."""
-    if run.author_id == actor.pk:
+def may_change_run(
+    actor, run: Run, permissions: set[str] | None = None, *, username: str = ""
+) -> bool:
+    """The run's author and the admins of its entity change a run. A team's service account
+    changes the runs it logged and the runs of the member its WANDB_USERNAME (`username`) names,
+    while that member is still in the team. `permissions`: the actor's on the run's entity,
+    when the caller has them already."""
+    if run.author_id is not None and run.author_id == actor.pk:
         return True
     if permissions is None:
         permissions = entity_permissions(actor, run.project.entity)
-    # A team's service account keeps writing to the runs it logged for a member.
-    return Need.ADMIN in permissions or (actor.is_service and Need.WRITE in permissions)
+    if not actor.is_service:
+        return Need.ADMIN in permissions
+    if Need.WRITE not in permissions or run.author_id is None:
+        return False
+    named = bool(username) and run.author is not None and run.author.username == username
+    if run.logged_by_id != actor.pk and not named:
+        return False
+    return run.author_id in _human_member_ids(run.project)
+
+
+def _human_member_ids(project: Project) -> set[int]:
+    # Kept on the project object: a list of runs asks once, not once per run.
+    if not hasattr(project, "_human_member_ids"):
+        project._human_member_ids = set(
+            Membership.objects.filter(
+                entity_id=project.entity_id,
+                role__in=[Role.ADMIN, Role.MEMBER],
+                user__is_active=True,
+            ).values_list("user_id", flat=True)
+        )
+    return project._human_member_ids
 
 
 @transaction.atomic
@@ -181,10 +205,15 @@ def run_upsert(
     if run is None:
         now = timezone.now()
         run = Run.objects.create(
-            project=project, run_id=run_id, author=author, heartbeat_at=now, **changes
+            project=project,
+            run_id=run_id,
+            author=author,
+            logged_by=actor,
+            heartbeat_at=now,
+            **changes,
         )
         return run, True
-    if not may_change_run(actor, run):
+    if not may_change_run(actor, run, username=username or ""):
         raise RunsForbidden(f"Run {run_id} in {project.path} belongs to someone else.")
     run_update_fields(run, changes)
     return run, False
@@ -199,9 +228,9 @@ def run_update_fields(run: Run, changes: dict) -> Run:
 
 
 @transaction.atomic
-def run_update_by_client(*, actor, run: Run, fields) -> Run:
+def run_update_by_client(*, actor, run: Run, fields, username: str = "") -> Run:
     """`run.update()` from the public API: display name, notes, tags, config, summary."""
-    if not may_change_run(actor, run):
+    if not may_change_run(actor, run, username=username):
         raise RunsForbidden("Only the run's author and admins can change it.")
     return run_update_fields(run, _run_changes(fields))
 
@@ -221,9 +250,9 @@ def check_file_name(name: str) -> str:
 
 
 @transaction.atomic
-def run_files_create(*, actor, run: Run, names: list[str]) -> list[RunFile]:
+def run_files_create(*, actor, run: Run, names: list[str], username: str = "") -> list[RunFile]:
     """Announce files the client is about to upload; returns their rows."""
-    if not may_change_run(actor, run):
+    if not may_change_run(actor, run, username=username):
         raise RunsForbidden("Only the run's author and admins can upload its files.")
     for name in names:
         check_file_name(name)
@@ -305,10 +334,17 @@ def alert_recipients(run: Run) -> list[str]:
 
 @transaction.atomic
 def alert_create(
-    *, actor, run: Run, title: str, text: str, level: str, wait: timedelta | None = None
+    *,
+    actor,
+    run: Run,
+    title: str,
+    text: str,
+    level: str,
+    wait: timedelta | None = None,
+    username: str = "",
 ) -> Alert:
     """Store an alert and email it at once, unless the same alert was emailed within `wait`."""
-    if not may_change_run(actor, run):
+    if not may_change_run(actor, run, username=username):
         raise RunsForbidden("Only the run's author and admins can send its alerts.")
     if not title.strip():
         raise RunsError("An alert needs a title.")

@@ -144,6 +144,13 @@ def read(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
+def upload_manifest(client, key, artifact_id, files: dict[str, bytes]):
+    upload = ok(create_manifest(client, key, artifact_id, include_upload=True))
+    url = upload["createArtifactManifest"]["artifactManifest"]["file"]["uploadUrl"]
+    assert put(client, url, manifest_of(files, artifact_id)).status_code == 200
+    return url
+
+
 def log_artifact(client, key, files: dict[str, bytes], **changes):
     """The whole of run.log_artifact(); returns the artifact's id and each upload link."""
     created = ok(create_artifact(client, key, files=files, **changes))["createArtifact"]
@@ -348,7 +355,7 @@ def test_a_second_version_stores_a_repeated_file_once(client, run, alice_key, se
     assert edges[0]["node"]["uploadUrl"] is None  # the same bytes are stored already
     assert edges[1]["node"]["uploadUrl"] is not None
     assert put(client, edges[1]["node"]["uploadUrl"], NOTES).status_code == 200
-    ok(create_manifest(client, alice_key, v1_id, include_upload=True, digest=digest_of(v1_files)))
+    upload_manifest(client, alice_key, v1_id, v1_files)
     ok(commit(client, alice_key, v1_id))
 
     assert blobs(settings, team) == sorted(
@@ -411,6 +418,7 @@ def test_an_upload_that_does_not_match_its_md5_is_refused_and_not_kept(
     assert "not uploaded" in refused(commit(client, alice_key, artifact_id), 400)
     # The right bytes then go through.
     assert put(client, url, MODEL).status_code == 200
+    upload_manifest(client, alice_key, artifact_id, {"model.bin": MODEL})
     ok(commit(client, alice_key, artifact_id))
     assert blobs(settings, team) == [hashlib.md5(MODEL).hexdigest()]
 
@@ -472,21 +480,93 @@ def test_a_committed_version_keeps_its_files(client, run, alice_key):
     assert ok(commit(client, alice_key, artifact_id))["commitArtifact"]["artifact"]["id"]
 
 
-def test_the_manifest_may_arrive_after_the_commit(client, run, alice_key):
+def test_a_version_is_committed_only_with_its_manifest(client, run, alice_key):
     files = {"model.bin": MODEL}
     artifact_id = ok(create_artifact(client, alice_key))["createArtifact"]["artifact"]["id"]
     edges = ok(create_files(client, alice_key, artifact_id, None, files))["createArtifactFiles"][
         "files"
     ]["edges"]
     put(client, edges[0]["node"]["uploadUrl"], MODEL)
-    upload = ok(create_manifest(client, alice_key, artifact_id, include_upload=True))
+
+    assert "manifest" in refused(commit(client, alice_key, artifact_id), 400)
+    assert artifact_of(artifact_id).state == Artifact.State.PENDING
+
+    upload_manifest(client, alice_key, artifact_id, files)
     ok(commit(client, alice_key, artifact_id))
-
-    url = upload["createArtifactManifest"]["artifactManifest"]["file"]["uploadUrl"]
-    assert put(client, url, manifest_of(files, artifact_id)).status_code == 200
-
     artifact = artifact_of(artifact_id)
-    assert (artifact.size, artifact.file_count) == (len(MODEL), 1)
+    assert (artifact.state, artifact.size, artifact.file_count) == ("COMMITTED", len(MODEL), 1)
+
+
+def forged_manifest(artifact_id) -> bytes:
+    """A manifest pointing the model at bytes outside the version."""
+    manifest = json.loads(manifest_of({"model.bin": MODEL}, artifact_id))
+    manifest["contents"]["model.bin"]["ref"] = "https://attacker.example/model.bin"
+    return json.dumps(manifest).encode()
+
+
+def manifest_bytes(client, key, artifact_id):
+    data = ok(gql(client, key, "FetchArtifactManifest", {"id": artifact_id}))
+    return read(client.get(data["artifact"]["currentManifest"]["file"]["directUrl"]))
+
+
+UPDATE_MANIFEST = """
+mutation UpdateArtifactManifest($artifactManifestID: ID!, $digest: String, $baseArtifactID: ID) {
+  updateArtifactManifest(input: {artifactManifestID: $artifactManifestID, digest: $digest,
+                                 baseArtifactID: $baseArtifactID}) {
+    artifactManifest { id file { id uploadUrl } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("key_of", ["alice", "bob"])
+def test_a_committed_versions_manifest_is_immutable_for_everyone(
+    client, run, alice_key, bob_key, key_of
+):
+    key = {"alice": alice_key, "bob": bob_key}[key_of]
+    # The upload link of the version's own author, kept from before the commit.
+    artifact_id = ok(create_artifact(client, alice_key))["createArtifact"]["artifact"]["id"]
+    edges = ok(create_files(client, alice_key, artifact_id, None, {"model.bin": MODEL}))[
+        "createArtifactFiles"
+    ]["files"]["edges"]
+    put(client, edges[0]["node"]["uploadUrl"], MODEL)
+    old_link = upload_manifest(client, alice_key, artifact_id, {"model.bin": MODEL})
+    ok(commit(client, alice_key, artifact_id))
+    before = manifest_bytes(client, alice_key, artifact_id)
+    manifest_id = node_id("ArtifactManifest", artifact_of(artifact_id).pk)
+
+    create = create_manifest(client, key, artifact_id, include_upload=True)
+    update = gql(
+        client,
+        key,
+        None,
+        {"artifactManifestID": manifest_id, "digest": "x", "baseArtifactID": None},
+        query=UPDATE_MANIFEST,
+    )
+
+    for response in (create, update):
+        assert response.status_code in (400, 403)
+        assert response.json()["errors"]
+    assert "committed" in refused(put(client, old_link, forged_manifest(artifact_id)), 400)
+    assert "committed" in refused(put(client, edges[0]["node"]["uploadUrl"], MODEL), 400)
+    assert manifest_bytes(client, alice_key, artifact_id) == before
+    assert artifact_of(artifact_id).state == Artifact.State.COMMITTED
+
+
+def test_a_pending_version_changes_only_through_whoever_may_change_its_run(
+    client, run, alice_key, bob_key
+):
+    artifact_id = ok(create_artifact(client, alice_key))["createArtifact"]["artifact"]["id"]
+
+    for response in (
+        create_manifest(client, bob_key, artifact_id, include_upload=True),
+        create_files(client, bob_key, artifact_id, None, {"model.bin": MODEL}),
+        commit(client, bob_key, artifact_id),
+    ):
+        assert "change" in refused(response, 403)
+    assert not ArtifactFile.objects.exists()
+    # alice, the run's author, goes on.
+    assert ok(create_manifest(client, alice_key, artifact_id, include_upload=True))
 
 
 def test_a_manifest_that_is_not_one_is_refused(client, run, alice_key):

@@ -279,13 +279,38 @@ def test_a_removed_member_gets_404_for_their_own_run(post, team, bob, bobs_run, 
     error_of(post(bobs_run, {}, bob_key), 404)
 
 
-def test_the_teams_service_account_may_log_to_a_members_run(post, bobs_run, sam_and_key):
-    _, sam_key = sam_and_key
+def test_the_teams_service_account_logs_to_the_run_it_created_for_a_member(
+    post, bobs_run, sam_and_key
+):
+    sam, sam_key = sam_and_key
+    Run.objects.filter(pk=bobs_run.pk).update(logged_by=sam)
 
     response = post(bobs_run, {"files": {HISTORY_FILE: history_chunk(0, 2)}}, sam_key)
 
     assert response.json() == OK
     assert len(history(bobs_run)) == 2
+
+
+def test_the_teams_service_account_cannot_log_to_a_run_a_member_logged_himself(
+    post, bobs_run, sam_and_key
+):
+    response = post(bobs_run, {"files": {HISTORY_FILE: history_chunk(0, 2)}}, sam_and_key[1])
+
+    assert "author" in error_of(response, 403)
+    assert history(bobs_run) == []
+
+
+def test_the_service_account_stops_logging_for_a_member_who_left(
+    post, bobs_run, sam_and_key, team, bob
+):
+    sam, sam_key = sam_and_key
+    Run.objects.filter(pk=bobs_run.pk).update(logged_by=sam)
+    services.membership_remove(membership=team.memberships.get(user=bob))
+
+    response = post(bobs_run, {"files": {HISTORY_FILE: history_chunk(0, 2)}}, sam_key)
+
+    assert "author" in error_of(response, 403)
+    assert history(bobs_run) == []
 
 
 def test_another_teams_service_account_gets_404(post, alices_run, charlie):

@@ -1089,6 +1089,50 @@ def test_a_service_account_logs_for_the_member_it_names(client, demo, bob, sam_k
     assert Run.objects.get().notes == "later"
 
 
+def test_a_service_account_cannot_change_a_run_a_member_logged_himself(
+    client, demo, bob, bob_key, sam, sam_key
+):
+    ok(core_upsert(client, bob_key, notes="bob's own"))
+    run = Run.objects.get()
+    assert run.logged_by == bob
+    config = run.config
+
+    for response in (
+        core_upsert(client, sam_key, notes="forged", config='{"lr": {"value": 9}}'),
+        gql(client, sam_key, "CreateRunFiles", {**run_vars(run, "run"), "files": ["x.txt"]}),
+    ):
+        refused(response, 403)
+    run.refresh_from_db()
+    assert (run.notes, run.config, run.files.count()) == ("bob's own", config, 0)
+    # Named through WANDB_USERNAME, the service account acts for bob on bob's runs.
+    ok(core_upsert(client, sam_key, username="bob", notes="for bob"))
+    run.refresh_from_db()
+    assert run.notes == "for bob"
+
+
+def test_a_service_account_no_longer_acts_for_a_member_who_left(client, demo, team, bob, sam_key):
+    ok(core_upsert(client, sam_key, username="bob"))
+    team_services.membership_remove(membership=team.memberships.get(user=bob))
+
+    refused(core_upsert(client, sam_key, notes="after"), 403)
+
+    assert Run.objects.get().notes != "after"
+
+
+def test_a_service_account_reads_its_runs_as_writable_and_others_as_read_only(
+    client, demo, bob, bob_key, sam_key
+):
+    ok(core_upsert(client, bob_key, name="bobs"))
+    ok(core_upsert(client, sam_key, username="bob", name="for-bob"))
+
+    runs = ok(gql(client, sam_key, "Runs", {"entity": "example-team", "project": "demo"}))
+
+    read_only = {
+        edge["node"]["name"]: edge["node"]["readOnly"] for edge in runs["project"]["runs"]["edges"]
+    }
+    assert read_only == {"bobs": True, "for-bob": False}
+
+
 def test_a_service_account_without_a_username_logs_as_itself(client, demo, sam, sam_key):
     ok(core_upsert(client, sam_key))
 
@@ -1608,8 +1652,8 @@ def alert_team(team, alice, bob, sam, membership_of):
 
 
 @pytest.fixture
-def bobs_run(alert_team, make_run, bob):
-    return make_run(bob, run_id="iehvayav", name="run-a")
+def bobs_run(alert_team, make_run, bob, sam):
+    return make_run(bob, run_id="iehvayav", name="run-a", logged_by=sam)
 
 
 def send_alert(client, key, run, capture, **changes):

@@ -296,9 +296,12 @@ def test_only_those_who_may_change_the_run_get_upload_links(client, run, bob, ch
     missing = Run(project=run.project, run_id="missing")
     refused(create_run_files(client, api_key_for(run.author), missing, ["x.txt"]), 404)
     assert not RunFile.objects.exists()
-    # The team's service account writes to the runs it logs for members.
+    # The team's service account writes to the runs it logs for members, not to others'.
+    sam, sam_key = sam_and_key
     bobs = Run.objects.create(project=run.project, author=bob, run_id="bobs")
-    sam_key = sam_and_key[1]
+    refused(create_run_files(client, sam_key, bobs, ["x.txt"]), 403)
+    bobs.logged_by = sam
+    bobs.save()
     assert upload_links(client, sam_key, bobs, ["x.txt"])["x.txt"]
 
 

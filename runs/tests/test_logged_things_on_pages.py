@@ -7,6 +7,7 @@ example-team, charlie (outsider); alice alone in open-team.
 
 import base64
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from runs.artifacts import (
     artifact_create,
     artifact_file_store,
     artifact_files_create,
+    artifact_manifest_store,
 )
 from runs.models import Alert, RunFile
 from runs.tracking import alert_create, run_file_store
@@ -59,7 +61,13 @@ def model(resnet, run):
     )
     assert needs_upload
     artifact_file_store(file, Upload(WEIGHTS))
+    store_manifest(artifact, {"weights.bin": len(WEIGHTS)})
     return artifact_commit(artifact)
+
+
+def store_manifest(artifact, sizes: dict[str, int]):
+    contents = {name: {"digest": "", "size": size} for name, size in sizes.items()}
+    artifact_manifest_store(artifact, Upload(json.dumps({"contents": contents}).encode()))
 
 
 def artifact_file_url(project, version, name):
@@ -171,6 +179,7 @@ def test_a_repeated_artifact_file_is_stored_once(resnet, run, model):
     assert not needs_upload
     assert file.storage_name == model.files.get().storage_name
     assert file.size == len(WEIGHTS)
+    store_manifest(second, {"weights.bin": len(WEIGHTS)})
     artifact_commit(second)
     _, stored = default_storage.listdir(file.storage_name.rsplit("/", 1)[0])
     assert stored == [file.storage_name.rsplit("/", 1)[1]]
