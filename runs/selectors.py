@@ -23,6 +23,7 @@ from .models import (
     Run,
     Workspace,
 )
+from .system_metrics import SystemMetric, system_metric
 
 PAGE_SIZE = 50
 KEY_SAMPLE_RUNS = 200
@@ -388,12 +389,13 @@ SYSTEM_GROUPS = [
 ]
 
 
-def system_groups(keys: list[str]) -> list[tuple[str, list[str]]]:
+def system_groups(keys: list[str]) -> list[tuple[str, list[SystemMetric]]]:
+    """System metrics by kind (GPU, CPU, ...), each with its chart's title and unit."""
     groups = {title: [] for title, _ in SYSTEM_GROUPS}
     other = []
     for key in keys:
         title = next((title for title, prefixes in SYSTEM_GROUPS if key.startswith(prefixes)), None)
-        (groups[title] if title else other).append(key)
+        (groups[title] if title else other).append(system_metric(key))
     if other:
         groups["Other"] = other
     return [(title, names) for title, names in groups.items() if names]

@@ -29,6 +29,7 @@ from . import charts, selectors, services
 from .forms import RunEditForm
 from .models import Artifact, ArtifactFile, MetricKey, Run
 from .selectors import RunFilter, Sort
+from .system_metrics import system_metric
 
 MAX_EXTRA_COLUMNS = 12
 
@@ -331,8 +332,11 @@ def run_metric(request, entity, project, run_id):
         params = _chart_request(request)
     except BadChartRequest as error:
         return JsonResponse({"error": str(error)}, status=400)
-    series = charts.metric_series(run, **params)
-    return JsonResponse({**series.as_dict(), "run_id": run.run_id, "state": run.state})
+    data = charts.metric_series(run, **params).as_dict()
+    if params["stream"] == MetricKey.Stream.EVENTS:
+        metric = system_metric(params["key"])
+        data |= {"title": metric.label, "unit": metric.unit}
+    return JsonResponse({**data, "run_id": run.run_id, "state": run.state})
 
 
 def run_metric_export(request, entity, project, run_id):

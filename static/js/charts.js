@@ -72,7 +72,8 @@
     if (entry && entry.range && axis === "step") xaxis.range = entry.range;
     return {
       margin: { l: 48, r: 12, t: 8, b: workspace ? 24 : 40 }, height: workspace ? 300 : 240,
-      xaxis, yaxis: { automargin: true }, showlegend: workspace,
+      xaxis, yaxis: { automargin: true, title: { text: element.dataset.unit || "" } },
+      showlegend: workspace,
       legend: { orientation: "h", yanchor: "top", y: -0.12 }, hovermode: "x unified",
     };
   }
