@@ -402,11 +402,16 @@ def system_groups(keys: list[str]) -> list[tuple[str, list[SystemMetric]]]:
 
 
 def console_lines(run, query: str = "") -> list:
-    """The last lines of the console output, or the lines that contain `query`."""
+    """The last lines of the console output, or the lines that contain `query`, without the
+    line ending a client may have kept (each line is shown as a line of its own)."""
     lines = ConsoleLine.objects.filter(run=run)
     if query:
-        return list(lines.filter(text__icontains=query).order_by("line")[:CONSOLE_LINES_SHOWN])
-    return list(lines.order_by("-line")[:CONSOLE_LINES_SHOWN])[::-1]
+        lines = list(lines.filter(text__icontains=query).order_by("line")[:CONSOLE_LINES_SHOWN])
+    else:
+        lines = list(lines.order_by("-line")[:CONSOLE_LINES_SHOWN])[::-1]
+    for line in lines:
+        line.text = line.text.rstrip("\r\n")
+    return lines
 
 
 def run_text_file(run, name: str) -> str | None:
