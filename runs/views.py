@@ -65,6 +65,8 @@ def project_page(request, entity, project):
         "is_admin": Need.ADMIN in project.viewer_entity_permissions,
     }
     if not request.htmx:
+        if page.total == 0 and not run_filter.is_active and context["can_write"]:
+            context["base_url"] = _base_url(request)
         context["alerts"] = selectors.recent_alerts(project)
         context["artifact_collections"] = selectors.artifact_collections(project)
         context.update(_workspace_context(request, project, page.runs[:WORKSPACE_RUNS_SHOWN]))
@@ -76,6 +78,13 @@ def project_page(request, entity, project):
     if request.htmx and request.htmx.target == "runs-region":
         return render(request, "runs/project.html#runs_region", context)
     return render(request, "runs/project.html", context)
+
+
+def _base_url(request) -> str:
+    """Where scripts reach this site: SITE_URL when set, else the address the browser used."""
+    if settings.SITE_URL_SET:
+        return settings.SITE_URL
+    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _column_links(request, sort, column):
