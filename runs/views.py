@@ -46,6 +46,7 @@ def _extra_columns(params):
 @csp_override(settings.CHART_PAGE_CSP)
 def project_page(request, entity, project):
     project = get_project_for_user(request, entity, project)
+    services.project_check_quiet_runs(project=project)
     run_filter = RunFilter.from_params(request.GET)
     sort = Sort.parse(request.GET.get("sort"))
     page = selectors.runs_page(project, run_filter, sort, request.GET.get("cursor"))
@@ -195,6 +196,7 @@ def delete_runs(request, entity, project):
 
 def _run(request, entity, project, run_id):
     project = get_project_for_user(request, entity, project)
+    services.project_check_quiet_runs(project=project)
     run = get_object_or_404(
         Run.objects.select_related("author", "project__entity"), project=project, run_id=run_id
     )
