@@ -222,11 +222,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security
+# Nothing on a page may load from, or send data to, another site (a chart library's "share"
+# button included): fetches, forms, images and the page's base URL stay on this site.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    # Images made in the page itself (data: and blob: URLs) are fine.
+    "img-src": [CSP.SELF, "data:", "blob:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
