@@ -170,3 +170,17 @@ def test_workspace_charts_offer_nothing_that_leaves_the_site(
         "data-loaded", "50"
     )
     assert_nothing_leaves_the_site(page, live_server)
+
+
+def test_an_empty_project_shows_how_to_log_to_it(page, login, team, alice, tmp_path):
+    project = project_create(entity=team, name="fresh", creator=alice)
+    login(page.context, alice)
+
+    page.goto(project.get_absolute_url())
+
+    expect(page.locator("#log-script")).to_contain_text(
+        'wandb.init(entity="example-team", project="fresh")'
+    )
+    expect(page.locator("#log-env")).to_contain_text("export WANDB_BASE_URL=http")
+    expect(page.get_by_role("link", name="Settings → API keys")).to_be_visible()
+    page.screenshot(path=tmp_path / "empty-project.png", full_page=True)
