@@ -29,7 +29,7 @@ from runs import artifacts as artifact_services
 from runs import history as run_history
 from runs.models import Artifact, ArtifactCollection, Run, RunFile
 from runs.selectors import has_tag
-from runs.services import RunsError, RunsForbidden
+from runs.services import RunsError, RunsForbidden, project_check_quiet_runs
 from runs.tracking import (
     alert_create,
     may_change_run,
@@ -420,11 +420,13 @@ def _filtered_runs(project, filters):
 
 @project_type.field("runCount")
 def resolve_project_run_count(project, _, filters=None):
+    project_check_quiet_runs(project=project)
     return _filtered_runs(project, filters).count()
 
 
 @project_type.field("runs")
 def resolve_project_runs(project, _, filters=None, after=None, first=50, order=None):
+    project_check_quiet_runs(project=project)
     order = order or "-created_at"
     descending, field = order.startswith("-"), order.lstrip("+-")
     if field not in RUN_ORDER:

@@ -194,6 +194,7 @@ def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
     if params.cursor and selectors.decode_cursor(params.cursor, sort) is None:
         # A cursor from another sort (or a damaged one) would silently restart at page one.
         raise HttpError(400, "The cursor is invalid or belongs to another sort.")
+    services.project_check_quiet_runs(project=project)
     page = selectors.runs_page(project, _run_filter(params), sort, params.cursor)
     for run in page.runs:
         run.project = project  # for the run's URL, without a query per run

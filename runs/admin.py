@@ -1,11 +1,13 @@
 from django.contrib import admin
 
+from teamsite.lib.durations import human_duration
+
 from .models import Alert, Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run, RunFile
 
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["run_id", "name", "project", "author", "state", "created_at", "runtime"]
+    list_display = ["run_id", "name", "project", "author", "state", "created_at", "human_runtime"]
     list_filter = ["state", "project__entity__kind", "created_at"]
     search_fields = ["run_id", "name", "project__name", "project__entity__name", "author__username"]
     list_select_related = ["project__entity", "author"]
@@ -20,8 +22,15 @@ class RunAdmin(admin.ModelAdmin):
         "history_line_count",
         "events_line_count",
         "console_line_count",
+        "human_runtime",
     ]
+    # Kept by the client's stream too; shown as a duration rather than a float of seconds.
+    exclude = ["runtime"]
     show_full_result_count = False
+
+    @admin.display(description="Runtime", ordering="runtime")
+    def human_runtime(self, run):
+        return human_duration(run.runtime) or None
 
 
 @admin.register(Alert)

@@ -5,7 +5,6 @@ then written in one transaction; a replayed or overlapping chunk writes nothing 
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -311,14 +310,3 @@ def _later(current, new):
     if new is None:
         return current
     return new if current is None else max(current, new)
-
-
-def mark_quiet_runs_crashed(now=None) -> int:
-    """Runs still "running" that sent nothing for RUN_HEARTBEAT_TIMEOUT seconds crashed."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    return (
-        Run.objects.filter(state=Run.State.RUNNING, heartbeat_at__lt=cutoff)
-        .order_by()
-        .update(state=Run.State.CRASHED)
-    )

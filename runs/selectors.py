@@ -23,6 +23,7 @@ from .models import (
     Run,
     Workspace,
 )
+from .system_metrics import SystemMetric, system_metric
 
 PAGE_SIZE = 50
 KEY_SAMPLE_RUNS = 200
@@ -388,23 +389,29 @@ SYSTEM_GROUPS = [
 ]
 
 
-def system_groups(keys: list[str]) -> list[tuple[str, list[str]]]:
+def system_groups(keys: list[str]) -> list[tuple[str, list[SystemMetric]]]:
+    """System metrics by kind (GPU, CPU, ...), each with its chart's title and unit."""
     groups = {title: [] for title, _ in SYSTEM_GROUPS}
     other = []
     for key in keys:
         title = next((title for title, prefixes in SYSTEM_GROUPS if key.startswith(prefixes)), None)
-        (groups[title] if title else other).append(key)
+        (groups[title] if title else other).append(system_metric(key))
     if other:
         groups["Other"] = other
     return [(title, names) for title, names in groups.items() if names]
 
 
 def console_lines(run, query: str = "") -> list:
-    """The last lines of the console output, or the lines that contain `query`."""
+    """The last lines of the console output, or the lines that contain `query`, without the
+    line ending a client may have kept (each line is shown as a line of its own)."""
     lines = ConsoleLine.objects.filter(run=run)
     if query:
-        return list(lines.filter(text__icontains=query).order_by("line")[:CONSOLE_LINES_SHOWN])
-    return list(lines.order_by("-line")[:CONSOLE_LINES_SHOWN])[::-1]
+        lines = list(lines.filter(text__icontains=query).order_by("line")[:CONSOLE_LINES_SHOWN])
+    else:
+        lines = list(lines.order_by("-line")[:CONSOLE_LINES_SHOWN])[::-1]
+    for line in lines:
+        line.text = line.text.rstrip("\r\n")
+    return lines
 
 
 def run_text_file(run, name: str) -> str | None:

@@ -29,6 +29,7 @@ from . import charts, selectors, services
 from .forms import RunEditForm
 from .models import Artifact, ArtifactFile, MetricKey, Run
 from .selectors import RunFilter, Sort
+from .system_metrics import system_metric
 
 MAX_EXTRA_COLUMNS = 12
 
@@ -45,6 +46,7 @@ def _extra_columns(params):
 @csp_override(settings.CHART_PAGE_CSP)
 def project_page(request, entity, project):
     project = get_project_for_user(request, entity, project)
+    services.project_check_quiet_runs(project=project)
     run_filter = RunFilter.from_params(request.GET)
     sort = Sort.parse(request.GET.get("sort"))
     page = selectors.runs_page(project, run_filter, sort, request.GET.get("cursor"))
@@ -64,6 +66,8 @@ def project_page(request, entity, project):
         "is_admin": Need.ADMIN in project.viewer_entity_permissions,
     }
     if not request.htmx:
+        if page.total == 0 and not run_filter.is_active and context["can_write"]:
+            context["base_url"] = _base_url(request)
         context["alerts"] = selectors.recent_alerts(project)
         context["artifact_collections"] = selectors.artifact_collections(project)
         context.update(_workspace_context(request, project, page.runs[:WORKSPACE_RUNS_SHOWN]))
@@ -75,6 +79,13 @@ def project_page(request, entity, project):
     if request.htmx and request.htmx.target == "runs-region":
         return render(request, "runs/project.html#runs_region", context)
     return render(request, "runs/project.html", context)
+
+
+def _base_url(request) -> str:
+    """Where scripts reach this site: SITE_URL when set, else the address the browser used."""
+    if settings.SITE_URL_SET:
+        return settings.SITE_URL
+    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _column_links(request, sort, column):
@@ -185,6 +196,7 @@ def delete_runs(request, entity, project):
 
 def _run(request, entity, project, run_id):
     project = get_project_for_user(request, entity, project)
+    services.project_check_quiet_runs(project=project)
     run = get_object_or_404(
         Run.objects.select_related("author", "project__entity"), project=project, run_id=run_id
     )
@@ -331,8 +343,11 @@ def run_metric(request, entity, project, run_id):
         params = _chart_request(request)
     except BadChartRequest as error:
         return JsonResponse({"error": str(error)}, status=400)
-    series = charts.metric_series(run, **params)
-    return JsonResponse({**series.as_dict(), "run_id": run.run_id, "state": run.state})
+    data = charts.metric_series(run, **params).as_dict()
+    if params["stream"] == MetricKey.Stream.EVENTS:
+        metric = system_metric(params["key"])
+        data |= {"title": metric.label, "unit": metric.unit}
+    return JsonResponse({**data, "run_id": run.run_id, "state": run.state})
 
 
 def run_metric_export(request, entity, project, run_id):

@@ -35,6 +35,8 @@ if not SECRET_KEY and DEBUG:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without SITE_URL, pages that tell scripts where to log use the address the browser used.
+SITE_URL_SET = bool(os.environ.get("SITE_URL"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
 INSTALLED_APPS = [
@@ -220,11 +222,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security
+# Nothing on a page may load from, or send data to, another site (a chart library's "share"
+# button included): fetches, forms, images and the page's base URL stay on this site.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    # Images made in the page itself (data: and blob: URLs) are fine.
+    "img-src": [CSP.SELF, "data:", "blob:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],

@@ -1286,6 +1286,19 @@ def test_runs_pages_with_per_page_and_the_cursor(client, five_runs, alice_key):
     )
 
 
+def test_runs_list_shows_quiet_runs_crashed(client, make_run, alice, alice_key, settings):
+    settings.RUN_HEARTBEAT_TIMEOUT = 600
+    now = timezone.now()
+    make_run(alice, "quiet", state="running", heartbeat_at=now - timedelta(seconds=660))
+    make_run(alice, "live", state="running", heartbeat_at=now - timedelta(seconds=30))
+
+    page = runs_page(client, alice_key, filters=json.dumps({"state": "running"}))
+
+    assert page["runCount"] == 1
+    assert [edge["node"]["name"] for edge in page["runs"]["edges"]] == ["live"]
+    assert Run.objects.get(run_id="quiet").state == Run.State.CRASHED
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [

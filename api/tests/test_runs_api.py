@@ -264,14 +264,29 @@ def test_list_refuses_an_unknown_sort_a_foreign_cursor_and_an_unknown_state(
     )
 
 
+def test_list_shows_runs_that_went_quiet_as_crashed(api, mnist, alice, alice_key, settings):
+    settings.RUN_HEARTBEAT_TIMEOUT = 600
+    now = timezone.now()
+    make_runs(
+        mnist, alice, 1, prefix="quiet", state="running", heartbeat_at=now - timedelta(hours=1)
+    )
+    make_runs(mnist, alice, 1, prefix="live", state="running", heartbeat_at=now)
+
+    response = api.get("example-team/mnist/runs", alice_key, {"sort": "name"})
+
+    states = {run["run_id"]: run["state"] for run in response.json()["runs"]}
+    assert states == {"live-0": "running", "quiet-0": "crashed"}
+
+
 @pytest.mark.parametrize("count", [10, 200])
 def test_list_costs_the_same_queries_for_10_and_200_runs(
     api, mnist, alice, alice_key, django_assert_num_queries, count
 ):
     make_runs(mnist, alice, count, tags=["t"], summary={"loss": 1.0})
 
-    # Key lookup and last-used time, project, the caller's permissions, count, page.
-    with django_assert_num_queries(6):
+    # Key lookup and last-used time, project, the caller's permissions, the project's first
+    # check for quiet runs (an UPDATE; then not again for a while), count, page.
+    with django_assert_num_queries(7):
         response = api.get("example-team/mnist/runs", alice_key, {"sort": "-summary.loss"})
 
     assert response.status_code == 200

@@ -22,10 +22,10 @@ from runs.ingest import (
     IngestError,
     apply_file_stream,
     intern_keys,
-    mark_quiet_runs_crashed,
     parse_file_stream,
 )
 from runs.models import ConsoleLine, MetricKey, Point, PointTile, RichValue, Run
+from runs.services import runs_mark_crashed
 from tests.factories import ProjectFactory, RunFactory
 
 NAN = "<NaN>"
@@ -504,7 +504,7 @@ def test_a_heartbeat_updates_only_the_heartbeat(make_run):
 # Runs that went quiet
 
 
-def test_mark_quiet_runs_crashed_marks_only_running_runs_past_the_timeout(make_run, settings):
+def test_runs_mark_crashed_marks_only_running_runs_past_the_timeout(make_run, settings):
     settings.RUN_HEARTBEAT_TIMEOUT = 600
     now = timezone.now()
     quiet = make_run(heartbeat_at=now - timedelta(seconds=601))
@@ -513,7 +513,7 @@ def test_mark_quiet_runs_crashed_marks_only_running_runs_past_the_timeout(make_r
     finished = make_run(state=Run.State.FINISHED, heartbeat_at=now - timedelta(days=1))
     failed = make_run(state=Run.State.FAILED, heartbeat_at=now - timedelta(days=1))
 
-    assert mark_quiet_runs_crashed(now) == 1
+    assert runs_mark_crashed(now=now) == 1
 
     states = {
         name: Run.objects.get(pk=run.pk).state
@@ -532,22 +532,22 @@ def test_mark_quiet_runs_crashed_marks_only_running_runs_past_the_timeout(make_r
         "finished": Run.State.FINISHED,
         "failed": Run.State.FAILED,
     }
-    assert mark_quiet_runs_crashed(now) == 0
+    assert runs_mark_crashed(now=now) == 0
 
 
-def test_mark_quiet_runs_crashed_follows_the_timeout_setting(make_run, settings):
+def test_runs_mark_crashed_follows_the_timeout_setting(make_run, settings):
     run = make_run(heartbeat_at=timezone.now() - timedelta(seconds=120))
     settings.RUN_HEARTBEAT_TIMEOUT = 600
-    assert mark_quiet_runs_crashed() == 0
+    assert runs_mark_crashed() == 0
     settings.RUN_HEARTBEAT_TIMEOUT = 60
-    assert mark_quiet_runs_crashed() == 1
+    assert runs_mark_crashed() == 1
     run.refresh_from_db()
     assert run.state == Run.State.CRASHED
 
 
 def test_a_crashed_run_that_streams_again_is_running(make_run):
     run = make_run(heartbeat_at=timezone.now() - timedelta(hours=1))
-    mark_quiet_runs_crashed()
+    runs_mark_crashed()
     run.refresh_from_db()
     assert run.state == Run.State.CRASHED
 

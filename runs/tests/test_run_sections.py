@@ -456,10 +456,13 @@ def test_system_metrics_are_grouped_by_kind(client, bob, run):
 
     response = client.get(url("runs:detail", run))
 
-    assert response.context["system_groups"] == list(SYSTEM_KEYS.items())
+    groups = [
+        (group, [m.key for m in metrics]) for group, metrics in response.context["system_groups"]
+    ]
+    assert groups == list(SYSTEM_KEYS.items())
     html = body(response)
     assert 'data-key="system.gpu.0.gpu" data-stream="system"' in html
-    assert "<figcaption>gpu.0.gpu</figcaption>" in html
+    assert "<figcaption>GPU 0 utilisation (%)</figcaption>" in html
     assert 'data-key="_runtime" data-stream="system"' not in html
 
 

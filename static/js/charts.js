@@ -2,10 +2,15 @@
 // endpoints. The server buckets long series (keeping each bucket's lowest and highest value);
 // zooming re-reads the visible step range at the resolution it needs.
 (() => {
+  // Nothing in a chart's mode bar leaves the site: no "Share chart" upload to Plotly Cloud
+  // (plotly.js 4 shows it unless showSendToCloud is false), no logo link to plotly.com, and no
+  // destination for an upload even if one were asked for.
   const CONFIG = {
     displaylogo: false,
+    showSendToCloud: false,
+    plotlyServerURL: "",
     responsive: true,
-    modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
+    modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage", "sendChartToCloud"],
   };
   const LIVE_EVERY_MS = 10000;
   const WORKSPACE_RUNS = 10;
@@ -72,7 +77,8 @@
     if (entry && entry.range && axis === "step") xaxis.range = entry.range;
     return {
       margin: { l: 48, r: 12, t: 8, b: workspace ? 24 : 40 }, height: workspace ? 300 : 240,
-      xaxis, yaxis: { automargin: true }, showlegend: workspace,
+      xaxis, yaxis: { automargin: true, title: { text: element.dataset.unit || "" } },
+      showlegend: workspace,
       legend: { orientation: "h", yanchor: "top", y: -0.12 }, hovermode: "x unified",
     };
   }

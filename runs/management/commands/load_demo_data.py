@@ -75,12 +75,17 @@ class Command(BaseCommand):
 
 ADJECTIVES = ["brisk", "calm", "dark", "eager", "fancy", "gentle", "happy", "icy", "jolly", "keen"]
 NOUNS = ["river", "forest", "comet", "meadow", "ember", "glade", "harbor", "island", "lake", "moon"]
-STATES = [Run.State.FINISHED] * 6 + [Run.State.FAILED, Run.State.CRASHED, Run.State.RUNNING]
+# No demo run is "running": nothing logs to it, so it would be marked crashed once its
+# heartbeat is RUN_HEARTBEAT_TIMEOUT old. Runs that crashed stopped beating without finishing.
+STATES = [Run.State.FINISHED] * 7 + [Run.State.FAILED, Run.State.CRASHED]
+SPACING = timedelta(minutes=90)
 TAGS = ["baseline", "sweep", "augment", "lr-search", "ablation", "v2"]
 
 
 def _add_runs(project, authors, count, rng):
-    start = timezone.now() - timedelta(days=30)
+    # One run every 90 minutes, the last one started at least two and a half hours ago: even
+    # the longest (50 epochs of 2 minutes) is over before now.
+    start = timezone.now() - SPACING * count - timedelta(hours=2)
     runs = []
     for index in range(count):
         lr = rng.choice([1e-4, 3e-4, 1e-3, 3e-3])
@@ -88,8 +93,9 @@ def _add_runs(project, authors, count, rng):
         epochs = rng.randint(5, 50)
         state = rng.choice(STATES)
         loss = round(rng.uniform(0.05, 2.0) * (1 + lr * 100), 4)
-        created = start + timedelta(minutes=index * 90 + rng.randint(0, 60))
+        created = start + SPACING * index + timedelta(minutes=rng.randint(0, 60))
         runtime = epochs * rng.uniform(30, 120)
+        ended = created + timedelta(seconds=runtime)
         runs.append(
             Run(
                 project=project,
@@ -111,14 +117,10 @@ def _add_runs(project, authors, count, rng):
                 git_commit=f"{rng.getrandbits(160):040x}",
                 git_remote="https://github.com/example/models.git",
                 created_at=created,
-                heartbeat_at=created + timedelta(seconds=runtime),
-                finished_at=None
-                if state == Run.State.RUNNING
-                else created + timedelta(seconds=runtime),
+                heartbeat_at=ended,
+                finished_at=None if state == Run.State.CRASHED else ended,
                 runtime=runtime,
-                exit_code=None
-                if state == Run.State.RUNNING
-                else (0 if state == Run.State.FINISHED else 1),
+                exit_code={Run.State.FINISHED: 0, Run.State.FAILED: 1}.get(state),
             )
         )
     Run.objects.bulk_create(runs)

@@ -1,17 +1,18 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from runs.ingest import mark_quiet_runs_crashed
+from runs.services import runs_mark_crashed
 
 
 class Command(BaseCommand):
     help = (
-        "Mark running runs that sent nothing for RUN_HEARTBEAT_TIMEOUT seconds as crashed. "
-        "Run it every few minutes (cron, a systemd timer or the task worker's scheduler)."
+        "Mark running runs that sent nothing for RUN_HEARTBEAT_TIMEOUT seconds as crashed, in "
+        "every project. Pages and the API do it for a project when they read its runs; this "
+        "also catches projects nobody is looking at."
     )
 
     def handle(self, *args, **options):
-        count = mark_quiet_runs_crashed()
+        count = runs_mark_crashed()
         self.stdout.write(
             f"Marked {count} run{'s' if count != 1 else ''} crashed "
             f"(no heartbeat for {settings.RUN_HEARTBEAT_TIMEOUT} s)."
