@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "api.middleware.ApiKeyThrottledMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -270,6 +271,9 @@ if env_bool("USE_X_FORWARDED_PROTO"):
 # Teams
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 50)
+
+# API keys: an address that sends this many wrong keys in a minute gets 429 for the rest of it.
+API_KEY_FAILURES_PER_MINUTE = env_int("API_KEY_FAILURES_PER_MINUTE", 30)
 
 # Runs logged by the wandb client
 # One file_stream request: above these it is refused (413) and nothing is written.

@@ -270,8 +270,9 @@ def test_list_costs_the_same_queries_for_10_and_200_runs(
 ):
     make_runs(mnist, alice, count, tags=["t"], summary={"loss": 1.0})
 
-    # Key lookup and last-used time, project, the caller's permissions, count, page.
-    with django_assert_num_queries(6):
+    # The address's failed-key count (the cache), key lookup and last-used time, project, the
+    # caller's permissions, count, page.
+    with django_assert_num_queries(7):
         response = api.get("example-team/mnist/runs", alice_key, {"sort": "-summary.loss"})
 
     assert response.status_code == 200
