@@ -1,14 +1,23 @@
 """API-key authentication: HTTP Basic with user "api" and the key as the password (what the wandb
 client sends), or `Authorization: Bearer <key>`. The key's user becomes `request.user`, so the
-same access helpers as the browser views decide what the request may see and do."""
+same access helpers as the browser views decide what the request may see and do.
+
+Wrong keys are counted per client address in the shared cache: past API_KEY_FAILURES_PER_MINUTE
+the address gets 429 (`ApiKeyThrottled`) for the rest of the minute, before any key is looked
+up, a right one included, since a limit that let right keys through would still answer every
+guess. Right keys are never counted. The JSON API renders the 429 itself (api/v1.py); for the
+wandb endpoints api.middleware does."""
 
 import binascii
 from base64 import b64decode
 
+from django.conf import settings
 from django.http import HttpRequest
+from ninja.errors import Throttled
 from ninja.security import HttpBasicAuth, HttpBearer
 
 from accounts.models import ApiKey
+from teamsite.lib.throttle import FailureLimit, client_address
 
 BASIC_USERNAME = "api"
 # Keys are a few dozen characters; anything far longer is not one and is not hashed.
@@ -20,12 +29,32 @@ def _scheme_and_credentials(request: HttpRequest) -> tuple[str, str]:
     return scheme.lower(), credentials.strip()
 
 
+class ApiKeyThrottled(Throttled):
+    """Too many wrong keys from this address: 429 with Retry-After."""
+
+    def __init__(self, wait: int):
+        super().__init__(wait)
+        self.message = f"Too many failed API key attempts; try again in {wait} s."
+
+
+def _failure_limit() -> FailureLimit:
+    return FailureLimit("api-key-failures", limit=settings.API_KEY_FAILURES_PER_MINUTE)
+
+
 def _authenticate(request: HttpRequest, raw_key: str):
-    if not raw_key or len(raw_key) > MAX_KEY_LENGTH:
+    if not raw_key:
         return None
-    user = ApiKey.objects.get_user_for_key(raw_key)
-    if user is not None:
-        request.user = user
+    failures, address = _failure_limit(), client_address(request)
+    wait = failures.retry_after(address)
+    if wait:
+        raise ApiKeyThrottled(wait)
+    user = None
+    if len(raw_key) <= MAX_KEY_LENGTH:
+        user = ApiKey.objects.get_user_for_key(raw_key)
+    if user is None:
+        failures.record_failure(address)
+        return None
+    request.user = user
     return user
 
 

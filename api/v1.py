@@ -19,7 +19,7 @@ from teams.access import Need
 from teams.services import TeamError
 from teamsite.lib.emails import absolute_url
 
-from .auth import BASIC_USERNAME, api_key_auth
+from .auth import BASIC_USERNAME, ApiKeyThrottled, api_key_auth
 from .schemas import (
     DeleteOut,
     Error,
@@ -68,6 +68,13 @@ def _unauthenticated(request, exc):
     # A Basic challenge would make browsers (the interactive docs included) pop up a password
     # dialog; a Bearer one does not, and clients send Basic credentials unprompted.
     response["WWW-Authenticate"] = 'Bearer realm="Teamsite API"'
+    return response
+
+
+@api.exception_handler(ApiKeyThrottled)
+def _throttled(request, exc):
+    response = _error(request, 429, str(exc))
+    response["Retry-After"] = str(exc.wait)
     return response
 
 

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,8 +15,6 @@ from .models import Run, Workspace
 # Ids per UPDATE/DELETE statement: below SQLite's limit on query parameters.
 CHUNK = 10_000
 CLASHES_SHOWN = 10
-# Reading a project looks for runs that went quiet at most this often (seconds).
-QUIET_RUNS_CHECK_EVERY = 30
 
 
 class RunsError(ProjectError):
@@ -161,20 +158,22 @@ def workspace_change(*, user, project: Project, panels: list[str], action: str, 
 # Runs that went quiet
 
 
+def _quiet_runs(project: Project | None, now=None):
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    quiet = Run.objects.filter(state=Run.State.RUNNING, heartbeat_at__lt=cutoff)
+    return quiet if project is None else quiet.filter(project=project)
+
+
 def runs_mark_crashed(*, project: Project | None = None, now=None) -> int:
     """Running runs that sent nothing for RUN_HEARTBEAT_TIMEOUT seconds have crashed: one
     UPDATE, of one project's runs or of every project's."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    quiet = Run.objects.filter(state=Run.State.RUNNING, heartbeat_at__lt=cutoff)
-    if project is not None:
-        quiet = quiet.filter(project=project)
-    return quiet.order_by().update(state=Run.State.CRASHED)
+    return _quiet_runs(project, now).order_by().update(state=Run.State.CRASHED)
 
 
 def project_check_quiet_runs(*, project: Project) -> int:
-    """Before a project's runs are shown: mark its quiet runs crashed, at most once per
-    QUIET_RUNS_CHECK_EVERY seconds per project (the cache key is shared by every process), so
-    no cron job is needed and reads stay cheap. `manage.py mark_crashed_runs` does all projects."""
-    if not cache.add(f"runs:quiet-check:{project.pk}", True, QUIET_RUNS_CHECK_EVERY):
+    """Before a project's runs are shown: mark its quiet runs crashed, so no cron job is needed.
+    Usually nothing is quiet: one read on the (project, state) index, and a write only when
+    there is something to mark. `manage.py mark_crashed_runs` does every project."""
+    if not _quiet_runs(project).exists():
         return 0
     return runs_mark_crashed(project=project)

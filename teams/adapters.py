@@ -5,6 +5,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from teamsite.lib.throttle import client_address, client_ip
+
 from . import services
 from .models import entity_name_validator
 
@@ -33,3 +35,15 @@ class AccountAdapter(DefaultAccountAdapter):
         if getattr(user, "is_service", False):
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)
+
+    def get_client_ip(self, request):
+        # One notion of the client's address for every limit (USE_X_FORWARDED_FOR).
+        return client_ip(request) or super().get_client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth's "key" limit on wrong passwords (settings.ACCOUNT_RATE_LIMITS) counts per
+        # login name alone, so anyone could lock an account's owner out by failing on purpose.
+        # Counted per (address, login) instead: the owner's address keeps its own count. Also
+        # the key a password reset clears, from the address the reset is made.
+        login = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{client_address(request)}:{login}"

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "api.middleware.ApiKeyThrottledMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -150,6 +151,11 @@ ACCOUNT_USERNAME_MIN_LENGTH = 2
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Teamsite] "
 # Links in allauth emails (verification, password reset) use the scheme of SITE_URL.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split(":", 1)[0]
+# Wrong passwords are limited per client address and per (address, account) pair; the adapter
+# makes allauth's "key" that pair. There is deliberately no limit per account alone: whoever
+# could trip it, from anywhere, would lock the owner out. A spread-out guesser is held to the
+# per-address limit on each address, and a successful sign-in does not count.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/10m/ip,5/5m/key"}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
@@ -183,7 +189,8 @@ TASKS = {
     }
 }
 
-# Cache (rate limits): Redis when configured, so any number of web processes share it.
+# Cache (rate limits and throttles): shared by every web process, never process memory. Redis
+# when configured, else a table in the database (created by a migration of `accounts`).
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -192,9 +199,23 @@ if os.environ.get("REDIS_URL"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            # Django's database cache with an atomic incr().
+            "BACKEND": "teamsite.lib.cache.DatabaseCache",
+            "LOCATION": "teamsite_cache",
+            # Far above what limits keep (a few rows per active address), so a flood of new
+            # keys cannot cull the counts an attacker has run up.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
+# Sessions live in the database (Django's default, stated here): any process serves any user.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Behind a reverse proxy, the client's address is the last one in X-Forwarded-For (the one the
+# proxy added); without this the proxy's own address would stand for every client.
+USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -256,6 +277,9 @@ if env_bool("USE_X_FORWARDED_PROTO"):
 # Teams
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 50)
+
+# API keys: an address that sends this many wrong keys in a minute gets 429 for the rest of it.
+API_KEY_FAILURES_PER_MINUTE = env_int("API_KEY_FAILURES_PER_MINUTE", 30)
 
 # Runs logged by the wandb client
 # One file_stream request: above these it is refused (413) and nothing is written.

@@ -7,7 +7,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
-from django.core.cache import cache
 
 from teams.models import Entity, Membership, Role
 from tests.factories import PASSWORD, TeamFactory, UserFactory
@@ -17,14 +16,6 @@ User = get_user_model()
 SIGNUP_URL = "/accounts/signup/"
 LOGIN_URL = "/accounts/login/"
 NEW_PASSWORD = "another-long-password-42"
-
-
-@pytest.fixture(autouse=True)
-def _clear_rate_limits():
-    # allauth counts sign-ups, failed logins and reset requests in the cache.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def signup_data(**overrides):

@@ -284,9 +284,9 @@ def test_list_costs_the_same_queries_for_10_and_200_runs(
 ):
     make_runs(mnist, alice, count, tags=["t"], summary={"loss": 1.0})
 
-    # Key lookup and last-used time, project, the caller's permissions, the project's first
-    # check for quiet runs (an UPDATE; then not again for a while), count, page.
-    with django_assert_num_queries(7):
+    # The address's failed-key count (the cache), key lookup and last-used time, project, the
+    # caller's permissions, the project's check for quiet runs, count, page.
+    with django_assert_num_queries(8):
         response = api.get("example-team/mnist/runs", alice_key, {"sort": "-summary.loss"})
 
     assert response.status_code == 200

@@ -1,11 +1,10 @@
 """Runs that stop sending heartbeats are shown crashed without a cron job: reading a project's
-runs (run page, runs table) marks its quiet runs crashed, at most once per
-QUIET_RUNS_CHECK_EVERY seconds per project. The demo data holds no run that looks stuck."""
+runs (run page, runs table) marks its quiet runs crashed. The demo data holds no run that looks
+stuck."""
 
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -75,19 +74,22 @@ def test_the_runs_table_shows_quiet_runs_crashed(client, bob, alice, resnet):
     }
 
 
-def test_the_check_runs_once_per_interval_per_project(alice, resnet, team):
+def test_the_check_marks_only_its_projects_quiet_runs(alice, resnet, team):
     other = ProjectFactory(entity=team, creator=alice, name="other")
     running(resnet, alice, "a", TIMEOUT + 60)
-    assert project_check_quiet_runs(project=resnet) == 1
+    running(other, alice, "b", TIMEOUT + 60)
 
-    running(resnet, alice, "b", TIMEOUT + 60)
-    running(other, alice, "c", TIMEOUT + 60)
-
-    assert project_check_quiet_runs(project=resnet) == 0  # checked a moment ago
-    assert project_check_quiet_runs(project=other) == 1  # its own interval
-    cache.clear()  # the interval has passed
     assert project_check_quiet_runs(project=resnet) == 1
-    assert not Run.objects.filter(state=Run.State.RUNNING).exists()
+    assert project_check_quiet_runs(project=resnet) == 0
+
+    assert Run.objects.get(run_id="b").state == Run.State.RUNNING
+
+
+def test_the_check_costs_one_query_when_nothing_is_quiet(alice, resnet, django_assert_num_queries):
+    running(resnet, alice, "live", 30)
+
+    with django_assert_num_queries(1):
+        assert project_check_quiet_runs(project=resnet) == 0
 
 
 def test_mark_crashed_runs_command_marks_every_project(alice, resnet, team, capsys):
