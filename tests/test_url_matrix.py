@@ -87,6 +87,9 @@ ROLES = (
 # Roles that may not see the teams' hidden projects: their names must never reach them (staff
 # sees them in the Django admin only).
 OUTSIDERS = ("anonymous", "outsider", "outsider_key", "staff")
+# Links that are credentials themselves (an invitation, a signed download): whoever holds one may
+# use it, team or not.
+CREDENTIAL_LINKS = {"invitation", "wandb_transfer"}
 OUTCOMES = {"ok", "login", "400", "403", "404", "405", "refused", "empty"}
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -1085,6 +1088,8 @@ def test_url_matrix(case_world, key, index, team, role):
         f"{probe.method} {url} as {role} ({team} team): expected {expected}, got {got} "
         f"(status {response.status_code}, {response.get('Location', '')}) {body[:300]!r}"
     )
+    if team == "private" and role in OUTSIDERS and key not in CREDENTIAL_LINKS:
+        assert got != "ok", f"{role} got {url} of the private team"
     if probe.effect is not None and got != "ok":
         assert not probe.effect(side, user), f"a refused {probe.method} {url} changed data"
     if role in OUTSIDERS and not key.startswith("admin"):
