@@ -1017,6 +1017,15 @@ def _session(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+def _request(client, probe, url, data):
+    if data is None:
+        return client.generic(probe.method, url)
+    if probe.json:
+        return client.generic(probe.method, url, json.dumps(data), "application/json")
+    form = urlencode(data, doseq=True)
+    return client.generic(probe.method, url, form, "application/x-www-form-urlencoded")
+
+
 def _body(response) -> str:
     content = b"".join(response.streaming_content) if response.streaming else response.content
     return content.decode(errors="replace")
@@ -1068,16 +1077,9 @@ def test_url_matrix(case_world, key, index, team, role):
     url = probe.url(side)
     assert match_key(url) == key, f"{url} is served by {match_key(url)}, not {key}"
     client, user = _persona(w, side, role)
-    kwargs, data = {}, None
-    if probe.data is not None:
-        data = probe.data(side)
-        kwargs = (
-            {"data": json.dumps(data), "content_type": "application/json"}
-            if probe.json
-            else {"data": data}
-        )
+    data = probe.data(side) if probe.data is not None else None
     try:
-        response = client.generic(probe.method, url, **_encoded(probe.method, kwargs))
+        response = _request(client, probe, url, data)
     except Exception as error:  # a 5xx, with its traceback
         pytest.fail(f"{probe.method} {url} as {role}: server error {error!r}")
     body = _body(response)
@@ -1099,13 +1101,3 @@ def test_url_matrix(case_world, key, index, team, role):
             if hidden in sent and 400 <= response.status_code < 500:
                 continue
             assert hidden not in body, f"{url} shows {hidden} to {role}"
-
-
-def _encoded(method, kwargs):
-    """Keyword arguments for Client.generic: form posts are url-encoded."""
-    if "content_type" in kwargs or "data" not in kwargs:
-        return kwargs
-    return {
-        "data": urlencode(kwargs["data"], doseq=True),
-        "content_type": "application/x-www-form-urlencoded",
-    }
