@@ -26,7 +26,7 @@ def projects_visible_to(user, entity: Entity):
 def projects_writable_by(user):
     """Every project the user may write to (log runs, move runs in), grouped by entity."""
     entities = get_objects_for_user(
-        user, "teams.write_entity", klass=Entity, accept_global_perms=False
+        user, "teams.write_entity", klass=Entity, accept_global_perms=False, with_superuser=False
     )
     return (
         Project.objects.filter(entity__in=entities)

@@ -7,8 +7,9 @@ from .models import AuditEvent, Entity, Invitation, Membership, Role
 
 
 def entities_writable_by(user):
+    # Memberships only: a superuser is no member of a team they did not join.
     return get_objects_for_user(
-        user, "teams.write_entity", klass=Entity, accept_global_perms=False
+        user, "teams.write_entity", klass=Entity, accept_global_perms=False, with_superuser=False
     ).order_by("kind", "name")
 
 

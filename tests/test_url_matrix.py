@@ -1,0 +1,1103 @@
+"""Every URL the site serves, requested by every kind of visitor, on a private and a public team.
+
+The URL resolver is walked; every pattern needs a row in ROWS that says how to request it and what
+each role gets. A pattern without a row fails ("add a row for ..."), so no URL is served before
+someone has decided who may use it. On every request:
+
+- never a 5xx;
+- the answer is the row's outcome for the role: `ok` (2xx, or a redirect that is not to a login
+  page), `login` (a redirect to a login page, or 401), `404`, `403`, `405`, `400`; `refused` (a
+  2xx/3xx that changed nothing: a form answering with a message) and `empty` (a 2xx without the
+  data, e.g. GraphQL's null for a project one may not see);
+- a write changes what it names exactly when the outcome is `ok`, and nothing otherwise;
+- the name of a project a role may not see never appears in what it gets.
+
+Roles: anonymous; outsider (charlie, in no team); member (bob); admin (alice); staff (a superuser
+in no team: the site's operator, who uses the Django admin); service (the team's service account:
+its API key on every request, and a session it cannot have, since it cannot sign in to the web);
+member_key and outsider_key (personal API keys of bob and charlie, with no session). The site's
+pages take no API keys: there, every key role is an anonymous visitor.
+
+Teams: `private` (example-team, private, with a project) and `public` (open-team, not private,
+with a public project the URLs point at and an internal one outsiders must not see). Both have
+alice as admin, bob and erin as members and a service account sam. Pages that belong to no team
+are requested once (`any`). The cast is built once per module inside a transaction that is
+rolled back at the end; each case runs in a savepoint of its own, so writes never leak between
+cases.
+"""
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from accounts.models import ApiKey, User
+from api import transfer
+from projects.models import Project
+from runs.ingest import apply_file_stream, parse_file_stream
+from runs.models import (
+    Alert,
+    Artifact,
+    ArtifactCollection,
+    ArtifactFile,
+    Point,
+    Run,
+    RunFile,
+    Workspace,
+)
+from teams import services
+from teams.models import (
+    AuditEvent,
+    Entity,
+    EntityGroupObjectPermission,
+    EntityUserObjectPermission,
+    Invitation,
+    Membership,
+    Role,
+)
+from tests.factories import ProjectFactory, RunFactory, TeamFactory, UserFactory, add_member
+
+ROLES = (
+    "anonymous",
+    "outsider",
+    "member",
+    "admin",
+    "staff",
+    "service",
+    "member_key",
+    "outsider_key",
+)
+# Roles that may not see the teams' hidden projects: their names must never reach them (staff
+# sees them in the Django admin only).
+OUTSIDERS = ("anonymous", "outsider", "outsider_key", "staff")
+# Links that are credentials themselves (an invitation, a signed download): whoever holds one may
+# use it, team or not.
+CREDENTIAL_LINKS = {"invitation", "wandb_transfer"}
+OUTCOMES = {"ok", "login", "400", "403", "404", "405", "refused", "empty"}
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FILE_CONTENT = b"matrix file content 7f3a"
+HIDDEN_PRIVATE = "secret-resnet-q7"
+HIDDEN_PUBLIC = "internal-bert-q7"
+
+
+def web(spec: str) -> dict[str, str]:
+    """Outcomes of a site page for anonymous, outsider, member, admin and staff; the roles with
+    API keys and the service account are anonymous visitors there."""
+    anonymous, outsider, member, admin, staff = spec.split()
+    keyed = {"service": anonymous, "member_key": anonymous, "outsider_key": anonymous}
+    return {
+        "anonymous": anonymous,
+        "outsider": outsider,
+        "member": member,
+        "admin": admin,
+        "staff": staff,
+        **keyed,
+    }
+
+
+def machine(spec: str) -> dict[str, str]:
+    """Outcomes of a machine endpoint for all eight roles, in ROLES order."""
+    return dict(zip(ROLES, spec.split(), strict=True))
+
+
+EVERYONE_OK = machine("ok ok ok ok ok ok ok ok")
+EVERYONE_404 = machine("404 404 404 404 404 404 404 404")
+EVERYONE_405 = machine("405 405 405 405 405 405 405 405")
+SIGNED_IN_OK = web("login ok ok ok ok")
+POST_ONLY = web("login 405 405 405 405")
+TEAM_MEMBERS = web("login 404 ok ok 404")
+TEAM_ADMINS = web("login 404 403 ok 404")
+# Pages of a team's project, open to anonymous visitors when the project is public.
+PROJECT_READ = web("404 404 ok ok 404")
+# The machine API: sessions are not credentials there.
+API_READ_PRIVATE = machine("login login login login login ok ok 404")
+API_READ_PUBLIC = machine("login login login login login ok ok ok")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request of a row. `expect` holds for both teams unless `public` differs."""
+
+    method: str
+    url: Callable[[Any], str]
+    expect: dict[str, str]
+    public: dict[str, str] | None = None
+    data: Callable[[Any], Any] | None = None
+    json: bool = False
+    # For writes: did the request do what it asks, seen from the database (side, acting user)?
+    effect: Callable[[Any, Any], bool] | None = None
+    # For reads: a text of the thing itself, present when it is shown.
+    shows: Callable[[Any], str] | None = None
+    label: str = ""
+    # Pages that belong to no team: requested once.
+    any_team: bool = False
+
+    def expected(self, team: str) -> dict[str, str]:
+        return self.public if team == "public" and self.public is not None else self.expect
+
+
+def get(url, expect, **kwargs):
+    return Probe("GET", url, expect, **kwargs)
+
+
+def post(url, expect, **kwargs):
+    return Probe("POST", url, expect, **kwargs)
+
+
+def agnostic(*probes: Probe) -> tuple[Probe, ...]:
+    return tuple(Probe(**{**p.__dict__, "any_team": True}) for p in probes)
+
+
+# URL builders on a side (one team's data)
+
+
+def team_url(name, *args):
+    return lambda s: reverse(name, args=[s.team.name, *(arg(s) for arg in args)])
+
+
+def project_url(name, *args):
+    return lambda s: reverse(name, args=[s.team.name, s.project.name, *(a(s) for a in args)])
+
+
+def run_url(name, run="bob_run"):
+    return lambda s: reverse(name, args=[s.team.name, s.project.name, getattr(s, run).run_id])
+
+
+def fixed(url):
+    return lambda s: url
+
+
+def with_query(build, **params):
+    return lambda s: f"{build(s)}?{urlencode(params)}"
+
+
+# Effects, read back from the database
+
+
+def member_of(s, user):
+    return user is not None and Membership.objects.filter(entity=s.team, user=user).exists()
+
+
+def run_in(attr, where):
+    def effect(s, user):
+        return Run.objects.filter(pk=getattr(s, attr).pk, project=getattr(s, where)).exists()
+
+    return effect
+
+
+def run_gone(attr):
+    return lambda s, user: not Run.objects.filter(pk=getattr(s, attr).pk).exists()
+
+
+def run_notes(attr):
+    return lambda s, user: Run.objects.get(pk=getattr(s, attr).pk).notes == "edited here"
+
+
+def moves(run):
+    return lambda s: {"run": getattr(s, run).run_id, "target": s.target.path}
+
+
+def api_moves(run):
+    return lambda s: {"run_ids": [getattr(s, run).run_id], "target": s.target.path}
+
+
+GRAPHQL_READ = (
+    "query Probe($entity: String!, $project: String!) { project(name: $project, "
+    "entityName: $entity) { name runs { edges { node { name displayName } } } } }"
+)
+GRAPHQL_UPSERT = (
+    "mutation UpsertBucket($name: String, $project: String, $entity: String) { upsertBucket("
+    "input: {name: $name, modelName: $project, entityName: $entity}) { bucket { id name } "
+    "inserted } }"
+)
+
+
+def graphql(query, **variables):
+    def body(s):
+        values = {"entity": s.team.name, "project": s.project.name}
+        return {"query": query, "variables": {**values, **variables}}
+
+    return body
+
+
+def file_stream_body(s):
+    line = json.dumps({"_step": 0, "matrix_loss": 0.5})
+    return {"files": {"wandb-history.jsonl": {"offset": 0, "content": [line]}}}
+
+
+def streamed_points(s, user):
+    return Point.objects.filter(run=s.bob_run, key__name="matrix_loss").exists()
+
+
+# The table: every URL pattern (its name, or its route when it has none) and how to request it.
+
+ROWS: dict[str, tuple[Probe, ...]] = {
+    "home": agnostic(get(fixed("/"), EVERYONE_OK)),
+    # Personal settings
+    "accounts:profile": agnostic(get(fixed("/settings/"), SIGNED_IN_OK)),
+    "accounts:api_keys": agnostic(
+        get(fixed("/settings/api-keys/"), SIGNED_IN_OK),
+        post(
+            fixed("/settings/api-keys/"),
+            SIGNED_IN_OK,
+            data=lambda s: {"label": "made-here"},
+            effect=lambda s, user: ApiKey.objects.filter(user=user, label="made-here").exists(),
+        ),
+    ),
+    "accounts:revoke_api_key": agnostic(
+        get(lambda s: reverse("accounts:revoke_api_key", args=[s.w.bob_spare_key]), POST_ONLY),
+        post(
+            lambda s: reverse("accounts:revoke_api_key", args=[s.w.bob_spare_key]),
+            web("login 404 ok 404 404"),
+            effect=lambda s, user: not ApiKey.objects.filter(pk=s.w.bob_spare_key).exists(),
+        ),
+    ),
+    "teams:user_teams": agnostic(get(fixed("/settings/teams/"), SIGNED_IN_OK)),
+    "teams:create": agnostic(
+        get(fixed("/settings/teams/new/"), SIGNED_IN_OK),
+        post(
+            fixed("/settings/teams/new/"),
+            SIGNED_IN_OK,
+            data=lambda s: {"name": "made-here"},
+            effect=lambda s, user: Entity.objects.filter(name="made-here").exists(),
+        ),
+    ),
+    "teams:set_default_entity": (
+        get(fixed("/settings/teams/default/"), POST_ONLY, any_team=True),
+        post(
+            fixed("/settings/teams/default/"),
+            web("login refused ok ok refused"),
+            data=lambda s: {"entity": s.team.name},
+            # (The service account's only team is its default from the start.)
+            effect=lambda s, user: (
+                user not in (None, s.sam)
+                and Membership.objects.filter(entity=s.team, user=user, is_default=True).exists()
+            ),
+        ),
+    ),
+    "teams:set_alert_emails": (
+        get(team_url("teams:set_alert_emails"), POST_ONLY),
+        post(
+            team_url("teams:set_alert_emails"),
+            TEAM_MEMBERS,
+            data=lambda s: {"enabled": "1"},
+            effect=lambda s, user: Membership.objects.filter(
+                entity=s.team, user=user, alert_emails=True
+            ).exists(),
+        ),
+    ),
+    "teams:leave": (
+        get(team_url("teams:leave"), TEAM_MEMBERS),
+        # alice is the team's only admin: she cannot leave it.
+        post(
+            team_url("teams:leave"),
+            web("login 404 ok refused 404"),
+            effect=lambda s, user: (
+                user is not None
+                and user.pk in (s.w.alice.pk, s.w.bob.pk)
+                and not member_of(s, user)
+            ),
+        ),
+    ),
+    # Invitation links: the token is the credential; the invitation is for charlie.
+    "invitation": (
+        get(lambda s: reverse("invitation", args=[s.invitation_token]), EVERYONE_OK),
+        post(
+            lambda s: reverse("invitation", args=[s.invitation_token]),
+            web("refused ok 400 400 400"),
+            effect=lambda s, user: member_of(s, s.w.charlie),
+        ),
+    ),
+    "project_create": (
+        get(fixed("/projects/new/"), SIGNED_IN_OK, any_team=True),
+        post(
+            fixed("/projects/new/"),
+            web("login 400 ok ok 400"),
+            data=lambda s: {"entity": s.team.name, "name": "made-here", "visibility": "team"},
+            effect=lambda s, user: Project.objects.filter(entity=s.team, name="made-here").exists(),
+        ),
+    ),
+    # Team settings
+    "teams:settings": (get(team_url("teams:settings"), TEAM_ADMINS),),
+    "teams:set_privacy": (
+        get(team_url("teams:set_privacy"), POST_ONLY),
+        post(
+            team_url("teams:set_privacy"),
+            TEAM_ADMINS,
+            # Each team is switched to the other setting.
+            data=lambda s: {} if s.team.is_private else {"is_private": "on"},
+            effect=lambda s, user: Entity.objects.get(pk=s.team.pk).is_private != s.team.is_private,
+        ),
+    ),
+    "teams:members": (get(team_url("teams:members"), TEAM_MEMBERS),),
+    "teams:audit": (get(team_url("teams:audit"), TEAM_ADMINS),),
+    "teams:invite": (
+        get(team_url("teams:invite"), POST_ONLY),
+        post(
+            team_url("teams:invite"),
+            TEAM_ADMINS,
+            data=lambda s: {"email": "fresh@example.com", "role": Role.MEMBER},
+            effect=lambda s, user: Invitation.objects.filter(
+                entity=s.team, email="fresh@example.com"
+            ).exists(),
+        ),
+    ),
+    "teams:set_role": (
+        get(team_url("teams:set_role", lambda s: "erin"), POST_ONLY),
+        post(
+            team_url("teams:set_role", lambda s: "erin"),
+            TEAM_ADMINS,
+            data=lambda s: {"role": Role.ADMIN},
+            effect=lambda s, user: Membership.objects.filter(
+                entity=s.team, user=s.w.erin, role=Role.ADMIN
+            ).exists(),
+        ),
+    ),
+    "teams:remove_member": (
+        get(team_url("teams:remove_member", lambda s: "erin"), TEAM_ADMINS),
+        post(
+            team_url("teams:remove_member", lambda s: "erin"),
+            TEAM_ADMINS,
+            effect=lambda s, user: not member_of(s, s.w.erin),
+        ),
+    ),
+    "teams:resend_invitation": (
+        get(team_url("teams:resend_invitation", lambda s: s.invitation.pk), POST_ONLY),
+        post(
+            team_url("teams:resend_invitation", lambda s: s.invitation.pk),
+            TEAM_ADMINS,
+            effect=lambda s, user: (
+                Invitation.objects.get(pk=s.invitation.pk).sent_at > s.invitation.sent_at
+            ),
+        ),
+    ),
+    "teams:revoke_invitation": (
+        get(team_url("teams:revoke_invitation", lambda s: s.invitation.pk), POST_ONLY),
+        post(
+            team_url("teams:revoke_invitation", lambda s: s.invitation.pk),
+            TEAM_ADMINS,
+            effect=lambda s, user: (
+                Invitation.objects.get(pk=s.invitation.pk).revoked_at is not None
+            ),
+        ),
+    ),
+    "teams:service_accounts": (get(team_url("teams:service_accounts"), TEAM_ADMINS),),
+    "teams:create_service_account": (
+        get(team_url("teams:create_service_account"), POST_ONLY),
+        post(
+            team_url("teams:create_service_account"),
+            TEAM_ADMINS,
+            data=lambda s: {"name": "made-here"},
+            effect=lambda s, user: Membership.objects.filter(
+                entity=s.team, user__first_name="made-here", role=Role.SERVICE
+            ).exists(),
+        ),
+    ),
+    "teams:create_service_account_key": (
+        get(team_url("teams:create_service_account_key", lambda s: "sam"), POST_ONLY),
+        post(
+            team_url("teams:create_service_account_key", lambda s: "sam"),
+            TEAM_ADMINS,
+            data=lambda s: {"label": "made-here"},
+            effect=lambda s, user: s.sam.api_keys.filter(label="made-here").exists(),
+        ),
+    ),
+    "teams:revoke_service_account_key": (
+        get(
+            team_url("teams:revoke_service_account_key", lambda s: "sam", lambda s: s.spare_key),
+            POST_ONLY,
+        ),
+        post(
+            team_url("teams:revoke_service_account_key", lambda s: "sam", lambda s: s.spare_key),
+            TEAM_ADMINS,
+            effect=lambda s, user: not ApiKey.objects.filter(pk=s.spare_key).exists(),
+        ),
+    ),
+    "teams:delete_service_account": (
+        get(team_url("teams:delete_service_account", lambda s: "bot"), POST_ONLY),
+        post(
+            team_url("teams:delete_service_account", lambda s: "bot"),
+            TEAM_ADMINS,
+            effect=lambda s, user: not User.objects.filter(pk=s.bot.pk).exists(),
+        ),
+    ),
+    # Entities and projects
+    "entity": (
+        get(
+            lambda s: reverse("entity", args=[s.team.name]),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.project.name,
+        ),
+    ),
+    "project": (
+        get(
+            project_url("project"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.bob_run.name,
+        ),
+    ),
+    "projects:settings": (
+        get(
+            project_url("projects:settings"),
+            TEAM_ADMINS,
+            public=web("login 403 403 ok 403"),
+        ),
+        post(
+            project_url("projects:settings"),
+            TEAM_ADMINS,
+            public=web("login 403 403 ok 403"),
+            data=lambda s: {"description": "changed here", "visibility": s.project.visibility},
+            effect=lambda s, user: (
+                Project.objects.get(pk=s.project.pk).description == "changed here"
+            ),
+        ),
+    ),
+    "projects:delete": (
+        get(project_url("projects:delete"), POST_ONLY),
+        post(
+            project_url("projects:delete"),
+            TEAM_ADMINS,
+            public=web("login 403 403 ok 403"),
+            data=lambda s: {"confirm_name": s.project.name},
+            effect=lambda s, user: not Project.objects.filter(pk=s.project.pk).exists(),
+        ),
+    ),
+    # Runs: members move, delete and edit their own runs, admins any run.
+    "runs:move": (
+        get(project_url("runs:move"), POST_ONLY),
+        post(
+            project_url("runs:move"),
+            web("login 404 ok ok 404"),
+            public=web("login refused ok ok refused"),
+            data=moves("bob_run"),
+            effect=run_in("bob_run", "target"),
+            label="own run",
+        ),
+        post(
+            project_url("runs:move"),
+            web("login 404 refused ok 404"),
+            public=web("login refused refused ok refused"),
+            data=moves("alice_run"),
+            effect=run_in("alice_run", "target"),
+            label="another's run",
+        ),
+    ),
+    "runs:delete": (
+        get(project_url("runs:delete"), POST_ONLY),
+        post(
+            project_url("runs:delete"),
+            web("login 404 ok ok 404"),
+            public=web("login refused ok ok refused"),
+            data=lambda s: {"run": s.bob_run.run_id, "confirm": "1"},
+            effect=run_gone("bob_run"),
+            label="own run",
+        ),
+        post(
+            project_url("runs:delete"),
+            web("login 404 refused ok 404"),
+            public=web("login refused refused ok refused"),
+            data=lambda s: {"run": s.alice_run.run_id, "confirm": "1"},
+            effect=run_gone("alice_run"),
+            label="another's run",
+        ),
+    ),
+    "runs:detail": (
+        get(run_url("runs:detail"), PROJECT_READ, public=EVERYONE_OK, shows=lambda s: "loss"),
+    ),
+    "runs:edit": (
+        get(run_url("runs:edit"), POST_ONLY),
+        post(
+            run_url("runs:edit"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"tags": "", "notes": "edited here"},
+            effect=run_notes("bob_run"),
+            label="own run",
+        ),
+        post(
+            run_url("runs:edit", run="alice_run"),
+            web("login 404 403 ok 404"),
+            public=web("login 403 403 ok 403"),
+            data=lambda s: {"tags": "", "notes": "edited here"},
+            effect=run_notes("alice_run"),
+            label="another's run",
+        ),
+    ),
+    "runs:metric": (
+        get(
+            with_query(run_url("runs:metric"), key="loss"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.bob_run.run_id,
+        ),
+    ),
+    "runs:metric_export": (
+        get(
+            with_query(run_url("runs:metric_export"), key="loss"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "0.25",
+        ),
+    ),
+    "runs:console": (
+        get(
+            run_url("runs:console"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "console line 7f3a",
+        ),
+    ),
+    "runs:project_metric": (
+        get(
+            lambda s: f"{project_url('runs:project_metric')(s)}?key=loss&run={s.bob_run.run_id}",
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.bob_run.run_id,
+        ),
+    ),
+    "runs:workspace": (
+        get(project_url("runs:workspace"), PROJECT_READ, public=EVERYONE_OK),
+        # Signed-in people arrange their own panels on any project they can see.
+        post(
+            project_url("runs:workspace"),
+            PROJECT_READ,
+            public=web("403 ok ok ok ok"),
+            data=lambda s: {"action": "add", "key": "accuracy"},
+            effect=lambda s, user: any(
+                "accuracy" in panels
+                for panels in Workspace.objects.filter(project=s.project).values_list(
+                    "panels", flat=True
+                )
+            ),
+        ),
+    ),
+    "runs:file": (
+        get(
+            project_url("runs:file", lambda s: s.bob_run.run_id, lambda s: "output.log"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: FILE_CONTENT.decode(),
+        ),
+    ),
+    "runs:artifact_file": (
+        get(
+            project_url(
+                "runs:artifact_file", lambda s: "dataset", lambda s: 0, lambda s: "data.csv"
+            ),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: FILE_CONTENT.decode(),
+        ),
+    ),
+    # What the wandb client calls: API keys only.
+    "wandb_graphql": (
+        get(fixed("/graphql"), EVERYONE_405),
+        post(
+            fixed("/graphql"),
+            API_READ_PRIVATE | {"outsider_key": "empty"},
+            public=API_READ_PUBLIC,
+            data=graphql(GRAPHQL_READ),
+            json=True,
+            shows=lambda s: s.bob_run.run_id,
+            label="read",
+        ),
+        # The same refusal whether or not the entity exists.
+        post(
+            fixed("/graphql"),
+            machine("login login login login login ok ok 403"),
+            data=graphql(GRAPHQL_UPSERT, name="made-here"),
+            json=True,
+            effect=lambda s, user: Run.objects.filter(
+                project=s.project, run_id="made-here"
+            ).exists(),
+            label="log a run",
+        ),
+    ),
+    "wandb_file_stream": (
+        get(run_url("wandb_file_stream"), EVERYONE_405),
+        post(
+            run_url("wandb_file_stream"),
+            API_READ_PRIVATE,
+            data=file_stream_body,
+            json=True,
+            effect=streamed_points,
+        ),
+    ),
+    # Upload and download links carry their own credential: whoever holds one may use it.
+    "wandb_transfer": (
+        get(lambda s: s.download_link, EVERYONE_OK, shows=lambda s: FILE_CONTENT.decode()),
+        post(lambda s: s.download_link, EVERYONE_405),
+    ),
+    "^sdk/otel/": agnostic(get(fixed("/sdk/otel/v1/traces"), EVERYONE_404)),
+    "api-v1:api-root": agnostic(get(fixed("/api/v1/"), EVERYONE_404)),
+    "api-v1:openapi-json": agnostic(get(fixed("/api/v1/openapi.json"), EVERYONE_OK)),
+    "api-v1:openapi-view": agnostic(get(fixed("/api/v1/docs"), EVERYONE_OK)),
+    "^api/(?P<rest>.*)\\Z": agnostic(get(fixed("/api/v0/runs"), EVERYONE_404)),
+    "api-v1:list_runs": (
+        get(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs",
+            API_READ_PRIVATE,
+            public=API_READ_PUBLIC,
+            shows=lambda s: s.bob_run.run_id,
+        ),
+    ),
+    "api-v1:move_runs": (
+        get(lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/move", EVERYONE_405),
+        post(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/move",
+            machine("login login login login login 403 ok 404"),
+            public=machine("login login login login login 403 ok 403"),
+            data=api_moves("bob_run"),
+            json=True,
+            effect=run_in("bob_run", "target"),
+            label="own run",
+        ),
+        post(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/move",
+            machine("login login login login login 403 403 404"),
+            public=machine("login login login login login 403 403 403"),
+            data=api_moves("alice_run"),
+            json=True,
+            effect=run_in("alice_run", "target"),
+            label="another's run",
+        ),
+    ),
+    "api-v1:delete_runs": (
+        get(lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/delete", EVERYONE_405),
+        post(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/delete",
+            machine("login login login login login 403 ok 404"),
+            public=machine("login login login login login 403 ok 403"),
+            data=lambda s: {"run_ids": [s.bob_run.run_id]},
+            json=True,
+            effect=run_gone("bob_run"),
+            label="own run",
+        ),
+        post(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/delete",
+            machine("login login login login login 403 403 404"),
+            public=machine("login login login login login 403 403 403"),
+            data=lambda s: {"run_ids": [s.alice_run.run_id]},
+            json=True,
+            effect=run_gone("alice_run"),
+            label="another's run",
+        ),
+    ),
+}
+
+# Sign-in, sign-up and password pages (allauth).
+ALLAUTH = {
+    "account_login": ("/accounts/login/", EVERYONE_OK),
+    "account_logout": ("/accounts/logout/", EVERYONE_OK),
+    "account_inactive": ("/accounts/inactive/", EVERYONE_OK),
+    "account_signup": ("/accounts/signup/", EVERYONE_OK),
+    "account_reauthenticate": ("/accounts/reauthenticate/", SIGNED_IN_OK),
+    "account_email": ("/accounts/email/", SIGNED_IN_OK),
+    "account_email_verification_sent": ("/accounts/confirm-email/", EVERYONE_OK),
+    "account_change_password": ("/accounts/password/change/", SIGNED_IN_OK),
+    "account_set_password": ("/accounts/password/set/", SIGNED_IN_OK),
+    "account_reset_password": ("/accounts/password/reset/", EVERYONE_OK),
+    "account_confirm_login_code": ("/accounts/login/code/confirm/", web("login ok ok ok ok")),
+    "account_confirm_email": ("/accounts/confirm-email/not-a-key/", EVERYONE_OK),
+    "account_reset_password_from_key_done": ("/accounts/password/reset/key/done/", EVERYONE_OK),
+    "account_reset_password_from_key": ("/accounts/password/reset/key/1-not-a-key/", EVERYONE_OK),
+    "account_reset_password_done": ("/accounts/password/reset/done/", EVERYONE_OK),
+}
+for _name, (_url, _expect) in ALLAUTH.items():
+    ROWS[_name] = agnostic(get(fixed(_url), _expect))
+
+# The Django admin: for staff only; everyone else is sent to its login page.
+STAFF_ONLY = web("login login login login ok")
+ADMIN_SITE = {
+    "admin:index": ("/admin/", STAFF_ONLY),
+    "admin:login": ("/admin/login/", EVERYONE_OK),
+    # Signed-out visitors are sent to the admin's index (and from there to its login page).
+    "admin:logout": ("/admin/logout/", web("ok ok ok ok 405")),
+    "admin:password_change": ("/admin/password_change/", STAFF_ONLY),
+    "admin:password_change_done": ("/admin/password_change/done/", STAFF_ONLY),
+    "admin:autocomplete": ("/admin/autocomplete/", web("login login login login 403")),
+    "admin:jsi18n": ("/admin/jsi18n/", STAFF_ONLY),
+    "admin:app_list": ("/admin/teams/", STAFF_ONLY),
+    "admin/(?P<url>.*)$": ("/admin/no-such-page/", web("login login login login 404")),
+}
+for _name, (_url, _expect) in ADMIN_SITE.items():
+    ROWS[_name] = agnostic(get(fixed(_url), _expect))
+ROWS["admin:view_on_site"] = agnostic(
+    get(
+        lambda s: f"/admin/r/{s.w.project_content_type}/{s.project.pk}/",
+        STAFF_ONLY,
+    )
+)
+# Each registered model: which object its pages show.
+ADMIN_MODELS = {
+    "auth.group": lambda s: s.w.group.pk,
+    "account.emailaddress": lambda s: s.w.email_address.pk,
+    "accounts.apikey": lambda s: s.w.bob_spare_key,
+    "accounts.user": lambda s: s.w.erin.pk,
+    "teams.entity": lambda s: s.team.pk,
+    "teams.membership": lambda s: s.erin_membership.pk,
+    "teams.invitation": lambda s: s.invitation.pk,
+    "teams.entityuserobjectpermission": lambda s: s.w.user_permission.pk,
+    "teams.entitygroupobjectpermission": lambda s: s.w.group_permission.pk,
+    "teams.auditevent": lambda s: s.audit_event.pk,
+    "projects.project": lambda s: s.project.pk,
+    "runs.run": lambda s: s.bob_run.pk,
+    "runs.alert": lambda s: s.alert.pk,
+    "runs.runfile": lambda s: s.run_file.pk,
+    "runs.artifact": lambda s: s.artifact.pk,
+    "runs.artifactcollection": lambda s: s.collection.pk,
+}
+# What the admin refuses even to staff (destructive edits go through the services).
+ADMIN_REFUSED = {
+    key: "login login login login 403"
+    for key in (
+        "admin:accounts_apikey_add",
+        "admin:teams_entity_delete",
+        "admin:teams_invitation_add",
+        "admin:teams_entityuserobjectpermission_add",
+        "admin:teams_entityuserobjectpermission_delete",
+        "admin:teams_entitygroupobjectpermission_add",
+        "admin:teams_entitygroupobjectpermission_delete",
+        "admin:teams_auditevent_add",
+        "admin:teams_auditevent_delete",
+        "admin:projects_project_add",
+    )
+}
+
+
+def _admin_rows(label, object_pk):
+    app, model = label.split(".")
+    base = f"/admin/{app}/{model}/"
+
+    def page(suffix):
+        return lambda s: f"{base}{object_pk(s)}/{suffix}"
+
+    rows = {
+        f"admin:{app}_{model}_changelist": get(fixed(base), STAFF_ONLY),
+        f"admin:{app}_{model}_add": get(fixed(f"{base}add/"), STAFF_ONLY),
+        f"admin:{app}_{model}_history": get(page("history/"), STAFF_ONLY),
+        f"admin:{app}_{model}_delete": get(page("delete/"), STAFF_ONLY),
+        f"admin:{app}_{model}_change": get(page("change/"), STAFF_ONLY),
+        f"admin/{app}/{model}/<path:object_id>/": get(page(""), STAFF_ONLY),
+    }
+    for key, probe in rows.items():
+        if key in ADMIN_REFUSED:
+            probe = Probe(**{**probe.__dict__, "expect": web(ADMIN_REFUSED[key])})
+        ROWS[key] = agnostic(probe)
+
+
+for _label, _object_pk in ADMIN_MODELS.items():
+    _admin_rows(_label, _object_pk)
+ROWS["admin:auth_user_password_change"] = agnostic(
+    get(lambda s: f"/admin/accounts/user/{s.w.erin.pk}/password/", STAFF_ONLY)
+)
+
+
+# The resolver's patterns
+
+
+def _join(prefix: str, route: str) -> str:
+    # As Django's resolver joins routes: a regex's leading ^ is dropped after a prefix.
+    return prefix + route.removeprefix("^") if prefix else route
+
+
+def url_patterns(patterns=None, prefix="", namespace=""):
+    """(key, route) of every pattern: the namespaced name, or the route for unnamed ones."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = _join(prefix, str(pattern.pattern))
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_patterns(pattern.url_patterns, route, inner)
+        else:
+            assert isinstance(pattern, URLPattern)
+            yield (f"{namespace}{pattern.name}" if pattern.name else route), route
+
+
+def match_key(path: str) -> str:
+    match = resolve(urlsplit(path).path)
+    return match.view_name if match.url_name else match.route
+
+
+PATTERNS = dict(url_patterns())
+MISSING = [key for key in PATTERNS if key not in ROWS]
+
+
+def _cases():
+    for key in PATTERNS:
+        if key not in ROWS:
+            yield pytest.param(key, None, "", "", id=f"{key} (no row)")
+            continue
+        for index, probe in enumerate(ROWS[key]):
+            label = f" {probe.label}" if probe.label else ""
+            for team in ("any",) if probe.any_team else ("private", "public"):
+                for role in ROLES:
+                    yield pytest.param(
+                        key, index, team, role, id=f"{key} {probe.method}{label} {team} {role}"
+                    )
+
+
+CASES = list(_cases())
+
+
+# The cast, once per module
+
+
+def _basic(raw_key: str) -> str:
+    return "Basic " + base64.b64encode(f"api:{raw_key}".encode()).decode()
+
+
+def _side(w, team, *, project_name, hidden, visibility):
+    s = SimpleNamespace(w=w, team=team, hidden=hidden)
+    alice, bob, erin = w.alice, w.bob, w.erin
+    add_member(team, bob, Role.MEMBER)
+    add_member(team, erin, Role.MEMBER)
+    s.erin_membership = Membership.objects.get(entity=team, user=erin)
+    s.project = ProjectFactory(entity=team, creator=alice, name=project_name, visibility=visibility)
+    if team.is_private:
+        s.hidden_project = s.project
+    else:
+        s.hidden_project = ProjectFactory(entity=team, creator=alice, name=hidden)
+    s.target = ProjectFactory(entity=team, creator=alice, name="target")
+    s.bob_run = RunFactory(project=s.project, author=bob, run_id="bobrun1", name="bob-run-name")
+    s.alice_run = RunFactory(project=s.project, author=alice, run_id="alicerun1")
+    RunFactory(project=s.hidden_project, author=alice, run_id="hiddenrun1")
+    history = [json.dumps({"_step": step, "loss": loss}) for step, loss in enumerate([0.5, 0.25])]
+    apply_file_stream(
+        s.bob_run,
+        parse_file_stream(
+            {
+                "files": {
+                    "wandb-history.jsonl": {"offset": 0, "content": history},
+                    "output.log": {"offset": 0, "content": ["console line 7f3a"]},
+                }
+            }
+        ),
+    )
+    s.alert = Alert.objects.create(run=s.bob_run, title="loss diverged")
+    storage_name = default_storage.save(f"matrix/{team.name}/output.log", ContentFile(FILE_CONTENT))
+    s.run_file = RunFile.objects.create(
+        run=s.bob_run,
+        name="output.log",
+        storage_name=storage_name,
+        size=len(FILE_CONTENT),
+        uploaded_at=timezone.now(),
+    )
+    s.collection = ArtifactCollection.objects.create(
+        project=s.project, name="dataset", type="dataset"
+    )
+    s.artifact = Artifact.objects.create(
+        collection=s.collection,
+        version_index=0,
+        digest="0" * 32,
+        state=Artifact.State.COMMITTED,
+        created_by_run=s.bob_run,
+    )
+    ArtifactFile.objects.create(
+        artifact=s.artifact,
+        name="data.csv",
+        md5="x" * 24,
+        size=len(FILE_CONTENT),
+        storage_name=storage_name,
+    )
+    token = transfer.signing.dumps([transfer.GET_RUN_FILE, s.run_file.pk], salt=transfer.SALT)
+    s.download_link = reverse("wandb_transfer", args=[token, "output.log"])
+    membership, s.sam_key = services.service_account_create(entity=team, name="sam")
+    s.sam = membership.user
+    s.spare_key = ApiKey.create_for(user=s.sam, label="spare")[0].pk
+    s.bot = services.service_account_create(entity=team, name="bot")[0].user
+    s.invitation, link = services.invitation_create(
+        entity=team, inviter=alice, email=w.charlie.email, role=Role.MEMBER
+    )
+    s.invitation_token = link.rstrip("/").rsplit("/", 1)[-1]
+    # Sent a while ago, so that it may be resent.
+    Invitation.objects.filter(pk=s.invitation.pk).update(
+        sent_at=timezone.now() - timedelta(hours=1)
+    )
+    s.invitation.refresh_from_db()
+    s.audit_event = AuditEvent.objects.filter(entity=team).first()
+    # Nobody starts out with the team as their default entity.
+    Membership.objects.filter(entity=team).exclude(role=Role.SERVICE).update(is_default=False)
+    return s
+
+
+def _build(media_root):
+    w = SimpleNamespace()
+    w.alice = UserFactory(username="alice")
+    w.bob = UserFactory(username="bob")
+    w.charlie = UserFactory(username="charlie")
+    w.erin = UserFactory(username="erin")
+    w.staff = UserFactory(username="root")
+    User.objects.filter(pk=w.staff.pk).update(is_staff=True, is_superuser=True)
+    w.staff.refresh_from_db()
+    w.bob_key = ApiKey.create_for(user=w.bob, label="tests")[1]
+    w.charlie_key = ApiKey.create_for(user=w.charlie, label="tests")[1]
+    w.bob_spare_key = ApiKey.create_for(user=w.bob, label="spare")[0].pk
+    w.group = Group.objects.create(name="operators")
+    w.email_address = EmailAddress.objects.get(user=w.erin)
+    w.project_content_type = ContentType.objects.get_for_model(Project).pk
+    private = TeamFactory(name="example-team", creator=w.alice, is_private=True)
+    public = TeamFactory(name="open-team", creator=w.alice)
+    w.sides = {
+        "private": _side(
+            w, private, project_name=HIDDEN_PRIVATE, hidden=HIDDEN_PRIVATE, visibility="team"
+        ),
+        "public": _side(w, public, project_name="demo", hidden=HIDDEN_PUBLIC, visibility="public"),
+    }
+    w.sides["any"] = w.sides["private"]
+    w.user_permission = EntityUserObjectPermission.objects.filter(user=w.erin).first()
+    assign_perm("teams.view_entity", w.group, private)
+    w.group_permission = EntityGroupObjectPermission.objects.get(group=w.group)
+    w.media_root = media_root
+    # Signed in once; each case's changes to a session are rolled back with the rest.
+    people = [w.alice, w.bob, w.charlie, w.staff, *(side.sam for side in w.sides.values())]
+    w.sessions = {user.pk: _session(user) for user in people}
+    return w
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    media_root = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        with override_settings(MEDIA_ROOT=media_root, PASSWORD_HASHERS=FAST_HASHERS):
+            w = _build(media_root)
+    yield w
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def case_world(world, db, settings, _media_root):
+    # Each case runs in a savepoint inside the module's transaction (the `db` fixture).
+    settings.MEDIA_ROOT = world.media_root
+    return world
+
+
+def _persona(w, side, role):
+    """(client, acting user) for a role."""
+    client = Client(raise_request_exception=True)
+    users = {"outsider": w.charlie, "member": w.bob, "admin": w.alice, "staff": w.staff}
+    keys = {"service": side.sam_key, "member_key": w.bob_key, "outsider_key": w.charlie_key}
+    if role in keys:
+        client.defaults["HTTP_AUTHORIZATION"] = _basic(keys[role])
+    if role == "service":
+        # A service account has no web session; one forced on it must not count.
+        users["service"] = side.sam
+    if role in users:
+        client.cookies[settings.SESSION_COOKIE_NAME] = w.sessions[users[role].pk]
+        return client, users[role]
+    return client, {"member_key": w.bob, "outsider_key": w.charlie}.get(role)
+
+
+def _session(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _request(client, probe, url, data):
+    if data is None:
+        return client.generic(probe.method, url)
+    if probe.json:
+        return client.generic(probe.method, url, json.dumps(data), "application/json")
+    form = urlencode(data, doseq=True)
+    return client.generic(probe.method, url, form, "application/x-www-form-urlencoded")
+
+
+def _body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode(errors="replace")
+
+
+LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+
+
+def classify(response, body, probe, side, user) -> str:
+    status = response.status_code
+    if status == 401:
+        return "login"
+    if 300 <= status < 400:
+        if urlsplit(response["Location"]).path in LOGIN_PATHS:
+            return "login"
+    elif not 200 <= status < 300:
+        return str(status)
+    if probe.effect is not None and not probe.effect(side, user):
+        return "refused"
+    if probe.shows is not None and probe.shows(side) not in body:
+        return "empty"
+    return "ok"
+
+
+def test_every_url_pattern_has_a_row(capsys):
+    stale = sorted(set(ROWS) - set(PATTERNS))
+    covered = len(PATTERNS) - len(MISSING)
+    with capsys.disabled():
+        print(
+            f"\nURL matrix: {covered}/{len(PATTERNS)} URL patterns have a row "
+            f"({100 * covered // len(PATTERNS)}%); {len(CASES)} requests "
+            f"({len(ROLES)} roles, teams private/public or one request for pages of no team)."
+        )
+    assert not MISSING, "add a row for " + ", ".join(MISSING)
+    assert not stale, f"rows for patterns that no longer exist: {', '.join(stale)}"
+    for key, probes in ROWS.items():
+        for probe in probes:
+            for team in ("private", "public"):
+                assert set(probe.expected(team)) == set(ROLES), key
+                assert set(probe.expected(team).values()) <= OUTCOMES, key
+
+
+@pytest.mark.parametrize(("key", "index", "team", "role"), CASES)
+def test_url_matrix(case_world, key, index, team, role):
+    assert index is not None, f"add a row for {key} to ROWS in tests/test_url_matrix.py"
+    w = case_world
+    probe = ROWS[key][index]
+    side = w.sides[team]
+    url = probe.url(side)
+    assert match_key(url) == key, f"{url} is served by {match_key(url)}, not {key}"
+    client, user = _persona(w, side, role)
+    data = probe.data(side) if probe.data is not None else None
+    try:
+        response = _request(client, probe, url, data)
+    except Exception as error:  # a 5xx, with its traceback
+        pytest.fail(f"{probe.method} {url} as {role}: server error {error!r}")
+    body = _body(response)
+    assert response.status_code < 500, f"{probe.method} {url} as {role}: {response.status_code}"
+    got = classify(response, body, probe, side, user)
+    expected = probe.expected(team)[role]
+    assert got == expected, (
+        f"{probe.method} {url} as {role} ({team} team): expected {expected}, got {got} "
+        f"(status {response.status_code}, {response.get('Location', '')}) {body[:300]!r}"
+    )
+    if team == "private" and role in OUTSIDERS and key not in CREDENTIAL_LINKS:
+        assert got != "ok", f"{role} got {url} of the private team"
+    if probe.effect is not None and got != "ok":
+        assert not probe.effect(side, user), f"a refused {probe.method} {url} changed data"
+    if role in OUTSIDERS and not key.startswith("admin"):
+        sent = url + json.dumps(data)
+        for hidden in (HIDDEN_PRIVATE, HIDDEN_PUBLIC):
+            # An error may repeat what the request named ("Run a/b/c not found"), nothing more.
+            if hidden in sent and 400 <= response.status_code < 500:
+                continue
+            assert hidden not in body, f"{url} shows {hidden} to {role}"
