@@ -17,7 +17,7 @@ def _member_of(user, codename):
 def projects_visible_to(user, entity: Entity):
     """The entity's projects the user may see: all for members, public ones for others."""
     projects = Project.objects.filter(entity=entity).select_related("entity", "created_by")
-    public = Q(visibility=Project.Visibility.PUBLIC, entity__is_private=False)
+    public = Q(visibility=Project.Visibility.PUBLIC)
     if not user.is_authenticated:
         return projects.filter(public)
     return projects.filter(public | Q(_member_of(user, "view_entity")))

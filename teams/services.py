@@ -41,9 +41,9 @@ class TeamError(Exception):
     """A request that breaks a rule of teams; its message is shown to the user as it is."""
 
 
-def audit(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
-    """Record an action in the entity's audit trail (inside the caller's transaction)."""
-    return AuditEvent.objects.create(
+def audit_event(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
+    """An unsaved audit entry, for callers that record many at once (`bulk_create`)."""
+    return AuditEvent(
         entity=entity,
         actor=actor if actor and actor.pk else None,
         actor_name=actor.username if actor and actor.pk else "",
@@ -51,6 +51,13 @@ def audit(entity: Entity, actor, verb: str, target: str = "", **details) -> Audi
         target=str(target)[:255],
         details=details,
     )
+
+
+def audit(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
+    """Record an action in the entity's audit trail (inside the caller's transaction)."""
+    event = audit_event(entity, actor, verb, target, **details)
+    event.save()
+    return event
 
 
 # Names
@@ -261,6 +268,8 @@ def default_entity_set(*, user, entity: Entity) -> None:
 
 @transaction.atomic
 def entity_set_privacy(*, entity: Entity, is_private: bool, actor=None) -> Entity:
+    """The team's own flag. A team that has projects changes privacy through
+    projects.services.team_privacy_set, which also makes its projects team-only."""
     if not entity.is_team:
         raise TeamError("Privacy is a team setting.")
     entity = _lock(entity)

@@ -76,7 +76,7 @@ def _url(name, *args):
 
 ADMIN_ONLY = {
     "settings": ("get", _url("teams:settings"), {}),
-    "set_privacy": ("post", _url("teams:set_privacy"), {}),
+    "set_privacy": ("post", _url("projects:set_team_privacy"), {}),
     "service_accounts": ("get", _url("teams:service_accounts"), {}),
     "invite": ("post", _url("teams:invite"), {"email": "eve@example.com", "role": "admin"}),
     "resend_invitation": (
@@ -250,7 +250,7 @@ def test_unknown_team_gets_404(client, alice):
 
 
 @pytest.mark.parametrize(
-    "url_name", ["teams:set_privacy", "teams:invite", "teams:create_service_account"]
+    "url_name", ["projects:set_team_privacy", "teams:invite", "teams:create_service_account"]
 )
 def test_actions_refuse_get(client, team, alice, url_name):
     client.force_login(alice)
@@ -298,7 +298,7 @@ def test_member_sees_members_read_only(client, world, bob):
 
 def test_admin_turns_privacy_off_and_on(client, team, alice):
     client.force_login(alice)
-    url = reverse("teams:set_privacy", args=["example-team"])
+    url = reverse("projects:set_team_privacy", args=["example-team"])
     assert team.is_private
 
     response = client.post(url, {}, follow=True)
