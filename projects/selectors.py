@@ -1,7 +1,7 @@
 from django.db.models import Exists, OuterRef, Q
-from guardian.shortcuts import get_objects_for_user
 
 from teams.models import Entity, EntityUserObjectPermission
+from teams.selectors import entities_writable_by
 
 from .models import Project
 
@@ -25,11 +25,8 @@ def projects_visible_to(user, entity: Entity):
 
 def projects_writable_by(user):
     """Every project the user may write to (log runs, move runs in), grouped by entity."""
-    entities = get_objects_for_user(
-        user, "teams.write_entity", klass=Entity, accept_global_perms=False
-    )
     return (
-        Project.objects.filter(entity__in=entities)
+        Project.objects.filter(entity__in=entities_writable_by(user).order_by())
         .select_related("entity")
         .order_by("entity__kind", "entity__name", "name")
     )

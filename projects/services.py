@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from teams.access import Need, entity_permissions
 from teams.models import AuditEvent, Entity
+from teams.selectors import may_write
 from teams.services import TeamError, audit, audit_event, entity_set_privacy
 
 from .models import RESERVED_PROJECT_NAMES, Project, project_name_validator
@@ -58,7 +58,7 @@ def team_privacy_set(*, team: Entity, is_private: bool, actor=None) -> Entity:
 def project_create(
     *, entity: Entity, name: str, creator, description: str = "", visibility: str = "team"
 ) -> Project:
-    if Need.WRITE not in entity_permissions(creator, entity):
+    if not may_write(creator, entity):
         raise ProjectError(f"You cannot create projects in {entity.name}.")
     try:
         validate_project_name(entity, name)
