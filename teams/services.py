@@ -38,7 +38,12 @@ RESEND_INTERVAL = timedelta(minutes=1)
 
 
 class TeamError(Exception):
-    """A request that breaks a rule of teams; its message is shown to the user as it is."""
+    """A request that breaks a rule of teams; its message is shown to the user as it is, next to
+    the form field it is about (`field`) when there is one."""
+
+    def __init__(self, message: str = "", *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def audit_event(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
@@ -295,7 +300,7 @@ def _check_may_invite(entity: Entity, inviter, role: str) -> None:
         role not in (Role.ADMIN, Role.MEMBER)
         or ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]
     ):
-        raise TeamError("You cannot invite someone with a role above your own.")
+        raise TeamError("You cannot invite someone with a role above your own.", field="role")
 
 
 def _send_invitation(invitation: Invitation, raw_token: str) -> None:
@@ -326,9 +331,11 @@ def invitation_create(*, entity: Entity, inviter, email: str, role: str) -> tupl
             user__emailaddress__verified=True,
         ).exists()
     ):
-        raise TeamError(f"{email} is already a member of {entity.name}.")
+        raise TeamError(f"{email} is already a member of {entity.name}.", field="email")
     if Invitation.objects.pending().filter(entity=entity, email__iexact=email).exists():
-        raise TeamError(f"{email} already has a pending invitation. Resend it instead.")
+        raise TeamError(
+            f"{email} already has a pending invitation. Resend it instead.", field="email"
+        )
     hour_ago = timezone.now() - timedelta(hours=1)
     if (
         Invitation.objects.filter(entity=entity, created_at__gt=hour_ago).count()

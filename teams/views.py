@@ -144,7 +144,7 @@ def invite(request, name):
                 entity=team, inviter=request.user, **form.cleaned_data
             )
         except TeamError as error:
-            form.add_error(None, str(error))
+            form.add_error(error.field, str(error))
         else:
             return render(
                 request,
