@@ -1,4 +1,5 @@
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from teams.models import Entity, EntityUserObjectPermission
 from teams.selectors import entities_writable_by
@@ -29,4 +30,22 @@ def projects_writable_by(user):
         Project.objects.filter(entity__in=entities_writable_by(user).order_by())
         .select_related("entity")
         .order_by("entity__kind", "entity__name", "name")
+    )
+
+
+HOME_PROJECTS = 20
+
+
+def recent_projects_of(user, limit: int = HOME_PROJECTS):
+    """The projects of the user's own entities (personal and teams), latest activity first: the
+    last run logged, else the project's creation. One query, whatever the number of rows."""
+    # Runs live in a later app; the reverse relation names their model without importing it.
+    Run = Project._meta.get_field("runs").related_model
+    last_run = Run.objects.filter(project=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        Project.objects.filter(_member_of(user, "view_entity"))
+        .select_related("entity")
+        .annotate(last_run_at=Subquery(last_run.values("created_at")[:1]))
+        .annotate(active_at=Coalesce("last_run_at", "created_at"))
+        .order_by("-active_at", "entity__name", "name")[:limit]
     )

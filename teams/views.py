@@ -383,16 +383,3 @@ def _anonymous_refusal(invitation):
     if invitation.is_pending:
         return None
     return services.invitation_refusal(invitation, None)
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return render(request, "home_anonymous.html")
-    return render(
-        request,
-        "home.html",
-        {
-            "memberships": selectors.team_memberships_of(request.user),
-            "default_entity": selectors.default_entity_of(request.user),
-        },
-    )
