@@ -1,11 +1,14 @@
 # `make run`: set up and serve Teamsite on SQLite with demo data. `make test`: run every test.
 PORT ?= 8000
+# Links in emails, invitation links and the team URL preview start with SITE_URL: by default the
+# address `make run` serves; set it when people reach the site under another name (a proxy).
+SITE_URL ?= http://127.0.0.1:$(PORT)
 VENV := .venv
 PY := $(VENV)/bin/python
 # The first Python >= 3.12 on this machine (python3.13, python3.12, python3, then pyenv's).
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && command -v $$p && break; done)
-DEV_ENV := DEBUG=1
+DEV_ENV = DEBUG=1 SITE_URL=$(SITE_URL)
 
 .PHONY: setup run test lint
 

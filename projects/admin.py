@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from teams.admin import EntityAdmin
+from teams.models import Entity
+
 from . import services
 from .models import Project
 
@@ -28,3 +31,16 @@ class ProjectAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for project in queryset.select_related("entity"):
             services.project_delete(project=project, actor=request.user, confirm_name=project.name)
+
+
+# Turning a team's privacy on in the admin makes its projects team-only, as on the site.
+admin.site.unregister(Entity)
+
+
+@admin.register(Entity)
+class EntityWithProjectsAdmin(EntityAdmin):
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.team_privacy_set(team=obj, is_private=obj.is_private, actor=request.user)
+            return
+        super().save_model(request, obj, form, change)

@@ -48,8 +48,9 @@ class Project(models.Model):
 
     @property
     def is_public(self):
-        # A private team overrides whatever a project says.
-        return self.visibility == self.Visibility.PUBLIC and not self.entity.is_private
+        # Stored, not derived from the team: making a team private makes its projects team-only
+        # (projects.services.team_privacy_set), and making it public again publishes nothing.
+        return self.visibility == self.Visibility.PUBLIC
 
     def get_settings_url(self):
         return reverse("projects:settings", args=[self.entity.name, self.name])

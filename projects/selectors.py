@@ -1,7 +1,8 @@
-from django.db.models import Exists, OuterRef, Q
-from guardian.shortcuts import get_objects_for_user
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from teams.models import Entity, EntityUserObjectPermission
+from teams.selectors import entities_writable_by
 
 from .models import Project
 
@@ -17,7 +18,7 @@ def _member_of(user, codename):
 def projects_visible_to(user, entity: Entity):
     """The entity's projects the user may see: all for members, public ones for others."""
     projects = Project.objects.filter(entity=entity).select_related("entity", "created_by")
-    public = Q(visibility=Project.Visibility.PUBLIC, entity__is_private=False)
+    public = Q(visibility=Project.Visibility.PUBLIC)
     if not user.is_authenticated:
         return projects.filter(public)
     return projects.filter(public | Q(_member_of(user, "view_entity")))
@@ -25,11 +26,26 @@ def projects_visible_to(user, entity: Entity):
 
 def projects_writable_by(user):
     """Every project the user may write to (log runs, move runs in), grouped by entity."""
-    entities = get_objects_for_user(
-        user, "teams.write_entity", klass=Entity, accept_global_perms=False, with_superuser=False
-    )
     return (
-        Project.objects.filter(entity__in=entities)
+        Project.objects.filter(entity__in=entities_writable_by(user).order_by())
         .select_related("entity")
         .order_by("entity__kind", "entity__name", "name")
+    )
+
+
+HOME_PROJECTS = 20
+
+
+def recent_projects_of(user, limit: int = HOME_PROJECTS):
+    """The projects of the user's own entities (personal and teams), latest activity first: the
+    last run logged, else the project's creation. One query, whatever the number of rows."""
+    # Runs live in a later app; the reverse relation names their model without importing it.
+    Run = Project._meta.get_field("runs").related_model
+    last_run = Run.objects.filter(project=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        Project.objects.filter(_member_of(user, "view_entity"))
+        .select_related("entity")
+        .annotate(last_run_at=Subquery(last_run.values("created_at")[:1]))
+        .annotate(active_at=Coalesce("last_run_at", "created_at"))
+        .order_by("-active_at", "entity__name", "name")[:limit]
     )

@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from teams.access import Need, entity_permissions
 from teams.models import AuditEvent, Entity
-from teams.services import TeamError, audit
+from teams.selectors import may_write
+from teams.services import TeamError, audit, audit_event, entity_set_privacy
 
 from .models import RESERVED_PROJECT_NAMES, Project, project_name_validator
 
@@ -22,15 +22,43 @@ def validate_project_name(entity: Entity, name: str) -> str:
 
 
 def _visibility_for(entity: Entity, visibility: str) -> str:
-    # A private team's projects are members-only, whatever was asked.
+    # A private team's projects are members-only, whatever was asked. Read under the entity's
+    # row lock, so that a project saved while privacy is turned on cannot stay public.
+    entity = Entity.objects.select_for_update().get(pk=entity.pk)
     return Project.Visibility.TEAM if entity.is_private else visibility
+
+
+@transaction.atomic
+def team_privacy_set(*, team: Entity, is_private: bool, actor=None) -> Entity:
+    """Turn a team's privacy on or off.
+
+    On: every project of the team becomes team-only, stored on the project and audited per
+    project. Off: nothing is published; projects stay team-only until someone makes one public.
+    """
+    team = entity_set_privacy(entity=team, is_private=is_private, actor=actor)
+    if team.is_private:
+        public = Project.objects.filter(entity=team, visibility=Project.Visibility.PUBLIC)
+        names = sorted(public.values_list("name", flat=True))
+        public.update(visibility=Project.Visibility.TEAM)
+        AuditEvent.objects.bulk_create(
+            audit_event(
+                team,
+                actor,
+                AuditEvent.Verb.PROJECT_UPDATED,
+                name,
+                visibility=Project.Visibility.TEAM,
+                because="the team was made private",
+            )
+            for name in names
+        )
+    return team
 
 
 @transaction.atomic
 def project_create(
     *, entity: Entity, name: str, creator, description: str = "", visibility: str = "team"
 ) -> Project:
-    if Need.WRITE not in entity_permissions(creator, entity):
+    if not may_write(creator, entity):
         raise ProjectError(f"You cannot create projects in {entity.name}.")
     try:
         validate_project_name(entity, name)

@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from teams import selectors as team_selectors
-from teams.access import Need, entity_permissions
+from teams.access import Need, entity_permissions, get_entity_for_user
+from teams.forms import PrivacyForm
 from teams.models import Entity
 
 from . import selectors, services
@@ -32,6 +33,20 @@ def entity_page(request, entity):
             "people": team_selectors.people_of(entity) if entity.is_team and is_member else [],
             "can_create": Need.WRITE in permissions,
             "is_admin": Need.ADMIN in permissions,
+        },
+    )
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "home_anonymous.html")
+    return render(
+        request,
+        "home.html",
+        {
+            "memberships": team_selectors.team_memberships_of(request.user),
+            "default_entity": team_selectors.default_entity_of(request.user),
+            "projects": selectors.recent_projects_of(request.user),
         },
     )
 
@@ -87,3 +102,23 @@ def delete_project(request, entity, project):
         return redirect(project.get_settings_url())
     messages.success(request, f"Project {project.path} and its runs were deleted.")
     return redirect("entity", project.entity.name)
+
+
+@login_required
+@require_POST
+def set_team_privacy(request, name):
+    """The team settings page's privacy switch; here because it changes the team's projects."""
+    team = get_entity_for_user(request, name, need=Need.ADMIN)
+    form = PrivacyForm(request.POST)
+    form.is_valid()  # a missing checkbox is a valid "off"
+    team = services.team_privacy_set(
+        team=team, is_private=form.cleaned_data["is_private"], actor=request.user
+    )
+    messages.success(
+        request,
+        f"{team.name} is now private: its projects are visible to members only."
+        if team.is_private
+        else f"{team.name} is no longer private. Its projects stay team-only until someone "
+        "makes one public.",
+    )
+    return redirect(team.get_settings_url())

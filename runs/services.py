@@ -8,6 +8,7 @@ from projects.models import Project
 from projects.services import ProjectError
 from teams.access import Need, entity_permissions
 from teams.models import AuditEvent
+from teams.selectors import may_write
 from teams.services import audit
 
 from .models import Run, Workspace
@@ -59,7 +60,7 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
     """Move runs, with everything hanging off them, to another project: all or none."""
     if target.pk == source.pk:
         raise RunsError("The runs are already in this project.")
-    if Need.WRITE not in entity_permissions(actor, target.entity):
+    if not may_write(actor, target.entity):
         raise RunsForbidden("You cannot write to the target project.")
     rows = _runs_the_actor_may_change(actor, source, runs.filter(project=source))
     clashes = []

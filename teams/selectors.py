@@ -7,10 +7,17 @@ from .models import AuditEvent, Entity, Invitation, Membership, Role
 
 
 def entities_writable_by(user):
-    # Memberships only: a superuser is no member of a team they did not join.
+    """Where the user may write (create projects, log runs, move runs in): the entities their
+    roles grant it on. Being a site admin adds nothing here, so every list of targets offers
+    exactly what the services accept (`may_write`)."""
     return get_objects_for_user(
         user, "teams.write_entity", klass=Entity, accept_global_perms=False, with_superuser=False
     ).order_by("kind", "name")
+
+
+def may_write(user, entity: Entity) -> bool:
+    """The check the services make before writing to an entity: the same rule as the lists."""
+    return entities_writable_by(user).filter(pk=entity.pk).exists()
 
 
 def default_entity_of(user) -> Entity | None:

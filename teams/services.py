@@ -38,12 +38,17 @@ RESEND_INTERVAL = timedelta(minutes=1)
 
 
 class TeamError(Exception):
-    """A request that breaks a rule of teams; its message is shown to the user as it is."""
+    """A request that breaks a rule of teams; its message is shown to the user as it is, next to
+    the form field it is about (`field`) when there is one."""
+
+    def __init__(self, message: str = "", *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
-def audit(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
-    """Record an action in the entity's audit trail (inside the caller's transaction)."""
-    return AuditEvent.objects.create(
+def audit_event(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
+    """An unsaved audit entry, for callers that record many at once (`bulk_create`)."""
+    return AuditEvent(
         entity=entity,
         actor=actor if actor and actor.pk else None,
         actor_name=actor.username if actor and actor.pk else "",
@@ -51,6 +56,13 @@ def audit(entity: Entity, actor, verb: str, target: str = "", **details) -> Audi
         target=str(target)[:255],
         details=details,
     )
+
+
+def audit(entity: Entity, actor, verb: str, target: str = "", **details) -> AuditEvent:
+    """Record an action in the entity's audit trail (inside the caller's transaction)."""
+    event = audit_event(entity, actor, verb, target, **details)
+    event.save()
+    return event
 
 
 # Names
@@ -261,6 +273,8 @@ def default_entity_set(*, user, entity: Entity) -> None:
 
 @transaction.atomic
 def entity_set_privacy(*, entity: Entity, is_private: bool, actor=None) -> Entity:
+    """The team's own flag. A team that has projects changes privacy through
+    projects.services.team_privacy_set, which also makes its projects team-only."""
     if not entity.is_team:
         raise TeamError("Privacy is a team setting.")
     entity = _lock(entity)
@@ -286,7 +300,7 @@ def _check_may_invite(entity: Entity, inviter, role: str) -> None:
         role not in (Role.ADMIN, Role.MEMBER)
         or ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]
     ):
-        raise TeamError("You cannot invite someone with a role above your own.")
+        raise TeamError("You cannot invite someone with a role above your own.", field="role")
 
 
 def _send_invitation(invitation: Invitation, raw_token: str) -> None:
@@ -317,9 +331,11 @@ def invitation_create(*, entity: Entity, inviter, email: str, role: str) -> tupl
             user__emailaddress__verified=True,
         ).exists()
     ):
-        raise TeamError(f"{email} is already a member of {entity.name}.")
+        raise TeamError(f"{email} is already a member of {entity.name}.", field="email")
     if Invitation.objects.pending().filter(entity=entity, email__iexact=email).exists():
-        raise TeamError(f"{email} already has a pending invitation. Resend it instead.")
+        raise TeamError(
+            f"{email} already has a pending invitation. Resend it instead.", field="email"
+        )
     hour_ago = timezone.now() - timedelta(hours=1)
     if (
         Invitation.objects.filter(entity=entity, created_at__gt=hour_ago).count()

@@ -15,7 +15,7 @@ urlpatterns = [
     ),
     path("settings/teams/<str:name>/leave/", views.leave_team, name="leave"),
     path("teams/<str:name>/settings/", views.team_settings, name="settings"),
-    path("teams/<str:name>/settings/privacy/", views.set_privacy, name="set_privacy"),
+    # The privacy switch posts to projects:set_team_privacy: it changes the team's projects.
     path("teams/<str:name>/members/", views.members, name="members"),
     path("teams/<str:name>/audit/", views.audit_trail, name="audit"),
     path("teams/<str:name>/members/invite/", views.invite, name="invite"),

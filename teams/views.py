@@ -117,24 +117,6 @@ def team_settings(request, name):
     )
 
 
-@login_required
-@require_POST
-def set_privacy(request, name):
-    team = get_entity_for_user(request, name, need=Need.ADMIN)
-    form = PrivacyForm(request.POST)
-    form.is_valid()  # a missing checkbox is a valid "off"
-    team = services.entity_set_privacy(
-        entity=team, is_private=form.cleaned_data["is_private"], actor=request.user
-    )
-    messages.success(
-        request,
-        f"{team.name} is now private: its projects are visible to members only."
-        if team.is_private
-        else f"{team.name} is no longer private: projects may be made public.",
-    )
-    return redirect(team.get_settings_url())
-
-
 def _members_context(request, team, invite_form=None):
     return {
         "team": team,
@@ -162,7 +144,7 @@ def invite(request, name):
                 entity=team, inviter=request.user, **form.cleaned_data
             )
         except TeamError as error:
-            form.add_error(None, str(error))
+            form.add_error(error.field, str(error))
         else:
             return render(
                 request,
@@ -401,16 +383,3 @@ def _anonymous_refusal(invitation):
     if invitation.is_pending:
         return None
     return services.invitation_refusal(invitation, None)
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return render(request, "home_anonymous.html")
-    return render(
-        request,
-        "home.html",
-        {
-            "memberships": selectors.team_memberships_of(request.user),
-            "default_entity": selectors.default_entity_of(request.user),
-        },
-    )

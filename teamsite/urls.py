@@ -6,7 +6,7 @@ from runs import views as run_views
 from teams import views as team_views
 
 urlpatterns = [
-    path("", team_views.home, name="home"),
+    path("", project_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("settings/", include("accounts.urls")),

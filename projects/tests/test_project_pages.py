@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.messages import get_messages
 
+from projects import services as project_services
 from projects.models import Project
 from runs.models import Run
 from teams import services
@@ -57,6 +58,15 @@ def snapshot():
     return sorted(Project.objects.values_list("entity__name", "name", "description", "visibility"))
 
 
+def make_public_then_private(project, admin):
+    """The project is made public while its team is not private, then the team goes private."""
+    project_services.team_privacy_set(team=project.entity, is_private=False, actor=admin)
+    project_services.project_update(
+        project=project, actor=admin, description="", visibility=Project.Visibility.PUBLIC
+    )
+    project_services.team_privacy_set(team=project.entity, is_private=True, actor=admin)
+
+
 def assert_sent_to_login(response, url):
     assert response.status_code == 302
     assert response.url == f"/accounts/login/?next={quote(url)}"
@@ -83,9 +93,9 @@ def test_service_accounts_are_not_listed_as_members(client, bob, sam, resnet):
 
 
 @pytest.mark.parametrize("who", ["charlie", "anonymous"])
-def test_outsider_gets_404_on_a_private_team(client, charlie, resnet, who):
-    # Even a project that says "public" (written before the team went private) stays hidden.
-    Project.objects.filter(pk=resnet.pk).update(visibility=Project.Visibility.PUBLIC)
+def test_outsider_gets_404_on_a_private_team(client, alice, charlie, resnet, who):
+    # Even a project that was public before the team went private stays hidden.
+    make_public_then_private(resnet, alice)
     login(client, charlie if who == "charlie" else None)
     assert client.get("/example-team/").status_code == 404
 
@@ -158,8 +168,8 @@ def test_team_project_of_a_public_team_is_404_to_outsiders(client, charlie, open
 
 
 @pytest.mark.parametrize("who", ["anonymous", "charlie"])
-def test_private_teams_privacy_wins_over_project_visibility(client, charlie, resnet, who):
-    Project.objects.filter(pk=resnet.pk).update(visibility=Project.Visibility.PUBLIC)
+def test_private_teams_privacy_wins_over_project_visibility(client, alice, charlie, resnet, who):
+    make_public_then_private(resnet, alice)
     login(client, charlie if who == "charlie" else None)
     assert client.get("/example-team/resnet/").status_code == 404
 

@@ -9,8 +9,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.messages import get_messages
 
-from projects.models import Project
-from projects.services import project_create
+from projects.services import project_create, project_update, team_privacy_set
 from runs.models import Run
 from teams import services
 from tests.factories import ProjectFactory, RunFactory
@@ -116,8 +115,13 @@ def test_outsider_gets_404_on_a_private_teams_run(client, charlie, bobs_run, who
     assert client.get(detail_url(bobs_run)).status_code == 404
 
 
-def test_private_teams_run_stays_hidden_even_if_its_project_says_public(client, charlie, bobs_run):
-    Project.objects.filter(pk=bobs_run.project_id).update(visibility="public")
+def test_private_teams_run_stays_hidden_even_if_its_project_was_public(
+    client, alice, charlie, bobs_run
+):
+    team, project = bobs_run.project.entity, bobs_run.project
+    team_privacy_set(team=team, is_private=False, actor=alice)
+    project_update(project=project, actor=alice, description="", visibility="public")
+    team_privacy_set(team=team, is_private=True, actor=alice)
     login(client, charlie)
     assert client.get(detail_url(bobs_run)).status_code == 404
 

@@ -6,6 +6,7 @@ team's service account), in the private team example-team; alice also runs open-
 
 import re
 from datetime import timedelta
+from html import escape as html_escape
 from urllib.parse import quote
 
 import pytest
@@ -76,7 +77,7 @@ def _url(name, *args):
 
 ADMIN_ONLY = {
     "settings": ("get", _url("teams:settings"), {}),
-    "set_privacy": ("post", _url("teams:set_privacy"), {}),
+    "set_privacy": ("post", _url("projects:set_team_privacy"), {}),
     "service_accounts": ("get", _url("teams:service_accounts"), {}),
     "invite": ("post", _url("teams:invite"), {"email": "eve@example.com", "role": "admin"}),
     "resend_invitation": (
@@ -250,7 +251,7 @@ def test_unknown_team_gets_404(client, alice):
 
 
 @pytest.mark.parametrize(
-    "url_name", ["teams:set_privacy", "teams:invite", "teams:create_service_account"]
+    "url_name", ["projects:set_team_privacy", "teams:invite", "teams:create_service_account"]
 )
 def test_actions_refuse_get(client, team, alice, url_name):
     client.force_login(alice)
@@ -298,7 +299,7 @@ def test_member_sees_members_read_only(client, world, bob):
 
 def test_admin_turns_privacy_off_and_on(client, team, alice):
     client.force_login(alice)
-    url = reverse("teams:set_privacy", args=["example-team"])
+    url = reverse("projects:set_team_privacy", args=["example-team"])
     assert team.is_private
 
     response = client.post(url, {}, follow=True)
@@ -375,8 +376,23 @@ def test_inviting_an_existing_member_is_refused(client, team, alice, email):
         reverse("teams:invite", args=["example-team"]), {"email": email, "role": "member"}
     )
     assert response.status_code == 400
-    assert f"{email} is already a member of example-team." in page(response)
+    assert_error_next_to_email(page(response), f"{email} is already a member of example-team.")
     assert Invitation.objects.count() == 0
+
+
+def assert_error_next_to_email(html, message):
+    """The message is on the page once, in the email field's column of the invite form, and
+    the form keeps its row: a column per field, then the button."""
+    assert html.count(html_escape(message)) == 1
+    form = html.split('id="invite-form">')[1].split("</form>")[0]
+    columns = re.findall(r'<div(?: class="[^"]*")?><label for="id_(\w+)"', form)
+    assert columns == ["email", "role"]
+    email_column = form.split('<label for="id_role"')[0]
+    error_list = '<ul class="errorlist" id="id_email_error"><li>'
+    assert f"{error_list}{html_escape(message)}</li></ul>" in email_column
+    assert 'aria-invalid="true"' in email_column
+    assert "nonfield" not in html
+    assert form.rstrip().endswith('<button type="submit">Send invitation</button>')
 
 
 def test_inviting_a_member_by_another_verified_address_is_refused(client, team, alice, bob):
@@ -397,8 +413,25 @@ def test_duplicate_pending_invitation_is_refused(client, invitation, alice):
         {"email": "Dana@Example.com", "role": "admin"},
     )
     assert response.status_code == 400
-    assert "already has a pending invitation. Resend it instead." in page(response)
+    assert_error_next_to_email(
+        page(response), "Dana@Example.com already has a pending invitation. Resend it instead."
+    )
     assert Invitation.objects.count() == 1
+
+
+def test_too_many_invitations_is_said_once_above_the_form(client, team, alice, settings):
+    settings.INVITATIONS_PER_HOUR = 0
+    client.force_login(alice)
+    response = client.post(
+        reverse("teams:invite", args=["example-team"]),
+        {"email": "dana@example.com", "role": "member"},
+    )
+    assert response.status_code == 400
+    html = page(response)
+    message = "Too many invitations in the last hour. Try again later."
+    assert html.count(message) == 1
+    assert html.index(message) < html.index('id="invite-form"')
+    assert Invitation.objects.count() == 0
 
 
 def test_revoked_invitation_does_not_block_a_new_one(client, invitation, alice):
