@@ -20,6 +20,7 @@ from teams.services import TeamError
 from teamsite.lib.emails import absolute_url
 
 from .auth import BASIC_USERNAME, api_key_auth
+from .renderers import FiniteJSONRenderer
 from .schemas import (
     DeleteOut,
     Error,
@@ -42,6 +43,7 @@ api = NinjaAPI(
         "`Authorization: Bearer <key>`."
     ),
     auth=api_key_auth,
+    renderer=FiniteJSONRenderer(),
     urls_namespace="api-v1",
 )
 
