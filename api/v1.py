@@ -209,7 +209,8 @@ def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
 
 @api.post(f"{RUNS_PATH}/move", response={200: MoveOut, **ERRORS}, tags=["runs"])
 def move_runs(request, entity: str, project: str, body: MoveIn):
-    """Move the selected runs to another project: all of them or, if anything is refused, none."""
+    """Move the selected runs to another project: all of them or, if anything is refused, none.
+    Give exactly one of `run_ids` or `filter`; both or neither is a 422."""
     source = _source_project(request, entity, project)
     with transaction.atomic():
         target = _target_project(request.user, body.target)
@@ -221,7 +222,8 @@ def move_runs(request, entity: str, project: str, body: MoveIn):
 
 @api.post(f"{RUNS_PATH}/delete", response={200: DeleteOut, **ERRORS}, tags=["runs"])
 def delete_runs(request, entity: str, project: str, body: RunSelection):
-    """Delete the selected runs: all of them or, if anything is refused, none."""
+    """Delete the selected runs: all of them or, if anything is refused, none.
+    Give exactly one of `run_ids` or `filter`; both or neither is a 422."""
     source = _source_project(request, entity, project)
     with transaction.atomic():
         deleted = services.runs_delete(

@@ -11,7 +11,7 @@ from runs import artifacts as artifact_services
 from runs.ingest import IngestError, apply_file_stream, check_names, load_json, parse_file_stream
 from runs.models import Artifact, ArtifactFile, Run, RunFile
 from runs.services import RunsError
-from runs.tracking import may_change_run, run_file_store
+from runs.tracking import UploadTooLarge, may_change_run, run_file_store
 from teams.access import Need, entity_permissions
 from teamsite.lib.downloads import stored_file_download
 
@@ -139,7 +139,7 @@ def transfer_file(request, token, filename):
     try:
         return TRANSFERS[action](request, object_id)
     except RunsError as error:
-        return _error(str(error), 400)
+        return _error(str(error), 413 if isinstance(error, UploadTooLarge) else 400)
 
 
 def _put_run_file(request, pk):

@@ -28,6 +28,10 @@ class UploadError(RunsError):
     """An uploaded body that does not match what was announced; nothing was kept."""
 
 
+class UploadTooLarge(UploadError):
+    """An uploaded body over its limit; nothing was kept."""
+
+
 def not_writable_message(entity_name: str) -> str:
     # The same words whether or not the entity exists: no hint to outsiders.
     return (
