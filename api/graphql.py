@@ -27,6 +27,7 @@ from projects.access import ProjectNeed, project_rights
 from projects.models import Project
 from runs import artifacts as artifact_services
 from runs import history as run_history
+from runs.ingest import IngestError, load_json, storable
 from runs.models import Artifact, ArtifactCollection, Run, RunFile
 from runs.selectors import has_tag
 from runs.services import RunsError, RunsForbidden, project_check_quiet_runs
@@ -49,6 +50,10 @@ from . import transfer
 DEFAULT_PROJECT = "uncategorized"
 MAX_PAGE = 1000
 MAX_HISTORY_SAMPLES = 100_000
+# Int64 as W&B means it: what a BigIntegerField holds.
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+# A runs cursor is an offset; far past any project's runs it would overflow the database's.
+MAX_RUNS_OFFSET = 2**31
 
 
 class ApiError(Exception):
@@ -104,7 +109,10 @@ def serialize_int64(value):
 def parse_int64(value):
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("Int64 must be an integer.")
-    return int(value)
+    number = int(value)
+    if not MIN_INT64 <= number <= MAX_INT64:
+        raise ValueError(f"Int64 must be from {MIN_INT64} to {MAX_INT64}.")
+    return number
 
 
 duration_scalar = ScalarType("Duration")
@@ -217,6 +225,17 @@ def _pending_artifact(info, artifact_id) -> Artifact:
 
 def _refusal(error: RunsError) -> ApiError:
     return ApiError(str(error), status=403 if isinstance(error, RunsForbidden) else 400)
+
+
+def _json_argument(value, what: str):
+    """A JSONString argument decoded as every client value is: depth bounded, text that no
+    database holds replaced (runs.ingest)."""
+    try:
+        return storable(load_json(value, what) if isinstance(value, str) else value)
+    except IngestError as error:
+        raise ApiError(str(error)) from None
+    except ValueError:
+        raise ApiError(f"{what} is not valid JSON.") from None
 
 
 # Queries
@@ -377,10 +396,8 @@ def _run_filter(filters) -> Q:
     if filters is None:
         return Q()
     if isinstance(filters, str):
-        try:
-            filters = json.loads(filters or "{}")
-        except ValueError:
-            raise ApiError("filters is not valid JSON.") from None
+        # Decoded once at the top: the nested parts below are depth-bounded already.
+        filters = _json_argument(filters or "{}", "filters")
     if not isinstance(filters, dict):
         raise ApiError("filters must be a JSON object.")
     condition = Q()
@@ -403,7 +420,12 @@ def _run_filter(filters) -> Q:
             condition &= any_tag
         elif key in RUN_FILTER_FIELDS:
             field = RUN_FILTER_FIELDS[key]
-            if isinstance(value, dict) and set(value) == {"$in"} and isinstance(value["$in"], list):
+            if (
+                isinstance(value, dict)
+                and set(value) == {"$in"}
+                and isinstance(value["$in"], list)
+                and all(isinstance(item, str) for item in value["$in"])
+            ):
                 condition &= Q(**{f"{field}__in": value["$in"]})
             elif isinstance(value, str):
                 condition &= Q(**{field: value})
@@ -437,7 +459,7 @@ def resolve_project_runs(project, _, filters=None, after=None, first=50, order=N
         start = int(after) if after else 0
     except ValueError:
         raise ApiError("Invalid cursor.") from None
-    if start < 0:
+    if not 0 <= start <= MAX_RUNS_OFFSET:
         raise ApiError("Invalid cursor.")
     runs = list(
         _filtered_runs(project, filters)
@@ -636,13 +658,14 @@ def resolve_run_events(run, _, samples=None):
 def resolve_run_sampled_history(run, _, specs):
     result = []
     for spec in specs:
-        try:
-            spec = json.loads(spec) if isinstance(spec, str) else spec
-            keys, samples = spec["keys"], spec.get("samples", 500)
-        except (ValueError, KeyError, TypeError):
-            raise ApiError('Each spec must be {"keys": [...], "samples": N}.') from None
+        spec = _json_argument(spec, "A spec")
+        if not isinstance(spec, dict) or "keys" not in spec:
+            raise ApiError('Each spec must be {"keys": [...], "samples": N}.')
+        keys, samples = spec["keys"], spec.get("samples", 500)
         if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
             raise ApiError("A spec's keys must be a list of strings.")
+        if isinstance(samples, bool) or not isinstance(samples, int):
+            raise ApiError("A spec's samples must be an integer.")
         result.append(run_history.sampled_history(run, keys, _samples(samples)))
     return result
 
@@ -993,10 +1016,7 @@ def resolve_notify_alert(_, info, input):
 def _json_input(value, what):
     if value is None:
         return None
-    try:
-        parsed = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        raise ApiError(f"{what} is not valid JSON.") from None
+    parsed = _json_argument(value, what)
     if not isinstance(parsed, dict):
         raise ApiError(f"{what} must be a JSON object.")
     return parsed

@@ -43,13 +43,25 @@ class RunFilterIn(_FilterFields):
     model_config = ConfigDict(extra="forbid")
 
 
+SELECTION = "Exactly one of run_ids or filter: the runs named, or every run matching the filter."
+
+
 class RunSelection(Schema):
+    # The docstring is the schema's description in the OpenAPI document.
+    """The runs to act on. Exactly one of run_ids or filter: the runs named, or every run
+    matching the filter."""
+
     model_config = ConfigDict(extra="forbid")
 
     run_ids: list[RunId] | None = Field(
-        None, min_length=1, max_length=CHUNK, description="Runs named by their run ids."
+        None,
+        min_length=1,
+        max_length=CHUNK,
+        description=f"Runs named by their run ids. {SELECTION}",
     )
-    filter: RunFilterIn | None = Field(None, description="Every run matching this filter.")
+    filter: RunFilterIn | None = Field(
+        None, description=f"Every run matching this filter. {SELECTION}"
+    )
 
     @model_validator(mode="after")
     def _exactly_one_selection(self):
@@ -59,6 +71,9 @@ class RunSelection(Schema):
 
 
 class MoveIn(RunSelection):
+    """The runs to move and where. Exactly one of run_ids or filter: the runs named, or every
+    run matching the filter."""
+
     target: str = Field(
         ...,
         pattern=r"^[^/]+/[^/]+$",

@@ -20,6 +20,7 @@ from teams.services import TeamError
 from teamsite.lib.emails import absolute_url
 
 from .auth import BASIC_USERNAME, ApiKeyThrottled, api_key_auth
+from .renderers import FiniteJSONRenderer
 from .schemas import (
     DeleteOut,
     Error,
@@ -42,6 +43,7 @@ api = NinjaAPI(
         "`Authorization: Bearer <key>`."
     ),
     auth=api_key_auth,
+    renderer=FiniteJSONRenderer(),
     urls_namespace="api-v1",
 )
 
@@ -215,7 +217,8 @@ def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
 
 @api.post(f"{RUNS_PATH}/move", response={200: MoveOut, **ERRORS}, tags=["runs"])
 def move_runs(request, entity: str, project: str, body: MoveIn):
-    """Move the selected runs to another project: all of them or, if anything is refused, none."""
+    """Move the selected runs to another project: all of them or, if anything is refused, none.
+    Give exactly one of `run_ids` or `filter`; both or neither is a 422."""
     source = _source_project(request, entity, project)
     with transaction.atomic():
         target = _target_project(request.user, body.target)
@@ -227,7 +230,8 @@ def move_runs(request, entity: str, project: str, body: MoveIn):
 
 @api.post(f"{RUNS_PATH}/delete", response={200: DeleteOut, **ERRORS}, tags=["runs"])
 def delete_runs(request, entity: str, project: str, body: RunSelection):
-    """Delete the selected runs: all of them or, if anything is refused, none."""
+    """Delete the selected runs: all of them or, if anything is refused, none.
+    Give exactly one of `run_ids` or `filter`; both or neither is a 422."""
     source = _source_project(request, entity, project)
     with transaction.atomic():
         deleted = services.runs_delete(

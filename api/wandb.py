@@ -2,24 +2,23 @@
 
 Permanent refusals are 4xx: the client retries a 5xx for days."""
 
-import json
-
 from ariadne import graphql_sync
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from runs import artifacts as artifact_services
-from runs.ingest import IngestError, apply_file_stream, parse_file_stream
+from runs.ingest import IngestError, apply_file_stream, check_names, load_json, parse_file_stream
 from runs.models import Artifact, ArtifactFile, Run, RunFile
 from runs.services import RunsError
-from runs.tracking import may_change_run, run_file_store
+from runs.tracking import UploadTooLarge, may_change_run, run_file_store
 from teams.access import Need, entity_permissions
 from teamsite.lib.downloads import stored_file_download
 
 from . import transfer
 from .auth import ApiKeyBasic, ApiKeyBearer
 from .graphql import ApiError, schema
+from .renderers import FiniteJSONEncoder
 
 UNAUTHORIZED = "Invalid or missing API key. Create one in Settings > API keys."
 
@@ -32,6 +31,16 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"errors": [{"message": message}], "error": message}, status=status)
 
 
+def _read_json(request, limit: int):
+    """The request's JSON body, read from the stream up to `limit` bytes (Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE, meant for forms, would refuse a client's large config)."""
+    body = _request_body(request, limit)
+    try:
+        return load_json(body or b"{}", "The body")
+    except ValueError:
+        raise IngestError("The body must be JSON.") from None
+
+
 @csrf_exempt
 def graphql(request):
     if request.method != "POST":
@@ -40,9 +49,10 @@ def graphql(request):
     if user is None:
         return _error(UNAUTHORIZED, 401)
     try:
-        data = json.loads(request.body)
-    except ValueError:
-        return _error("The body must be JSON.", 400)
+        data = _read_json(request, settings.GRAPHQL_MAX_BYTES)
+        check_names(data, "The body")
+    except IngestError as error:
+        return _error(str(error), error.status)
     if not isinstance(data, dict):
         return _error("The body must be a JSON object.", 400)
     if not data.get("operationName"):
@@ -71,7 +81,7 @@ def graphql(request):
         introspection=settings.DEBUG,
     )
     status = max(statuses) if statuses else 200
-    return JsonResponse(result, status=status)
+    return JsonResponse(result, status=status, encoder=FiniteJSONEncoder)
 
 
 def _request_body(request, limit: int) -> bytes:
@@ -107,12 +117,7 @@ def file_stream(request, entity, project, run_id):
     if not may_change_run(user, run):
         return _error("Only the run's author and admins can log to it.", 403)
     try:
-        body = _request_body(request, settings.FILE_STREAM_MAX_BYTES)
-        try:
-            payload = json.loads(body or b"{}")
-        except ValueError:
-            raise IngestError("The body must be JSON.") from None
-        update = parse_file_stream(payload)
+        update = parse_file_stream(_read_json(request, settings.FILE_STREAM_MAX_BYTES))
     except IngestError as error:
         return _error(str(error), error.status)
     apply_file_stream(run, update)
@@ -134,7 +139,7 @@ def transfer_file(request, token, filename):
     try:
         return TRANSFERS[action](request, object_id)
     except RunsError as error:
-        return _error(str(error), 400)
+        return _error(str(error), 413 if isinstance(error, UploadTooLarge) else 400)
 
 
 def _put_run_file(request, pk):

@@ -2,9 +2,9 @@
 its files and manifest uploaded, then committed, which moves its aliases to it."""
 
 import base64
-import json
 import re
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from projects.models import Project
 
+from .ingest import MAX_STEP, load_json
 from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run
 from .services import RunsError
-from .tracking import HashingReader, UploadError, check_file_name
+from .tracking import HashingReader, UploadError, UploadTooLarge, check_file_name
 
 LATEST = "latest"
 VERSION_ALIAS = re.compile(r"\Av(\d+)\Z")
@@ -175,15 +176,19 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
     # Locked: a commit waits for the manifest being stored, and no manifest follows a commit.
     artifact = Artifact.objects.select_for_update().select_related("collection").get(pk=artifact.pk)
     check_pending(artifact)
-    content = stream.read(16 * 1024 * 1024 + 1)
-    if len(content) > 16 * 1024 * 1024:
-        raise UploadError("The manifest is larger than 16 MB.")
+    limit = settings.ARTIFACT_MANIFEST_MAX_BYTES
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise UploadTooLarge(f"The manifest is larger than {limit} bytes.")
     try:
-        manifest = json.loads(content)
+        manifest = load_json(content, "The manifest")
         entries = manifest["contents"]
         sizes = {name: int(entry.get("size") or 0) for name, entry in entries.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise UploadError("The manifest is not a wandb artifact manifest.") from None
+    # The version's size is kept in a 64-bit column.
+    if not all(0 <= size <= MAX_STEP for size in sizes.values()) or sum(sizes.values()) > MAX_STEP:
+        raise UploadError("The manifest's file sizes are out of range.")
     name = manifest_storage_name(artifact)
     if default_storage.exists(name):
         default_storage.delete(name)

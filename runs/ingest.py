@@ -4,6 +4,7 @@ then written in one transaction; a replayed or overlapping chunk writes nothing 
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import ConsoleLine, MetricKey, Point, RichValue, Run
+from .services import RunsError
 from .tiles import pg_array, write_tiles
 
 HISTORY_FILE = "wandb-history.jsonl"
@@ -28,9 +30,14 @@ MAX_EXACT_INTEGER = 2**53
 # holds (PostgreSQL's integer): anything past these would fail in the database, not here.
 MAX_STEP = 2**63 - 1
 MAX_LINE_COUNT = 2**31 - 1
+# An exit code is stored in an integer column (PostgreSQL's, 32 bits).
+MIN_EXIT_CODE, MAX_EXIT_CODE = -(2**31), 2**31 - 1
+# How deeply a stored value may nest lists and objects: deeper ones are refused before Python's
+# recursion limit (about 1000) is near, in the parser or in the code that walks them.
+MAX_DEPTH = 100
 
 
-class IngestError(Exception):
+class IngestError(RunsError):
     """A request that is refused as a whole; `status` is the HTTP answer."""
 
     def __init__(self, message: str, status: int = 400):
@@ -102,6 +109,8 @@ def parse_file_stream(payload) -> FileStreamUpdate:
     exit_code = payload.get("exitcode")
     if exit_code is not None and (isinstance(exit_code, bool) or not isinstance(exit_code, int)):
         raise IngestError('"exitcode" must be an integer.')
+    if exit_code is not None and not MIN_EXIT_CODE <= exit_code <= MAX_EXIT_CODE:
+        raise IngestError(f'"exitcode" must be from {MIN_EXIT_CODE} to {MAX_EXIT_CODE}.')
     update.exit_code = exit_code
     return update
 
@@ -124,9 +133,22 @@ def _check_list_of_strings(value, what):
         raise IngestError(f"{what} must be a list of strings.")
 
 
+def load_json(text, what: str):
+    """json.loads for text a client sent. Nesting past Python's recursion limit is refused as an
+    IngestError; invalid JSON raises ValueError, for the caller to word."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise IngestError(too_deep(what)) from None
+
+
+def too_deep(what: str) -> str:
+    return f"{what} is nested more than {MAX_DEPTH} levels deep."
+
+
 def _json_object(line: str, name: str, number: int) -> dict:
     try:
-        row = json.loads(line)
+        row = load_json(line, f"{name} line {number}")
     except ValueError:
         raise IngestError(f"{name} line {number}: not valid JSON.") from None
     if not isinstance(row, dict):
@@ -144,23 +166,52 @@ def _is_scalar(value) -> bool:
 
 NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 NUL = "\x00"
-# What PostgreSQL's text and jsonb cannot hold stands in for the NUL character.
+# Characters no database text holds: NUL (PostgreSQL refuses it) and lone surrogates (JSON's
+# "\ud800" escape decodes to one; UTF-8 cannot encode it). In what a user logs, U+FFFD stands
+# in for them, so the line or value is kept rather than refused with the whole request.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 NUL_STANDIN = "\ufffd"
 
 
-def storable(value):
+def storable_text(text: str) -> str:
+    if text.isascii():
+        return text.replace(NUL, NUL_STANDIN) if NUL in text else text
+    return UNSTORABLE.sub(NUL_STANDIN, text)
+
+
+def storable(value, depth: int = 0):
     """The value as both databases can store it in JSON: NaN and infinities (a loss that
     diverged) become the strings "NaN", "Infinity" and "-Infinity", as W&B shows them; NUL
-    characters become U+FFFD."""
+    characters and lone surrogates become U+FFFD. Lists and objects nested more than
+    MAX_DEPTH deep are refused (IngestError)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else NON_FINITE[str(value)]
     if isinstance(value, str):
-        return value.replace(NUL, NUL_STANDIN) if NUL in value else value
+        return storable_text(value)
+    if isinstance(value, dict | list) and depth == MAX_DEPTH:
+        raise IngestError(too_deep("A value"))
     if isinstance(value, dict):
-        return {storable(key): storable(item) for key, item in value.items()}
+        return {storable(key): storable(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
-        return [storable(item) for item in value]
+        return [storable(item, depth + 1) for item in value]
     return value
+
+
+def check_names(value, what: str, depth: int = 0) -> None:
+    """Refuse (IngestError) a decoded request that names things (runs, files, projects): a
+    stand-in character would change the name, so a lone surrogate is refused, as is nesting
+    deeper than MAX_DEPTH."""
+    if isinstance(value, str):
+        if not value.isascii() and LONE_SURROGATE.search(value):
+            raise IngestError(f"{what} holds text that is not valid Unicode (a lone surrogate).")
+    elif isinstance(value, dict | list):
+        if depth == MAX_DEPTH:
+            raise IngestError(too_deep(what))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            check_names(key, what, depth + 1)
+            check_names(item, what, depth + 1)
 
 
 def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
@@ -178,8 +229,7 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
         else:
             step = number
         for key, value in row.items():
-            if NUL in key:
-                key = key.replace(NUL, NUL_STANDIN)
+            key = storable_text(key)
             if _is_scalar(value):
                 # All floats: PostgreSQL's array of values cannot mix int and float.
                 points.append((key, step, None if math.isnan(value) else float(value)))
@@ -187,7 +237,7 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
                 rich.append((key, step, storable(value)))
             keys.add(key)
         runtime = row.get("_runtime")
-        if _is_scalar(runtime) and not math.isnan(runtime):
+        if _is_scalar(runtime) and math.isfinite(runtime):
             rows.max_runtime = max(runtime, rows.max_runtime or runtime)
     too_long = next((key for key in keys if len(key) > MAX_KEY_LENGTH), None)
     if too_long is not None:

@@ -2,7 +2,6 @@
 run's files, send alerts. The API layer adapts the client's protocol to these functions."""
 
 import hashlib
-import json
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +16,7 @@ from teams.access import Need, entity_permissions
 from teams.models import Entity, Membership, Role
 from teamsite.lib.emails import absolute_url, send_templated_email
 
-from .ingest import storable
+from .ingest import IngestError, load_json, storable
 from .models import Alert, Run, RunFile
 from .services import RunsError, RunsForbidden
 
@@ -27,6 +26,10 @@ MAX_FILE_NAME_LENGTH = RunFile._meta.get_field("name").max_length
 
 class UploadError(RunsError):
     """An uploaded body that does not match what was announced; nothing was kept."""
+
+
+class UploadTooLarge(UploadError):
+    """An uploaded body over its limit; nothing was kept."""
 
 
 def not_writable_message(entity_name: str) -> str:
@@ -103,7 +106,7 @@ def parse_json_object(text, what: str) -> dict | None:
     if text is None:
         return None
     try:
-        value = json.loads(text) if isinstance(text, str) else text
+        value = load_json(text, what) if isinstance(text, str) else text
     except ValueError:
         raise RunsError(f"{what} is not valid JSON.") from None
     if not isinstance(value, dict):
@@ -307,8 +310,8 @@ def _read_metadata(run_pk: int, storage_name: str) -> None:
     """wandb-metadata.json: command line, Python, host, hardware; kept on the run for its page."""
     try:
         with default_storage.open(storage_name) as handle:
-            metadata = json.load(handle)
-    except ValueError:
+            metadata = storable(load_json(handle.read(), METADATA_FILE))
+    except (ValueError, IngestError):
         return
     if isinstance(metadata, dict):
         Run.objects.filter(pk=run_pk).update(metadata=metadata)

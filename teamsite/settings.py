@@ -285,6 +285,12 @@ API_KEY_FAILURES_PER_MINUTE = env_int("API_KEY_FAILURES_PER_MINUTE", 30)
 # One file_stream request: above these it is refused (413) and nothing is written.
 FILE_STREAM_MAX_BYTES = env_int("FILE_STREAM_MAX_BYTES", 32 * 1024 * 1024)
 FILE_STREAM_MAX_LINES = env_int("FILE_STREAM_MAX_LINES", 50_000)
+# One GraphQL request (a run's config travels in it): read from the stream, not capped by
+# DATA_UPLOAD_MAX_MEMORY_SIZE, which is for the site's forms. Above it: 413.
+GRAPHQL_MAX_BYTES = env_int("GRAPHQL_MAX_BYTES", 64 * 1024 * 1024)
+# An artifact's manifest (its list of files), read into memory to count them. Run and artifact
+# files stream to storage and have no limit here.
+ARTIFACT_MANIFEST_MAX_BYTES = env_int("ARTIFACT_MANIFEST_MAX_BYTES", 64 * 1024 * 1024)
 # A running run that sends nothing for this long (the client beats every 30 s) has crashed.
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 600)
 # Upload and download links handed to the client carry their own signed credential.

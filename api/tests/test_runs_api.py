@@ -721,3 +721,25 @@ def test_docs_load_only_the_sites_own_scripts_under_its_csp(client):
             assert 'type="application/json"' in attributes
     assert "cdn" not in html.lower()
     assert re.search(r'href="/static/ninja/swagger-ui\.css"', html)
+
+
+def test_openapi_says_to_give_exactly_one_of_run_ids_or_filter(client):
+    schema = client.get("/api/v1/openapi.json").json()
+
+    for name in ("RunSelection", "MoveIn"):
+        model = schema["components"]["schemas"][name]
+        assert "Exactly one of run_ids or filter" in model["description"]
+        assert "Exactly one of run_ids or filter" in model["properties"]["run_ids"]["description"]
+    for action in ("move", "delete"):
+        operation = schema["paths"][f"{BASE}/{{entity}}/{{project}}/runs/{action}"]["post"]
+        assert "exactly one of `run_ids` or `filter`" in operation["description"]
+
+
+@pytest.mark.parametrize("body", [{}, {"run_ids": ["run-0"], "filter": {}}])
+def test_delete_takes_exactly_one_of_run_ids_or_filter(api, mnist, alice, alice_key, body):
+    make_runs(mnist, alice, 2)
+
+    response = api.post("example-team/mnist/runs/delete", body, alice_key)
+
+    assert "exactly one of run_ids or filter" in assert_error(response, 422)
+    assert run_ids(mnist) == {"run-0", "run-1"}
