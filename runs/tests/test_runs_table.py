@@ -400,9 +400,9 @@ def add_alerts_and_artifacts(project):
 
 
 # Member: session, user, project with its entity, the viewer's entity permissions (guardian),
-# count, page rows (authors joined), column keys, move targets, writable entities.
-# Anonymous: no session or user rows, no permissions, no move targets.
-QUERIES = {"bob": 9, "anonymous": 4}
+# the check for quiet runs, count, page rows (authors joined), column keys, move targets,
+# writable entities. Anonymous: no session or user rows, no permissions, no move targets.
+QUERIES = {"bob": 10, "anonymous": 5}
 # The whole page adds recent alerts, artifact collections, their versions (with the run that
 # logged each), aliases and files, the metrics the workspace can chart and, for a signed-in
 # person, their saved workspace; the table region alone (htmx) does not.
