@@ -200,11 +200,13 @@ def storable(value, depth: int = 0):
 
 def check_names(value, what: str, depth: int = 0) -> None:
     """Refuse (IngestError) a decoded request that names things (runs, files, projects): a
-    stand-in character would change the name, so a lone surrogate is refused, as is nesting
-    deeper than MAX_DEPTH."""
+    stand-in character would change the name, so a lone surrogate or a NUL character (which
+    PostgreSQL cannot store or compare) is refused, as is nesting deeper than MAX_DEPTH."""
     if isinstance(value, str):
         if not value.isascii() and LONE_SURROGATE.search(value):
             raise IngestError(f"{what} holds text that is not valid Unicode (a lone surrogate).")
+        if NUL in value:
+            raise IngestError(f"{what} holds a NUL character (U+0000).")
     elif isinstance(value, dict | list):
         if depth == MAX_DEPTH:
             raise IngestError(too_deep(what))

@@ -254,6 +254,17 @@ def test_names_and_settings_with_a_lone_surrogate_are_400(client, demo, alice_ke
     assert not Run.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "variables", [{"notes": "a\x00b"}, {"tags": ["\x00"]}, {"project": "de\x00mo"}]
+)
+def test_graphql_text_with_a_nul_character_is_400(client, demo, alice_key, variables):
+    # PostgreSQL can neither store nor compare it.
+    response = core_upsert(client, alice_key, name="nul", **variables)
+
+    assert "NUL" in refused(response, 400)
+    assert not Run.objects.exists()
+
+
 def test_graphql_variables_nested_too_deeply_are_400(client, demo, alice_key):
     deep = json.loads(nested(MAX_DEPTH + 1))
 
