@@ -301,6 +301,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # One line per task would drown the output of commands and the development server.
-    "loggers": {"django.tasks": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler would print each record a second time beside the root's.
+        "django": {"handlers": [], "level": "INFO"},
+        # One line per task would drown the output of commands and the development server.
+        "django.tasks": {"level": "WARNING"},
+    },
 }
