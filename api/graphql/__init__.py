@@ -1,9 +1,10 @@
-"""The wandb-compatible GraphQL API: `schema.graphql` bound to resolvers that call the same
-services and access rules as the site. Things the key may not see resolve to null, exactly as
-things that do not exist.
+"""The wandb-compatible GraphQL API: the schema files (`*.graphql` here) bound to resolvers that
+call the same services and access rules as the site. Things the key may not see resolve to null,
+exactly as things that do not exist.
 
 One module per domain adds its fields to the shared `query`, `mutation` and object types
-(`common`, and the module of each type's domain); this one binds them all to the schema."""
+(`common`, and the module of each type's domain), its types in the `.graphql` file of the same
+name; this one binds them all to the schema."""
 
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def _with_default_resolvers(schema):
 
 
 schema = make_executable_schema(
-    load_schema_from_path(Path(__file__).parent.with_name("schema.graphql")),
+    load_schema_from_path(Path(__file__).parent),
     common.query,
     common.mutation,
     viewer.user_type,
