@@ -1,0 +1,67 @@
+"""A run's metrics: history, events, sampledHistory, parquetHistory and historyKeys."""
+
+import json
+
+from runs import history as run_history
+
+from .common import ApiError, json_argument
+from .runs import run_type
+
+MAX_HISTORY_SAMPLES = 100_000
+
+
+@run_type.field("historyKeys")
+def resolve_run_history_keys(run, _):
+    return run_history.history_keys(run)
+
+
+def _samples(samples, default=500):
+    samples = default if samples is None else samples
+    if samples < 0 or samples > MAX_HISTORY_SAMPLES:
+        raise ApiError(f"samples must be between 0 and {MAX_HISTORY_SAMPLES}.")
+    return samples
+
+
+@run_type.field("history")
+def resolve_run_history(run, _, samples=None, minStep=None, maxStep=None):
+    if minStep is not None or maxStep is not None:
+        rows = run_history.history_page(
+            run,
+            min_step=minStep or 0,
+            max_step=maxStep if maxStep is not None else 2**62,
+            limit=_samples(samples),
+        )
+    else:
+        rows = run_history.history(run, samples=_samples(samples))
+    return [json.dumps(row) for row in rows]
+
+
+@run_type.field("events")
+def resolve_run_events(run, _, samples=None):
+    rows = run_history.history(
+        run, samples=_samples(samples), stream=run_history.MetricKey.Stream.EVENTS
+    )
+    return [json.dumps(row) for row in rows]
+
+
+@run_type.field("sampledHistory")
+def resolve_run_sampled_history(run, _, specs):
+    result = []
+    for spec in specs:
+        spec = json_argument(spec, "A spec")
+        if not isinstance(spec, dict) or "keys" not in spec:
+            raise ApiError('Each spec must be {"keys": [...], "samples": N}.')
+        keys, samples = spec["keys"], spec.get("samples", 500)
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise ApiError("A spec's keys must be a list of strings.")
+        if isinstance(samples, bool) or not isinstance(samples, int):
+            raise ApiError("A spec's samples must be an integer.")
+        result.append(run_history.sampled_history(run, keys, _samples(samples)))
+    return result
+
+
+@run_type.field("parquetHistory")
+def resolve_run_parquet_history(run, _, liveKeys):
+    # No parquet exports: the client reads live rows, then pages through `history`.
+    steps = run_history.all_steps(run, run_history.MetricKey.Stream.HISTORY)
+    return {"parquetUrls": [], "liveData": [{"_step": step} for step in steps]}
