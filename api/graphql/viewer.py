@@ -13,10 +13,16 @@ def resolve_viewer(_, info):
     return actor_of(info)
 
 
+# The client releases this server is tested with. The client caches serverInfo only once it
+# names a max_cli_version (without one it asks again before every media log); `wandb verify`
+# compares its own version with both.
+CLI_VERSION_INFO = {"min_cli_version": "0.28.0", "max_cli_version": "0.31.0"}
+
+
 @query.field("serverInfo")
 def resolve_server_info(*_):
     # No optional features: the client then uses its plainest paths (no gzip, no multipart).
-    return {"features": [], "cliVersionInfo": {}, "latestLocalVersionInfo": None}
+    return {"features": [], "cliVersionInfo": CLI_VERSION_INFO, "latestLocalVersionInfo": None}
 
 
 @query.field("entity")

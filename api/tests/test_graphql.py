@@ -874,6 +874,25 @@ def test_server_features_are_none_so_the_client_takes_its_plainest_paths(client,
     assert ok(gql(client, alice_key, "ServerFeaturesQuery")) == {"serverInfo": {"features": []}}
 
 
+SERVER_INFO = """
+query Viewer {
+  viewer { id entity }
+  serverInfo {
+    cliVersionInfo
+    latestLocalVersionInfo { outOfDate latestVersionString versionOnThisInstanceString }
+  }
+}
+"""
+
+
+def test_server_info_names_the_client_versions_so_the_client_caches_it(client, alice_key):
+    info = ok(gql(client, alice_key, None, query=SERVER_INFO))["serverInfo"]
+
+    versions = info["cliVersionInfo"]
+    assert versions == {"min_cli_version": "0.28.0", "max_cli_version": "0.31.0"}
+    assert info["latestLocalVersionInfo"] is None
+
+
 def test_organization_query_answers_no_organization(client, team, alice_key, charlie_key):
     variables = {"entityName": "example-team"}
 
