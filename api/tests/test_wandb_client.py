@@ -28,7 +28,7 @@ def wandb_env(live_server, tmp_path):
     return run
 
 
-def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
+def test_a_team_logs_a_run_and_reads_it_back(wandb_env, client, team, alice, bob):
     result, completed = wandb_env("log_story.py", "example-team", key=api_key_for(alice))
     assert completed.returncode == 0, completed.stderr[-3000:]
 
@@ -55,10 +55,16 @@ def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
     assert [row["loss"] for row in rows] == [1 / (step + 1) for step in range(30)]
     assert all(row["phase"] == "warmup" and row["train/lr"] == 0.01 for row in rows)
     assert run.events_line_count >= 1
-    assert any(
-        "hello from the training script" in line.text
-        for line in ConsoleLine.objects.filter(run=run)
-    )
+    # The client's prefix (the time, and "ERROR " on stderr) is taken apart from the text.
+    console = {line.text: line for line in ConsoleLine.objects.filter(run=run)}
+    assert console["hello from the training script"].stream == ConsoleLine.Stream.STDOUT
+    assert console["a warning on stderr"].stream == ConsoleLine.Stream.STDERR
+    assert all(line.logged_at for line in console.values())
+    client.force_login(bob)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert ">hello from the training script</span>" in page
+    assert ">a warning on stderr</span>" in page
+    assert f"{run.created_at:%Y-%m-%d}T" not in page
     assert {"wandb-metadata.json", "requirements.txt", "output.log", "config.yaml"} <= set(
         run.files.exclude(uploaded_at=None).values_list("name", flat=True)
     )

@@ -387,8 +387,8 @@ def test_console_lines_are_stored_by_offset(run):
     ingest(run, body(console=(["2026-01-01T00:00:00 a", "2026-01-01T00:00:01 b"], 3)))
 
     assert list(ConsoleLine.objects.filter(run=run).values_list("line", "text")) == [
-        (3, "2026-01-01T00:00:00 a"),
-        (4, "2026-01-01T00:00:01 b"),
+        (3, "a"),
+        (4, "b"),
     ]
     assert run.console_line_count == 5
 
