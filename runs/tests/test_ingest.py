@@ -455,10 +455,11 @@ def test_a_summary_with_nan_is_kept_as_the_string_nan(run):
 
 
 def test_a_rich_value_holding_nan_is_kept(run):
-    ingest(run, body(history=['{"_step": 0, "hist": {"values": [1, NaN], "bins": [0, 1, 2]}}']))
+    line = '{"_step": 0, "hist": {"_type": "histogram", "values": [1, NaN], "bins": [0, 1, 2]}}'
+    ingest(run, body(history=[line]))
 
     value = RichValue.objects.get(run=run).value
-    assert value == {"values": [1, "NaN"], "bins": [0, 1, 2]}
+    assert value == {"_type": "histogram", "values": [1, "NaN"], "bins": [0, 1, 2]}
 
 
 # The end of a run
