@@ -260,7 +260,7 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
                 )
         else:
             step = number
-        for key, value in row.items():
+        for key, value in flat_items(row):
             key = storable_text(key)
             if _is_scalar(value):
                 # All floats: PostgreSQL's array of values cannot mix int and float.
@@ -275,6 +275,19 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
     if too_long is not None:
         raise IngestError(f"{name}: key {too_long[:40]!r}... is longer than {MAX_KEY_LENGTH}.")
     return rows
+
+
+def flat_items(row: dict, prefix: str = "", depth: int = 0):
+    """(key, value) of a logged row with nested objects flattened as W&B does:
+    `{"train": {"loss": 1}}` is `train.loss`. An object with a `_type` (an image, a histogram,
+    a table) is one value, and so is an empty object: they are kept whole under their key."""
+    if depth == MAX_DEPTH:
+        raise IngestError(too_deep("A row"))
+    for key, value in row.items():
+        if isinstance(value, dict) and value and "_type" not in value:
+            yield from flat_items(value, f"{prefix}{key}.", depth + 1)
+        else:
+            yield f"{prefix}{key}", value
 
 
 def intern_keys(stream: int, names) -> dict[str, int]:

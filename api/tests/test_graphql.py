@@ -1613,6 +1613,30 @@ def test_sampled_history_returns_only_the_asked_keys(client, logged_run, alice_k
     assert "keys" in refused(bad, 400)
 
 
+def test_sampled_history_spec_pages_by_min_and_max_step_both_inclusive(
+    client, logged_run, alice_key
+):
+    """scan_history(keys=[...], page_size=2) asks for steps 0-1, then 2-3, ..."""
+
+    def page(min_step, max_step):
+        spec = {"keys": ["_step", "loss"], "samples": 2, "minStep": min_step, "maxStep": max_step}
+        variables = {**run_vars(logged_run), "specs": [json.dumps(spec)]}
+        result = ok(gql(client, alice_key, "RunSampledHistory", variables))
+        return [row["_step"] for row in result["project"]["run"]["sampledHistory"][0]]
+
+    assert [page(start, start + 1) for start in range(0, 10, 2)] == [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+        [6, 7],
+        [8, 9],
+    ]
+    assert page(9, 2**63) == [9]
+    bad = {"keys": ["loss"], "minStep": "0"}
+    variables = {**run_vars(logged_run), "specs": [json.dumps(bad)]}
+    assert "minStep" in refused(gql(client, alice_key, "RunSampledHistory", variables), 400)
+
+
 def test_history_keys_name_every_key_and_the_last_step(client, logged_run, alice_key):
     keys = ok(gql(client, alice_key, "RunHistoryKeys", run_vars(logged_run)))["project"]["run"][
         "historyKeys"

@@ -148,3 +148,26 @@ def test_an_outsider_cannot_read_a_private_teams_runs(wandb_env, team, alice, ch
     )
     assert "error" in read
     assert "baseline" not in json.dumps(read)
+
+
+def test_nested_metrics_are_stored_flat_and_read_back_page_by_page(wandb_env, team, alice):
+    result, completed = wandb_env("log_nested.py", "example-team", key=api_key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "error" not in result, result["error"]
+
+    run = Run.objects.get(run_id=result["id"])
+    rows = history(run)
+    assert [row["train.loss"] for row in rows] == [1 / (step + 1) for step in range(10)]
+    assert "train" not in rows[0]
+    # A media value inside a nested dict stays one value under the flattened key.
+    assert rows[0]["eval.page"]["_type"] == "html-file"
+    # The summary is kept as the client sent it.
+    assert run.summary["final"] == {"nested": {"x": 1}}
+
+    assert [row["train.loss"] for row in result["history"]] == [1 / (s + 1) for s in range(10)]
+    # Pages of two steps: every step once, in order.
+    assert [row["_step"] for row in result["pages"]] == list(range(10))
+    assert [row["train.acc"] for row in result["pages"]] == [step / 10 for step in range(10)]
+    assert [row["_step"] for row in result["scanned"]] == list(range(10))
+    assert result["scanned"][3]["lr"] == 0.1
+    assert result["summary_x"] == 1
