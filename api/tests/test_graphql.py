@@ -937,7 +937,8 @@ def test_viewer_is_the_key_owner_with_the_team_they_joined_as_default_entity(
             "username": "alice",
             "email": "alice@example.com",
             "flags": "{}",
-            "teams": {"edges": [{"node": {"name": "example-team"}}]},
+            # As W&B counts them: the personal entity first, then the teams.
+            "teams": {"edges": [{"node": {"name": "alice"}}, {"node": {"name": "example-team"}}]},
         }
     }
 
@@ -955,13 +956,19 @@ def test_viewer_entity_follows_the_chosen_default_entity(client, team, alice, al
 
 def test_joining_a_team_makes_it_the_viewer_entity(client, team, charlie, charlie_key):
     before = ok(gql(client, charlie_key, "Viewer"))["viewer"]
-    assert (before["entity"], before["teams"]["edges"]) == ("charlie", [])
+    assert (before["entity"], before["teams"]["edges"]) == (
+        "charlie",
+        [{"node": {"name": "charlie"}}],
+    )
 
     add_member(team, charlie)
 
     after = ok(gql(client, charlie_key, "Viewer"))["viewer"]
     assert after["entity"] == "example-team"
-    assert after["teams"]["edges"] == [{"node": {"name": "example-team"}}]
+    assert after["teams"]["edges"] == [
+        {"node": {"name": "charlie"}},
+        {"node": {"name": "example-team"}},
+    ]
 
 
 def test_viewer_of_a_service_account_is_its_team(client, sam, sam_key):
