@@ -90,6 +90,27 @@ def resolve_user_deleted_at(user, _):
     return None
 
 
+@user_type.field("email")
+def resolve_user_email(user, info):
+    """A person's address, for themselves, site admins and people who share a team with them;
+    a public project's readers see its authors' names only."""
+    actor = actor_of(info)
+    if actor.pk == user.pk or is_site_admin(actor) or user.pk in _teammate_ids(info, actor):
+        return user.email or None
+    return None
+
+
+def _teammate_ids(info, actor) -> set[int]:
+    # Once per request: a list of runs asks for each author's address.
+    if "teammate_ids" not in info.context:
+        info.context["teammate_ids"] = set(
+            Membership.objects.filter(entity__memberships__user=actor).values_list(
+                "user_id", flat=True
+            )
+        )
+    return info.context["teammate_ids"]
+
+
 @user_type.field("apiKeys")
 def resolve_user_api_keys(user, info):
     """The keys' public parts (the prefix, the label), for the user and site admins only;

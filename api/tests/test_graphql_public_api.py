@@ -6,10 +6,11 @@ and wandb/apis/public/runs.py)."""
 import pytest
 
 from accounts.models import ApiKey
+from projects.services import project_create
 from runs.models import Artifact, ArtifactCollection, Run
 from teams import services as team_services
 from teams.models import AuditEvent, Entity, Membership, Role
-from tests.factories import UserFactory, api_key_for
+from tests.factories import UserFactory, add_member, api_key_for
 
 from . import test_graphql
 from .test_graphql import gql, node_id, ok, refused
@@ -281,3 +282,27 @@ def test_a_malformed_run_id_is_not_found(client, bob_key):
     response = ask(client, bob_key, DELETE_RUN, {"id": node_id("Project", 1)})
 
     assert refused(response, 404)
+
+
+RUN_AUTHOR = """
+query RunAuthor($entity: String!, $project: String!, $name: String!) {
+  project(name: $project, entityName: $entity) { run(name: $name) { user { username email } } }
+}
+"""
+
+
+def test_an_authors_address_reaches_teammates_only(
+    client, public_team, alice, bob, alice_key, bob_key, charlie_key
+):
+    project = project_create(entity=public_team, name="open", creator=alice, visibility="public")
+    Run.objects.create(project=project, author=alice, run_id="shown")
+    variables = {"entity": "open-team", "project": "open", "name": "shown"}
+
+    def author_seen_by(key):
+        return ok(gql(client, key, None, variables, query=RUN_AUTHOR))["project"]["run"]["user"]
+
+    assert author_seen_by(alice_key) == {"username": "alice", "email": "alice@example.com"}
+    assert author_seen_by(charlie_key) == {"username": "alice", "email": None}
+    assert author_seen_by(bob_key)["email"] is None  # not in open-team
+    add_member(public_team, bob)
+    assert author_seen_by(bob_key)["email"] == "alice@example.com"
