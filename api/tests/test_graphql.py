@@ -1346,10 +1346,16 @@ def test_runs_filters(client, five_runs, alice_key, filters, expected):
 @pytest.mark.parametrize(
     ("variables", "fragment"),
     [
-        ({"filters": json.dumps({"summary_metrics.loss": {"$lt": 1}})}, "summary_metrics.loss"),
+        ({"filters": json.dumps({"notes": "x"})}, "notes"),
+        ({"filters": json.dumps({"sweep": "abc"})}, "sweep"),
+        ({"filters": json.dumps({"state": {"$where": "1"}})}, "$where"),
+        ({"filters": json.dumps({"summary_metrics.loss": {"$lt": [1]}})}, "summary_metrics.loss"),
+        ({"filters": json.dumps({"config.lr": {"$regex": "("}})}, "regular expression"),
+        ({"filters": json.dumps({"createdAt": {"$gt": "yesterday"}})}, "yesterday"),
         ({"filters": "{nope"}, "JSON"),
         ({"filters": "[]"}, "object"),
-        ({"order": "+summary_metrics.loss"}, "summary_metrics.loss"),
+        ({"order": "+tags"}, "tags"),
+        ({"order": "-notes"}, "notes"),
     ],
 )
 def test_runs_refuses_what_it_cannot_answer(client, five_runs, alice_key, variables, fragment):
