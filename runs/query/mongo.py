@@ -60,7 +60,7 @@ def field_name(key) -> str:
     raise QueryError(f"Filtering runs by “{key}” is not supported.")
 
 
-def from_mongo(filters) -> And:
+def from_mongo(filters):
     """The query of a filters object: its conditions all hold."""
     translator = _Translator()
     return translator.document(filters, 0)
@@ -90,7 +90,7 @@ class _Translator:
         if self.nodes > MAX_NODES:
             raise QueryError(f"The filters have more than {MAX_NODES} conditions.")
 
-    def document(self, filters, depth) -> And:
+    def document(self, filters, depth):
         self.count(depth)
         if not isinstance(filters, dict):
             raise QueryError("Filters must be a JSON object.")
@@ -113,7 +113,7 @@ class _Translator:
                     items.append(self.condition(field, value, depth + 1))
                 except QueryError as error:
                     raise QueryError(f"{key}: {error}") from None
-        return And(tuple(items))
+        return items[0] if len(items) == 1 else And(tuple(items))
 
     def condition(self, field, value, depth):
         self.count(depth)
