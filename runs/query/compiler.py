@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import BooleanField, F, Func, JSONField, Q
+from django.db.models import BooleanField, F, Func, IntegerField, JSONField, Q
 from django.db.models.expressions import RawSQL
 
 from ..models import Run
@@ -343,6 +343,31 @@ class JSONKeyValue(Func):
         return value_sql, params
 
 
+class JSONKeyRank(Func):
+    """Where a key's kind sorts, whichever the direction: numbers, text, true/false, the rest,
+    then runs without the key. SQLite and PostgreSQL order kinds differently by themselves."""
+
+    output_field = IntegerField()
+    RANKS = {"number": 0, "string": 1, "boolean": 2}
+
+    def __init__(self, column, path):
+        super().__init__(F(column))
+        self.path = path
+
+    def as_sql(self, compiler, connection, **extra):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        vendor = connection.vendor
+        _, (kind_sql, params) = _json_value_sql(column_sql, column_params, self.path, vendor)
+        whens, when_params = [], []
+        for kind, rank in self.RANKS.items():
+            for name in SQLITE_KINDS[kind] if vendor == "sqlite" else (kind,):
+                whens.append(f"WHEN %s THEN {rank}")
+                when_params.append(name)
+        missing = len(self.RANKS) + 1
+        sql = f"CASE COALESCE({kind_sql}, 'missing') WHEN 'missing' THEN {missing} "
+        return f"({sql}{' '.join(whens)} ELSE {missing - 1} END)", [*params, *when_params]
+
+
 # Ordering
 
 
@@ -354,11 +379,12 @@ def order_by(field: str, *, descending: bool) -> list:
         raise QueryError("Runs cannot be ordered by their tags.")
     key = json_key(field)
     if key is not None:
-        expression, nullable = JSONKeyValue(*key), True
-    else:
-        column = {**TEXT_FIELDS, **TIME_FIELDS, **NUMBER_FIELDS}[field]
-        expression, nullable = F(column), field in NULLABLE_FIELDS
-    nulls = {"nulls_last": True} if nullable else {}
+        value = JSONKeyValue(*key)
+        value = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)
+        return [JSONKeyRank(*key).asc(), value, F("pk").desc() if descending else F("pk").asc()]
+    column = {**TEXT_FIELDS, **TIME_FIELDS, **NUMBER_FIELDS}[field]
+    expression = F(column)
+    nulls = {"nulls_last": True} if field in NULLABLE_FIELDS else {}
     if descending:
         return [expression.desc(**nulls), F("pk").desc()]
     return [expression.asc(**nulls), F("pk").asc()]

@@ -240,3 +240,10 @@ def test_ordering_by_tags_or_an_unknown_field_is_refused():
         order_by("tags", descending=False)
     with pytest.raises(QueryError, match="notes"):
         order_by("notes", descending=False)
+
+
+def test_orders_keys_of_mixed_kinds_alike_on_every_database(cast):
+    # Numbers (in the asked direction), then text, then runs without the key.
+    assert ordered(cast, "summary.acc", True) == ["big", "num", "int", "str", "none"]
+    assert ordered(cast, "summary.acc", False) == ["int", "num", "big", "str", "none"]
+    assert ordered(cast, "config.lr", False) == ["num", "int", "big", "str", "none"]
