@@ -1,19 +1,17 @@
 """The runs table's reads: filters, sorting by any column (summary and config keys included)
 and keyset paging, so a page deep into 100k runs costs what the first one does."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.db.models import BooleanField, F, JSONField, Prefetch, Q, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import F, JSONField, Prefetch, Q, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 
+from . import query
 from .models import (
     Alert,
     Artifact,
@@ -40,22 +38,6 @@ DEFAULT_SORT = "-created"
 CURSOR_SALT = "runs.table.cursor"
 
 
-def has_tag(tag: str):
-    """Runs whose JSON list of tags holds exactly this tag."""
-    if connection.vendor == "postgresql":
-        return Q(tags__contains=[tag])  # jsonb @>, no text cast
-    # SQLite has no JSON containment lookup in Django. The list's JSON text holds each tag
-    # encoded as json.dumps encodes it, quotes included, so a case-sensitive search for that
-    # encoding matches whole tags only; instr() is several times faster than json_each().
-    return Q(
-        RawSQL(
-            f"instr({Run._meta.db_table}.tags, %s) > 0",
-            [json.dumps(tag)],
-            output_field=BooleanField(),
-        )
-    )
-
-
 @dataclass(frozen=True)
 class RunFilter:
     state: str = ""
@@ -73,16 +55,23 @@ class RunFilter:
             q=params.get("q", "").strip()[:255],
         )
 
-    def apply(self, runs):
+    def query(self) -> query.And:
+        """The filter in the one run-query model (runs.query) the API and the client use."""
+        conditions = []
         if self.state:
-            runs = runs.filter(state=self.state)
+            conditions.append(query.Compare("state", "=", self.state))
         if self.tag:
-            runs = runs.filter(has_tag(self.tag))
+            conditions.append(query.HasTag(self.tag))
         if self.author:
-            runs = runs.filter(author__username=self.author)
+            conditions.append(query.Compare("author", "=", self.author))
         if self.q:
-            runs = runs.filter(Q(name__icontains=self.q) | Q(run_id__icontains=self.q))
-        return runs
+            conditions.append(
+                query.Or((query.Contains("name", self.q), query.Contains("run_id", self.q)))
+            )
+        return query.And(tuple(conditions))
+
+    def apply(self, runs):
+        return runs.filter(query.to_q(self.query()))
 
     def as_params(self) -> dict:
         return {key: value for key, value in vars(self).items() if value}

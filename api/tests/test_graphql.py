@@ -1350,13 +1350,87 @@ def test_runs_filters(client, five_runs, alice_key, filters, expected):
     assert page["runCount"] == len(expected)
 
 
+@pytest.fixture
+def scored_runs(make_run, alice, bob):
+    """run000 .. run004, oldest first, with config and summary values of mixed types."""
+    return [
+        make_run(alice, config={"lr": 0.01}, summary={"acc": 0.95, "final": {"loss": 0.1}}),
+        make_run(bob, config={"lr": 0.1}, summary={"acc": 0.97, "final": {"loss": 0.3}}),
+        make_run(alice, config={"lr": "0.001"}, summary={"acc": "high"}),
+        make_run(alice, config={"lr": 0.001}, summary={"acc": 0.91, "final": {"loss": 0.2}}),
+        make_run(bob, config={}, summary={}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"config.lr": {"$lte": 0.01}}, [0, 3]),
+        ({"config.lr.value": {"$lte": 0.01}}, [0, 3]),
+        ({"config.lr": "0.001"}, [2]),
+        ({"summary_metrics.acc": {"$gt": 0.9}}, [0, 1, 3]),
+        ({"summary_metrics.final.loss": {"$gte": 0.2}}, [1, 3]),
+        ({"summary_metrics.acc": {"$exists": False}}, [4]),
+        ({"summary_metrics.acc": {"$not": {"$gt": 0.92}}}, [2, 3, 4]),
+        ({"$nor": [{"username": "bob"}, {"config.lr": 0.001}]}, [0, 2]),
+        ({"$and": [{"config.lr": {"$lte": 0.01}}, {"summary_metrics.acc": {"$gt": 0.9}}]}, [0, 3]),
+        ({"createdAt": {"$gt": "2000-01-01T00:00:00"}}, [0, 1, 2, 3, 4]),
+        ({"createdAt": {"$lt": "2000-01-01T00:00:00Z"}}, []),
+        ({"name": {"$regex": "00[13]$"}}, [1, 3]),
+    ],
+)
+def test_runs_filter_on_config_and_summary(client, scored_runs, alice_key, filters, expected):
+    page = runs_page(client, alice_key, filters=json.dumps(filters))
+
+    assert names(page) == [scored_runs[i].run_id for i in expected]
+    assert page["runCount"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ("-summary_metrics.final.loss", [1, 3, 0, 4, 2]),
+        ("+summary_metrics.final.loss", [0, 3, 1, 2, 4]),
+        ("config.lr.value", [3, 0, 1, 2, 4]),
+        ("-heartbeatAt", [4, 3, 2, 1, 0]),
+        ("createdAt", [0, 1, 2, 3, 4]),
+        ("-display_name", [4, 3, 2, 1, 0]),
+    ],
+)
+def test_runs_order_by_fields_and_keys(client, scored_runs, alice_key, order, expected):
+    numbers = {"summary_metrics.acc": {"$exists": True}} if "acc" in order else {}
+
+    page = runs_page(client, alice_key, order=order, filters=json.dumps(numbers))
+
+    assert names(page) == [scored_runs[i].run_id for i in expected]
+
+
+def test_runs_page_through_a_summary_order_once_each(client, scored_runs, alice_key):
+    seen, cursor = [], None
+    while True:
+        page = runs_page(client, alice_key, order="-summary_metrics.acc", per_page=2, cursor=cursor)
+        seen += names(page)
+        if not page["runs"]["pageInfo"]["hasNextPage"]:
+            break
+        cursor = page["runs"]["pageInfo"]["endCursor"]
+
+    assert seen[:3] == [scored_runs[i].run_id for i in (1, 0, 3)]
+    assert sorted(seen) == sorted(run.run_id for run in scored_runs)
+
+
 @pytest.mark.parametrize(
     ("variables", "fragment"),
     [
-        ({"filters": json.dumps({"summary_metrics.loss": {"$lt": 1}})}, "summary_metrics.loss"),
+        ({"filters": json.dumps({"notes": "x"})}, "notes"),
+        ({"filters": json.dumps({"sweep": "abc"})}, "sweep"),
+        ({"filters": json.dumps({"state": {"$where": "1"}})}, "$where"),
+        ({"filters": json.dumps({"summary_metrics.loss": {"$lt": [1]}})}, "summary_metrics.loss"),
+        ({"filters": json.dumps({"config.lr": {"$regex": "("}})}, "regular expression"),
+        ({"filters": json.dumps({"createdAt": {"$gt": "yesterday"}})}, "yesterday"),
         ({"filters": "{nope"}, "JSON"),
         ({"filters": "[]"}, "object"),
-        ({"order": "+summary_metrics.loss"}, "summary_metrics.loss"),
+        ({"order": "+tags"}, "tags"),
+        ({"order": "-notes"}, "notes"),
     ],
 )
 def test_runs_refuses_what_it_cannot_answer(client, five_runs, alice_key, variables, fragment):

@@ -85,6 +85,7 @@ def test_a_team_logs_a_run_and_reads_it_back(wandb_env, client, team, alice, bob
     )
     assert "error" not in read, read["error"]
     assert read["runs"] == [run.run_id]
+    assert (read["filtered"], read["filtered_out"]) == ([run.run_id], [])
     assert (read["name"], read["state"], read["tags"]) == ("baseline", "finished", ["t1", "t2"])
     assert (read["notes"], read["group"], read["job_type"]) == ("first try", "g1", "train")
     assert read["config"] == {"lr": 0.01, "epochs": 3, "arch": {"layers": 3}}
