@@ -4,13 +4,23 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
 
+from runs.ingest import LONE_SURROGATE, NUL
 from runs.models import Run
 from runs.selectors import DEFAULT_SORT
 from runs.services import CHUNK
 
-RunId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+def _storable(text: str) -> str:
+    # Names are looked up as sent: a NUL or a lone surrogate can neither be stored nor compared.
+    if NUL in text or LONE_SURROGATE.search(text):
+        raise ValueError("holds a NUL character or a lone surrogate")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+RunId = Annotated[Text, StringConstraints(min_length=1, max_length=128)]
 
 
 class Error(Schema):
@@ -19,19 +29,19 @@ class Error(Schema):
 
 class _FilterFields(Schema):
     state: Run.State | None = Field(None, description="Only runs in this state.")
-    tag: str = Field("", max_length=255, description="Only runs with this tag.")
-    author: str = Field("", max_length=150, description="Only runs logged by this username.")
-    q: str = Field("", max_length=255, description="Text in the run's name or id.")
+    tag: Text = Field("", max_length=255, description="Only runs with this tag.")
+    author: Text = Field("", max_length=150, description="Only runs logged by this username.")
+    q: Text = Field("", max_length=255, description="Text in the run's name or id.")
 
 
 class RunsQuery(_FilterFields):
-    sort: str = Field(
+    sort: Text = Field(
         DEFAULT_SORT,
         max_length=300,
         description="name, state, author, created, runtime, summary.KEY or config.KEY; "
         "a leading - sorts descending.",
     )
-    cursor: str | None = Field(
+    cursor: Text | None = Field(
         None, max_length=2000, description="next_cursor or prev_cursor of a previous page."
     )
 
@@ -74,7 +84,7 @@ class MoveIn(RunSelection):
     """The runs to move and where. Exactly one of run_ids or filter: the runs named, or every
     run matching the filter."""
 
-    target: str = Field(
+    target: Text = Field(
         ...,
         pattern=r"^[^/]+/[^/]+$",
         max_length=200,

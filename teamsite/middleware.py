@@ -2,6 +2,8 @@ import logging
 import sqlite3
 
 from django.db import connection
+from django.http import JsonResponse
+from django.views.defaults import bad_request
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +33,29 @@ class SQLiteOptimizeMiddleware:
                 # write lock, the next one analyzes instead.
                 logger.info("PRAGMA optimize skipped: %s", error)
         return response
+
+
+# Paths whose clients read JSON errors: the wandb client and scripts.
+MACHINE_PATHS = ("/api/", "/graphql", "/files/", "/storage/")
+NUL = "\x00"
+
+
+class NulCharacterMiddleware:
+    """Refuse a NUL character (%00) in the path or the query string with a 400: PostgreSQL can
+    neither store nor compare one, so any lookup with it would fail as a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if NUL in request.path or any(
+            NUL in key or any(NUL in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            message = "The address holds a NUL character (%00)."
+            if request.path.startswith(MACHINE_PATHS):
+                return JsonResponse(
+                    {"detail": message, "errors": [{"message": message}]}, status=400
+                )
+            return bad_request(request, ValueError(message))
+        return self.get_response(request)

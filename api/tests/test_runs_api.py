@@ -743,3 +743,38 @@ def test_delete_takes_exactly_one_of_run_ids_or_filter(api, mnist, alice, alice_
 
     assert "exactly one of run_ids or filter" in assert_error(response, 422)
     assert run_ids(mnist) == {"run-0", "run-1"}
+
+
+# Text PostgreSQL can neither store nor compare
+
+
+@pytest.mark.parametrize("run_id", ["a\x00b", "\ud800", "x\udfff"])
+def test_run_ids_with_a_nul_or_a_lone_surrogate_are_422_and_move_nothing(
+    api, mnist, cifar, alice, alice_key, run_id
+):
+    make_runs(mnist, alice, 2)
+    before = run_ids(mnist)
+
+    response = api.post(
+        "example-team/mnist/runs/move",
+        {"run_ids": ["run000", run_id], "target": "example-team/cifar"},
+        alice_key,
+    )
+
+    assert_error(response, 422)
+    assert run_ids(mnist) == before
+
+
+@pytest.mark.parametrize(
+    "path", ["example-team/mnist/runs?tag=a%00b", "example-team/mn%00ist/runs"]
+)
+def test_a_nul_character_in_the_address_is_a_json_400(api, mnist, alice_key, path):
+    assert "NUL" in assert_error(api.get(path, alice_key), 400)
+
+
+def test_a_nul_character_in_a_page_address_is_a_400_page(client, bob, mnist):
+    client.force_login(bob)
+
+    response = client.get("/example-team/mnist/?q=%00")
+
+    assert response.status_code == 400
