@@ -3,6 +3,7 @@
 import math
 from itertools import islice
 
+from django.db import connection
 from django.db.models import Count, Max
 
 from .models import MetricKey, Point, RichValue, Run
@@ -10,6 +11,8 @@ from .models import MetricKey, Point, RichValue, Run
 STEP_KEY = "_step"
 # Steps per IN (...) list: below SQLite's limit on query parameters.
 STEP_CHUNK = 5_000
+# Past the largest step stored (a BigIntegerField): an open end of a step range.
+MAX_STEP = 2**63 - 1
 
 
 def _values(model, run: Run, stream: int):
@@ -82,20 +85,84 @@ def history(run: Run, *, samples: int | None = None, stream=MetricKey.Stream.HIS
     return rows_at(run, stream, steps)
 
 
+def _run_key_ids(run: Run, model) -> list[int]:
+    """The keys that have a value in this run's table, by a skip scan of its primary key (run,
+    key, step): one index seek per key, however many points the run has."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE k(id) AS (SELECT MIN(key_id) FROM {table} WHERE run_id = %s "
+            f"UNION ALL SELECT (SELECT MIN(key_id) FROM {table} WHERE run_id = %s "
+            "AND key_id > k.id) FROM k WHERE k.id IS NOT NULL) "
+            "SELECT id FROM k WHERE id IS NOT NULL",
+            [run.pk, run.pk],
+        )
+        return [key_id for (key_id,) in cursor.fetchall()]
+
+
+def _range_rows(run: Run, keys, min_step: int, max_step: int, limit: int | None) -> dict:
+    """{step: row} of the history in min_step <= step < max_step, with the values of `keys`
+    (every key when None). Each key's values are one range scan of the primary key (run, key,
+    step), in step order, at most `limit` of them: the first `limit` steps of the union are then
+    complete rows."""
+    names = MetricKey.objects.filter(stream=MetricKey.Stream.HISTORY)
+    if keys is not None:
+        names = names.filter(name__in=keys)
+    rows = {}
+    for model in (Point, RichValue):
+        ids = _run_key_ids(run, model)
+        for key_id, name in names.filter(id__in=ids).values_list("id", "name"):
+            values = (
+                model.objects.filter(run=run, key_id=key_id, step__gte=min_step, step__lt=max_step)
+                .order_by("step")
+                .values_list("step", "value")
+            )
+            if limit is not None:
+                values = values[:limit]
+            nan = model is Point
+            for step, value in values:
+                row = rows.get(step)
+                if row is None:
+                    row = rows[step] = {}
+                row[name] = math.nan if nan and value is None else value
+    return rows
+
+
+def _in_order(rows: dict, limit: int | None = None) -> list[dict]:
+    steps = sorted(rows)[:limit]
+    for step in steps:
+        rows[step][STEP_KEY] = step
+    return [rows[step] for step in steps]
+
+
 def history_page(run: Run, *, min_step: int, max_step: int, limit: int, keys=None) -> list[dict]:
     """Rows with min_step <= step < max_step, at most `limit`, in order (scan_history)."""
+    if limit <= 0:
+        return []
     lookup = [key for key in keys if key != STEP_KEY] if keys else None
-    steps = all_steps(
-        run, MetricKey.Stream.HISTORY, keys=lookup, min_step=min_step, max_step=max_step
-    )
-    return rows_at(run, MetricKey.Stream.HISTORY, steps[: max(limit, 0)], keys=lookup)
+    return _in_order(_range_rows(run, lookup, min_step, max_step, limit), limit)
 
 
-def sampled_history(run: Run, keys: list[str], samples: int) -> list[dict]:
-    """Rows where any of `keys` has a value, sampled, with only those keys (and `_step`)."""
+def sampled_history(
+    run: Run, keys: list[str], samples: int, min_step=None, max_step=None
+) -> list[dict]:
+    """Rows where any of `keys` has a value, sampled, with only those keys (and `_step`). With a
+    step range (min_step inclusive, max_step exclusive; scan_history's pages) the rows are read
+    by range scans, and sampled only when the range holds more than `samples` of them."""
     lookup = [key for key in keys if key != STEP_KEY]
-    steps = sample(all_steps(run, MetricKey.Stream.HISTORY, keys=lookup), samples)
-    rows = rows_at(run, MetricKey.Stream.HISTORY, steps, keys=lookup)
+    if min_step is None and max_step is None:
+        steps = sample(all_steps(run, MetricKey.Stream.HISTORY, keys=lookup), samples)
+        rows = rows_at(run, MetricKey.Stream.HISTORY, steps, keys=lookup)
+    else:
+        found = _range_rows(
+            run,
+            lookup,
+            0 if min_step is None else min_step,
+            MAX_STEP if max_step is None else max_step,
+            None,
+        )
+        steps = sample(sorted(found), samples)
+        rows = _in_order({step: found[step] for step in steps})
     if STEP_KEY not in keys:
         for row in rows:
             row.pop(STEP_KEY, None)

@@ -6,6 +6,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -67,7 +68,7 @@ class FileStreamUpdate:
     history: Rows | None = None
     events: Rows | None = None
     summary: dict | None = None
-    console: dict | None = None  # line number -> text
+    console: dict | None = None  # line number -> ConsoleText
     console_end: int = 0
     complete: bool = False
     exit_code: int | None = None
@@ -102,7 +103,10 @@ def parse_file_stream(payload) -> FileStreamUpdate:
         update.summary = storable(_json_object(chunks[SUMMARY_FILE].lines[-1], SUMMARY_FILE, 0))
     if CONSOLE_FILE in chunks:
         chunk = chunks[CONSOLE_FILE]
-        update.console = {chunk.offset + i: storable(line) for i, line in enumerate(chunk.lines)}
+        update.console = {
+            chunk.offset + i: console_text(storable_text(line))
+            for i, line in enumerate(chunk.lines)
+        }
         update.console_end = chunk.offset + len(chunk.lines)
     _check_list_of_strings(payload.get("uploaded", []), "uploaded")
     update.complete = payload.get("complete") is True
@@ -126,6 +130,32 @@ def _chunk(name, value) -> Chunk:
     if offset + len(content) > MAX_LINE_COUNT:
         raise IngestError(f"{name}: lines past {MAX_LINE_COUNT} are not accepted.")
     return Chunk(offset, content)
+
+
+@dataclass(frozen=True)
+class ConsoleText:
+    text: str
+    stream: str = ConsoleLine.Stream.STDOUT
+    logged_at: datetime | None = None
+
+
+# The client's prefix of a console line: "ERROR " for stderr, then the time it was printed
+# (UTC, ISO 8601, microseconds) and a space: "ERROR 2026-12-03T18:51:53.025236 Traceback".
+CONSOLE_PREFIX = re.compile(r"(ERROR )?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?) ")
+
+
+def console_text(line: str) -> ConsoleText:
+    """A console line as the program printed it, with the client's prefix taken apart into
+    stream and time; a line without that prefix is kept whole, as stdout."""
+    match = CONSOLE_PREFIX.match(line)
+    if match is None:
+        return ConsoleText(line)
+    try:
+        logged_at = datetime.fromisoformat(match[2]).replace(tzinfo=UTC)
+    except ValueError:  # shaped like a time but not one (month 13)
+        return ConsoleText(line)
+    stream = ConsoleLine.Stream.STDERR if match[1] else ConsoleLine.Stream.STDOUT
+    return ConsoleText(line[match.end() :], stream, logged_at)
 
 
 def _check_list_of_strings(value, what):
@@ -230,7 +260,7 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
                 )
         else:
             step = number
-        for key, value in row.items():
+        for key, value in flat_items(row):
             key = storable_text(key)
             if _is_scalar(value):
                 # All floats: PostgreSQL's array of values cannot mix int and float.
@@ -245,6 +275,19 @@ def _rows(chunk: Chunk, name: str, *, steps_from_rows: bool) -> Rows:
     if too_long is not None:
         raise IngestError(f"{name}: key {too_long[:40]!r}... is longer than {MAX_KEY_LENGTH}.")
     return rows
+
+
+def flat_items(row: dict, prefix: str = "", depth: int = 0):
+    """(key, value) of a logged row with nested objects flattened as W&B does:
+    `{"train": {"loss": 1}}` is `train.loss`. An object with a `_type` (an image, a histogram,
+    a table) is one value, and so is an empty object: they are kept whole under their key."""
+    if depth == MAX_DEPTH:
+        raise IngestError(too_deep("A row"))
+    for key, value in row.items():
+        if isinstance(value, dict) and value and "_type" not in value:
+            yield from flat_items(value, f"{prefix}{key}.", depth + 1)
+        else:
+            yield f"{prefix}{key}", value
 
 
 def intern_keys(stream: int, names) -> dict[str, int]:
@@ -332,10 +375,19 @@ def apply_file_stream(run: Run, update: FileStreamUpdate) -> None:
         runtime = _later(runtime, update.events.max_runtime)
     if update.console:
         ConsoleLine.objects.bulk_create(
-            [ConsoleLine(run=run, line=line, text=text) for line, text in update.console.items()],
+            [
+                ConsoleLine(
+                    run=run,
+                    line=line,
+                    text=console.text,
+                    stream=console.stream,
+                    logged_at=console.logged_at,
+                )
+                for line, console in update.console.items()
+            ],
             update_conflicts=True,
             unique_fields=["run", "line"],
-            update_fields=["text"],
+            update_fields=["text", "stream", "logged_at"],
         )
         changes["console_line_count"] = Greatest(F("console_line_count"), update.console_end)
     if update.summary is not None and _summary_position(update.summary) >= _summary_position(

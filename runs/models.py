@@ -181,7 +181,13 @@ class RichValue(models.Model):
 
 class ConsoleLine(models.Model):
     """A line of the run's console output, by line number: a progress bar that rewrites its
-    line replaces it."""
+    line replaces it. The client prefixes each line with the time it was printed, and stderr
+    lines with "ERROR "; that prefix is kept here as `logged_at` and `stream`, and `text` is
+    what the program printed."""
+
+    class Stream(models.TextChoices):
+        STDOUT = "stdout"
+        STDERR = "stderr"
 
     pk = models.CompositePrimaryKey("run", "line")
     run = models.ForeignKey(
@@ -189,6 +195,8 @@ class ConsoleLine(models.Model):
     )
     line = models.PositiveIntegerField()
     text = models.TextField()
+    stream = models.CharField(max_length=6, choices=Stream.choices, default=Stream.STDOUT)
+    logged_at = models.DateTimeField(null=True, blank=True)
 
 
 class RunFile(models.Model):

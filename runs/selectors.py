@@ -1,18 +1,17 @@
 """The runs table's reads: filters, sorting by any column (summary and config keys included)
 and keyset paging, so a page deep into 100k runs costs what the first one does."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.db.models import BooleanField, F, Prefetch, Q, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import F, JSONField, Prefetch, Q, Subquery
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 
+from . import query
 from .models import (
     Alert,
     Artifact,
@@ -39,22 +38,6 @@ DEFAULT_SORT = "-created"
 CURSOR_SALT = "runs.table.cursor"
 
 
-def has_tag(tag: str):
-    """Runs whose JSON list of tags holds exactly this tag."""
-    if connection.vendor == "postgresql":
-        return Q(tags__contains=[tag])  # jsonb @>, no text cast
-    # SQLite has no JSON containment lookup in Django. The list's JSON text holds each tag
-    # encoded as json.dumps encodes it, quotes included, so a case-sensitive search for that
-    # encoding matches whole tags only; instr() is several times faster than json_each().
-    return Q(
-        RawSQL(
-            f"instr({Run._meta.db_table}.tags, %s) > 0",
-            [json.dumps(tag)],
-            output_field=BooleanField(),
-        )
-    )
-
-
 @dataclass(frozen=True)
 class RunFilter:
     state: str = ""
@@ -72,16 +55,23 @@ class RunFilter:
             q=params.get("q", "").strip()[:255],
         )
 
-    def apply(self, runs):
+    def query(self) -> query.And:
+        """The filter in the one run-query model (runs.query) the API and the client use."""
+        conditions = []
         if self.state:
-            runs = runs.filter(state=self.state)
+            conditions.append(query.Compare("state", "=", self.state))
         if self.tag:
-            runs = runs.filter(has_tag(self.tag))
+            conditions.append(query.HasTag(self.tag))
         if self.author:
-            runs = runs.filter(author__username=self.author)
+            conditions.append(query.Compare("author", "=", self.author))
         if self.q:
-            runs = runs.filter(Q(name__icontains=self.q) | Q(run_id__icontains=self.q))
-        return runs
+            conditions.append(
+                query.Or((query.Contains("name", self.q), query.Contains("run_id", self.q)))
+            )
+        return query.And(tuple(conditions))
+
+    def apply(self, runs):
+        return runs.filter(query.to_q(self.query()))
 
     def as_params(self) -> dict:
         return {key: value for key, value in vars(self).items() if value}
@@ -118,8 +108,7 @@ class Sort:
     def expression(self):
         if self.key in BASE_SORTS:
             return F(BASE_SORTS[self.key])
-        column, key = json_column_key(self.key)
-        return KeyTransform(key, column)
+        return json_key_expression(*json_column_key(self.key))
 
     @property
     def nullable(self) -> bool:
@@ -145,6 +134,50 @@ def json_column_key(key: str):
     if column in JSON_COLUMNS and name and "__" not in name:
         return column, name
     return None
+
+
+# The summary is stored as the client sent it: W&B keeps it nested (`{"final": {"x": 1}}`) and
+# its runs table names the value `summary.final.x`. Flattening it when it is stored would lose
+# the difference from a key that holds a dot itself (`run.summary["val.loss"]`), and would change
+# what the client reads back; so a dotted name is looked up both ways, the key as written first.
+
+
+def json_key_expression(column: str, key: str):
+    """The value of `column.key` in the database: the key as written or, failing that, the
+    path through nested objects its dots name."""
+    literal = KeyTransform(key, column)
+    if "." not in key:
+        return literal
+    nested = column
+    for part in key.split("."):
+        nested = KeyTransform(part, nested)
+    return Coalesce(literal, nested, output_field=JSONField())
+
+
+def json_column_value(run, column_key: str):
+    """The value of a summary or config column (`summary.final.x`) of a run, as
+    json_key_expression finds it."""
+    column, key = json_column_key(column_key)
+    data = getattr(run, column)
+    if not isinstance(data, dict):
+        return None
+    if key in data:
+        return data[key]
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _column_names(data: dict, prefix: str = ""):
+    """The column names of a summary or config: nested objects by their dotted path, a logged
+    object with a `_type` (an image, a histogram) as one column."""
+    for key, value in data.items():
+        if isinstance(value, dict) and value and "_type" not in value:
+            yield from _column_names(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
 
 
 @dataclass
@@ -220,8 +253,7 @@ def _sort_value(run, sort: Sort):
         for part in BASE_SORTS[sort.key].split("__"):
             value = getattr(value, part, None) if value is not None else None
         return value
-    column, key = json_column_key(sort.key)
-    value = getattr(run, column).get(key) if isinstance(getattr(run, column), dict) else None
+    value = json_column_value(run, sort.key)
     return value if isinstance(value, (int, float, str, bool)) or value is None else None
 
 
@@ -298,7 +330,7 @@ def column_keys(project) -> dict[str, list[str]]:
     ]:
         for column, data in (("summary", summary), ("config", config)):
             if isinstance(data, dict):
-                keys[column].update(k for k in data if not k.startswith("_"))
+                keys[column].update(k for k in _column_names(data) if not k.startswith("_"))
     return {column: sorted(names) for column, names in keys.items()}
 
 

@@ -104,8 +104,7 @@ def _column_links(request, sort, column):
 
 
 def _cell(run, column):
-    source, key = selectors.json_column_key(column)
-    value = getattr(run, source).get(key) if isinstance(getattr(run, source), dict) else None
+    value = selectors.json_column_value(run, column)
     if isinstance(value, float):
         return f"{value:.4g}"
     return "" if value is None else value

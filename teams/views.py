@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -127,10 +128,41 @@ def _members_context(request, team, invite_form=None):
     }
 
 
+# The link of an invitation just sent or resent, kept in the session until the members page it
+# redirects to has shown it once.
+SENT_INVITATION = "teams.sent_invitation"
+
+
+def _show_link_once(request, invitation, link):
+    request.session[SENT_INVITATION] = {
+        "team": invitation.entity.name,
+        "invitation": str(invitation.pk),
+        "link": link,
+    }
+    return redirect(invitation.entity.get_members_url())
+
+
+def _sent_invitation(request, team):
+    sent = request.session.get(SENT_INVITATION)
+    if not sent or sent["team"] != team.name:
+        return None
+    del request.session[SENT_INVITATION]
+    invitation = Invitation.objects.pending().filter(entity=team, pk=sent["invitation"]).first()
+    if invitation is None:  # revoked in the meantime: its link no longer works
+        return None
+    return {"invitation": invitation, "link": sent["link"]}
+
+
 @login_required
 def members(request, name):
     team = get_entity_for_user(request, name)
-    return render(request, "teams/members.html", _members_context(request, team))
+    context = _members_context(request, team)
+    if team.viewer_is_admin:
+        context["sent"] = _sent_invitation(request, team)
+    response = render(request, "teams/members.html", context)
+    if context.get("sent"):
+        patch_cache_control(response, no_store=True)  # the link is not kept for Back
+    return response
 
 
 @login_required
@@ -146,11 +178,7 @@ def invite(request, name):
         except TeamError as error:
             form.add_error(error.field, str(error))
         else:
-            return render(
-                request,
-                "teams/invitation_sent.html",
-                {"team": team, "invitation": invitation, "link": link},
-            )
+            return _show_link_once(request, invitation, link)
     return render(request, "teams/members.html", _members_context(request, team, form), status=400)
 
 
@@ -168,12 +196,7 @@ def resend_invitation(request, name, invitation_id):
     except TeamError as error:
         messages.error(request, str(error))
         return redirect(team.get_members_url())
-    invitation.refresh_from_db()  # the page shows the new expiry date
-    return render(
-        request,
-        "teams/invitation_sent.html",
-        {"team": team, "invitation": invitation, "link": link},
-    )
+    return _show_link_once(request, invitation, link)
 
 
 @login_required

@@ -12,7 +12,7 @@ from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_exe
 from graphql import GraphQLObjectType
 
 # files and history bind nothing of their own: importing them adds their fields to runs.run_type.
-from . import artifacts, common, files, history, projects, runs, viewer  # noqa: F401
+from . import artifacts, common, files, history, projects, run_delete, runs, viewer  # noqa: F401
 from .common import ApiError
 
 __all__ = ["ApiError", "schema"]
@@ -42,6 +42,7 @@ schema = make_executable_schema(
     common.mutation,
     viewer.user_type,
     viewer.entity_type,
+    viewer.api_key_type,
     projects.project_type,
     runs.run_type,
     artifacts.artifact_type,

@@ -44,6 +44,13 @@ def resolve_run_events(run, _, samples=None):
     return [json.dumps(row) for row in rows]
 
 
+def _spec_step(spec, name):
+    step = spec.get(name)
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+        raise ApiError(f"A spec's {name} must be an integer.")
+    return step if step is None else min(max(step, 0), run_history.MAX_STEP - 1)
+
+
 @run_type.field("sampledHistory")
 def resolve_run_sampled_history(run, _, specs):
     result = []
@@ -56,7 +63,18 @@ def resolve_run_sampled_history(run, _, specs):
             raise ApiError("A spec's keys must be a list of strings.")
         if isinstance(samples, bool) or not isinstance(samples, int):
             raise ApiError("A spec's samples must be an integer.")
-        result.append(run_history.sampled_history(run, keys, _samples(samples)))
+        # scan_history(keys=...) sends pages as minStep and maxStep, both inclusive (unlike
+        # history(minStep, maxStep), where maxStep is exclusive).
+        max_step = _spec_step(spec, "maxStep")
+        result.append(
+            run_history.sampled_history(
+                run,
+                keys,
+                _samples(samples),
+                min_step=_spec_step(spec, "minStep"),
+                max_step=None if max_step is None else max_step + 1,
+            )
+        )
     return result
 
 

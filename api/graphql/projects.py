@@ -1,11 +1,12 @@
-"""Projects and the runs listing with its filters."""
+"""Projects and the runs listing: the client's filters and orders go through the one run-query
+model (runs.query)."""
 
 from ariadne import ObjectType
-from django.db.models import Q
+from django.db import DataError, transaction
 
 from projects.access import ProjectNeed
 from runs.models import Run
-from runs.selectors import has_tag
+from runs.query import QueryError, from_mongo, order_by, parse_order, to_q
 from runs.services import project_check_quiet_runs
 
 from .common import (
@@ -61,90 +62,46 @@ def resolve_project_created_at(project, _):
     return project.created_at
 
 
-RUN_ORDER = {
-    "created_at": "created_at",
-    "createdAt": "created_at",
-    "heartbeat_at": "heartbeat_at",
-    "heartbeatAt": "heartbeat_at",
-    "display_name": "name",
-    "displayName": "name",
-    "name": "run_id",
-}
-RUN_FILTER_FIELDS = {
-    "state": "state",
-    "display_name": "name",
-    "displayName": "name",
-    "name": "run_id",
-    "group": "group",
-    "jobType": "job_type",
-    "job_type": "job_type",
-    "username": "author__username",
-}
-
-
-def _run_filter(filters) -> Q:
-    """The MongoDB-style filters of `api.runs(filters=...)` that Teamsite answers."""
-    if filters is None:
-        return Q()
-    if isinstance(filters, str):
-        # Decoded once at the top: the nested parts below are depth-bounded already.
-        filters = json_argument(filters or "{}", "filters")
-    if not isinstance(filters, dict):
-        raise ApiError("filters must be a JSON object.")
-    condition = Q()
-    for key, value in filters.items():
-        if key in ("$and", "$or"):
-            if not isinstance(value, list):
-                raise ApiError(f"{key} takes a list of filters.")
-            parts = [_run_filter(part) for part in value]
-            combined = Q()
-            for part in parts:
-                combined = combined & part if key == "$and" else combined | part
-            condition &= combined
-        elif key == "tags":
-            values = value.get("$in") if isinstance(value, dict) else [value]
-            if not isinstance(values, list):
-                raise ApiError("tags takes a tag or {'$in': [tags]}.")
-            any_tag = Q()
-            for tag in values:
-                any_tag |= has_tag(tag) if isinstance(tag, str) else Q(pk__in=[])
-            condition &= any_tag
-        elif key in RUN_FILTER_FIELDS:
-            field = RUN_FILTER_FIELDS[key]
-            if (
-                isinstance(value, dict)
-                and set(value) == {"$in"}
-                and isinstance(value["$in"], list)
-                and all(isinstance(item, str) for item in value["$in"])
-            ):
-                condition &= Q(**{f"{field}__in": value["$in"]})
-            elif isinstance(value, str):
-                condition &= Q(**{field: value})
-            else:
-                raise ApiError(f"Unsupported filter on {key}: use a value or {{'$in': [...]}}.")
-        else:
-            raise ApiError(f"Filtering runs by “{key}” is not supported.")
-    return condition
-
-
 def _filtered_runs(project, filters):
-    return Run.objects.filter(project=project).filter(_run_filter(filters))
+    """The project's runs that match the client's MongoDB-style filters (runs.query)."""
+    if isinstance(filters, str):
+        filters = json_argument(filters or "{}", "filters")
+    try:
+        condition = to_q(from_mongo({} if filters is None else filters))
+    except QueryError as error:
+        raise ApiError(f"Unsupported filters: {error}") from None
+    return Run.objects.filter(project=project).filter(condition)
+
+
+def _order(order):
+    try:
+        field, descending = parse_order(order)
+        return order_by(field, descending=descending)
+    except QueryError as error:
+        raise ApiError(str(error)) from None
+
+
+def _answer(read):
+    """What a query reads; a condition the database itself refuses (a regular expression
+    PostgreSQL does not accept) is the client's error, not the server's."""
+    try:
+        with transaction.atomic():
+            return read()
+    except DataError as error:
+        raise ApiError(f"Unsupported filters: {error}".strip()) from None
 
 
 @project_type.field("runCount")
 def resolve_project_run_count(project, _, filters=None):
     project_check_quiet_runs(project=project)
-    return _filtered_runs(project, filters).count()
+    runs = _filtered_runs(project, filters)
+    return _answer(runs.count)
 
 
 @project_type.field("runs")
 def resolve_project_runs(project, _, filters=None, after=None, first=50, order=None):
     project_check_quiet_runs(project=project)
-    order = order or "-created_at"
-    descending, field = order.startswith("-"), order.lstrip("+-")
-    if field not in RUN_ORDER:
-        raise ApiError(f"Ordering runs by “{field}” is not supported.")
-    direction = "-" if descending else ""
+    ordering = _order(order)
     first = max(1, min(first or 50, MAX_PAGE))
     try:
         start = int(after) if after else 0
@@ -152,11 +109,12 @@ def resolve_project_runs(project, _, filters=None, after=None, first=50, order=N
         raise ApiError("Invalid cursor.") from None
     if not 0 <= start <= MAX_RUNS_OFFSET:
         raise ApiError("Invalid cursor.")
-    runs = list(
+    runs = (
         _filtered_runs(project, filters)
         .select_related("author")
-        .order_by(f"{direction}{RUN_ORDER[field]}", f"{direction}id")[start : start + first + 1]
+        .order_by(*ordering)[start : start + first + 1]
     )
+    runs = _answer(lambda: list(runs))
     has_next = len(runs) > first
     runs = runs[:first]
     for run in runs:

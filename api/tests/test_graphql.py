@@ -937,7 +937,8 @@ def test_viewer_is_the_key_owner_with_the_team_they_joined_as_default_entity(
             "username": "alice",
             "email": "alice@example.com",
             "flags": "{}",
-            "teams": {"edges": [{"node": {"name": "example-team"}}]},
+            # As W&B counts them: the personal entity first, then the teams.
+            "teams": {"edges": [{"node": {"name": "alice"}}, {"node": {"name": "example-team"}}]},
         }
     }
 
@@ -955,13 +956,19 @@ def test_viewer_entity_follows_the_chosen_default_entity(client, team, alice, al
 
 def test_joining_a_team_makes_it_the_viewer_entity(client, team, charlie, charlie_key):
     before = ok(gql(client, charlie_key, "Viewer"))["viewer"]
-    assert (before["entity"], before["teams"]["edges"]) == ("charlie", [])
+    assert (before["entity"], before["teams"]["edges"]) == (
+        "charlie",
+        [{"node": {"name": "charlie"}}],
+    )
 
     add_member(team, charlie)
 
     after = ok(gql(client, charlie_key, "Viewer"))["viewer"]
     assert after["entity"] == "example-team"
-    assert after["teams"]["edges"] == [{"node": {"name": "example-team"}}]
+    assert after["teams"]["edges"] == [
+        {"node": {"name": "charlie"}},
+        {"node": {"name": "example-team"}},
+    ]
 
 
 def test_viewer_of_a_service_account_is_its_team(client, sam, sam_key):
@@ -1343,13 +1350,87 @@ def test_runs_filters(client, five_runs, alice_key, filters, expected):
     assert page["runCount"] == len(expected)
 
 
+@pytest.fixture
+def scored_runs(make_run, alice, bob):
+    """run000 .. run004, oldest first, with config and summary values of mixed types."""
+    return [
+        make_run(alice, config={"lr": 0.01}, summary={"acc": 0.95, "final": {"loss": 0.1}}),
+        make_run(bob, config={"lr": 0.1}, summary={"acc": 0.97, "final": {"loss": 0.3}}),
+        make_run(alice, config={"lr": "0.001"}, summary={"acc": "high"}),
+        make_run(alice, config={"lr": 0.001}, summary={"acc": 0.91, "final": {"loss": 0.2}}),
+        make_run(bob, config={}, summary={}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"config.lr": {"$lte": 0.01}}, [0, 3]),
+        ({"config.lr.value": {"$lte": 0.01}}, [0, 3]),
+        ({"config.lr": "0.001"}, [2]),
+        ({"summary_metrics.acc": {"$gt": 0.9}}, [0, 1, 3]),
+        ({"summary_metrics.final.loss": {"$gte": 0.2}}, [1, 3]),
+        ({"summary_metrics.acc": {"$exists": False}}, [4]),
+        ({"summary_metrics.acc": {"$not": {"$gt": 0.92}}}, [2, 3, 4]),
+        ({"$nor": [{"username": "bob"}, {"config.lr": 0.001}]}, [0, 2]),
+        ({"$and": [{"config.lr": {"$lte": 0.01}}, {"summary_metrics.acc": {"$gt": 0.9}}]}, [0, 3]),
+        ({"createdAt": {"$gt": "2000-01-01T00:00:00"}}, [0, 1, 2, 3, 4]),
+        ({"createdAt": {"$lt": "2000-01-01T00:00:00Z"}}, []),
+        ({"name": {"$regex": "00[13]$"}}, [1, 3]),
+    ],
+)
+def test_runs_filter_on_config_and_summary(client, scored_runs, alice_key, filters, expected):
+    page = runs_page(client, alice_key, filters=json.dumps(filters))
+
+    assert names(page) == [scored_runs[i].run_id for i in expected]
+    assert page["runCount"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ("-summary_metrics.final.loss", [1, 3, 0, 4, 2]),
+        ("+summary_metrics.final.loss", [0, 3, 1, 2, 4]),
+        ("config.lr.value", [3, 0, 1, 2, 4]),
+        ("-heartbeatAt", [4, 3, 2, 1, 0]),
+        ("createdAt", [0, 1, 2, 3, 4]),
+        ("-display_name", [4, 3, 2, 1, 0]),
+    ],
+)
+def test_runs_order_by_fields_and_keys(client, scored_runs, alice_key, order, expected):
+    numbers = {"summary_metrics.acc": {"$exists": True}} if "acc" in order else {}
+
+    page = runs_page(client, alice_key, order=order, filters=json.dumps(numbers))
+
+    assert names(page) == [scored_runs[i].run_id for i in expected]
+
+
+def test_runs_page_through_a_summary_order_once_each(client, scored_runs, alice_key):
+    seen, cursor = [], None
+    while True:
+        page = runs_page(client, alice_key, order="-summary_metrics.acc", per_page=2, cursor=cursor)
+        seen += names(page)
+        if not page["runs"]["pageInfo"]["hasNextPage"]:
+            break
+        cursor = page["runs"]["pageInfo"]["endCursor"]
+
+    assert seen[:3] == [scored_runs[i].run_id for i in (1, 0, 3)]
+    assert sorted(seen) == sorted(run.run_id for run in scored_runs)
+
+
 @pytest.mark.parametrize(
     ("variables", "fragment"),
     [
-        ({"filters": json.dumps({"summary_metrics.loss": {"$lt": 1}})}, "summary_metrics.loss"),
+        ({"filters": json.dumps({"notes": "x"})}, "notes"),
+        ({"filters": json.dumps({"sweep": "abc"})}, "sweep"),
+        ({"filters": json.dumps({"state": {"$where": "1"}})}, "$where"),
+        ({"filters": json.dumps({"summary_metrics.loss": {"$lt": [1]}})}, "summary_metrics.loss"),
+        ({"filters": json.dumps({"config.lr": {"$regex": "("}})}, "regular expression"),
+        ({"filters": json.dumps({"createdAt": {"$gt": "yesterday"}})}, "yesterday"),
         ({"filters": "{nope"}, "JSON"),
         ({"filters": "[]"}, "object"),
-        ({"order": "+summary_metrics.loss"}, "summary_metrics.loss"),
+        ({"order": "+tags"}, "tags"),
+        ({"order": "-notes"}, "notes"),
     ],
 )
 def test_runs_refuses_what_it_cannot_answer(client, five_runs, alice_key, variables, fragment):
@@ -1611,6 +1692,30 @@ def test_sampled_history_returns_only_the_asked_keys(client, logged_run, alice_k
     assert result[1] == [{"loss": 1.0}, {"loss": 0.1}]
     bad = gql(client, alice_key, "RunSampledHistory", {**run_vars(logged_run), "specs": ["{}"]})
     assert "keys" in refused(bad, 400)
+
+
+def test_sampled_history_spec_pages_by_min_and_max_step_both_inclusive(
+    client, logged_run, alice_key
+):
+    """scan_history(keys=[...], page_size=2) asks for steps 0-1, then 2-3, ..."""
+
+    def page(min_step, max_step):
+        spec = {"keys": ["_step", "loss"], "samples": 2, "minStep": min_step, "maxStep": max_step}
+        variables = {**run_vars(logged_run), "specs": [json.dumps(spec)]}
+        result = ok(gql(client, alice_key, "RunSampledHistory", variables))
+        return [row["_step"] for row in result["project"]["run"]["sampledHistory"][0]]
+
+    assert [page(start, start + 1) for start in range(0, 10, 2)] == [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+        [6, 7],
+        [8, 9],
+    ]
+    assert page(9, 2**63) == [9]
+    bad = {"keys": ["loss"], "minStep": "0"}
+    variables = {**run_vars(logged_run), "specs": [json.dumps(bad)]}
+    assert "minStep" in refused(gql(client, alice_key, "RunSampledHistory", variables), 400)
 
 
 def test_history_keys_name_every_key_and_the_last_step(client, logged_run, alice_key):

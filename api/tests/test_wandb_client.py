@@ -29,7 +29,7 @@ def wandb_env(live_server, tmp_path):
     return run
 
 
-def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
+def test_a_team_logs_a_run_and_reads_it_back(wandb_env, client, team, alice, bob):
     result, completed = wandb_env("log_story.py", "example-team", key=api_key_for(alice))
     assert completed.returncode == 0, completed.stderr[-3000:]
 
@@ -56,10 +56,16 @@ def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
     assert [row["loss"] for row in rows] == [1 / (step + 1) for step in range(30)]
     assert all(row["phase"] == "warmup" and row["train/lr"] == 0.01 for row in rows)
     assert run.events_line_count >= 1
-    assert any(
-        "hello from the training script" in line.text
-        for line in ConsoleLine.objects.filter(run=run)
-    )
+    # The client's prefix (the time, and "ERROR " on stderr) is taken apart from the text.
+    console = {line.text: line for line in ConsoleLine.objects.filter(run=run)}
+    assert console["hello from the training script"].stream == ConsoleLine.Stream.STDOUT
+    assert console["a warning on stderr"].stream == ConsoleLine.Stream.STDERR
+    assert all(line.logged_at for line in console.values())
+    client.force_login(bob)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert ">hello from the training script</span>" in page
+    assert ">a warning on stderr</span>" in page
+    assert f"{run.created_at:%Y-%m-%d}T" not in page
     assert {"wandb-metadata.json", "requirements.txt", "output.log", "config.yaml"} <= set(
         run.files.exclude(uploaded_at=None).values_list("name", flat=True)
     )
@@ -80,6 +86,7 @@ def test_a_team_logs_a_run_and_reads_it_back(wandb_env, team, alice, bob):
     )
     assert "error" not in read, read["error"]
     assert read["runs"] == [run.run_id]
+    assert (read["filtered"], read["filtered_out"]) == ([run.run_id], [])
     assert (read["name"], read["state"], read["tags"]) == ("baseline", "finished", ["t1", "t2"])
     assert (read["notes"], read["group"], read["job_type"]) == ("first try", "g1", "train")
     assert read["config"] == {"lr": 0.01, "epochs": 3, "arch": {"layers": 3}}
@@ -153,3 +160,26 @@ def test_an_outsider_cannot_read_a_private_teams_runs(wandb_env, team, alice, ch
     )
     assert "error" in read
     assert "baseline" not in json.dumps(read)
+
+
+def test_nested_metrics_are_stored_flat_and_read_back_page_by_page(wandb_env, team, alice):
+    result, completed = wandb_env("log_nested.py", "example-team", key=api_key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "error" not in result, result["error"]
+
+    run = Run.objects.get(run_id=result["id"])
+    rows = history(run)
+    assert [row["train.loss"] for row in rows] == [1 / (step + 1) for step in range(10)]
+    assert "train" not in rows[0]
+    # A media value inside a nested dict stays one value under the flattened key.
+    assert rows[0]["eval.page"]["_type"] == "html-file"
+    # The summary is kept as the client sent it.
+    assert run.summary["final"] == {"nested": {"x": 1}}
+
+    assert [row["train.loss"] for row in result["history"]] == [1 / (s + 1) for s in range(10)]
+    # Pages of two steps: every step once, in order.
+    assert [row["_step"] for row in result["pages"]] == list(range(10))
+    assert [row["train.acc"] for row in result["pages"]] == [step / 10 for step in range(10)]
+    assert [row["_step"] for row in result["scanned"]] == list(range(10))
+    assert result["scanned"][3]["lr"] == 0.1
+    assert result["summary_x"] == 1

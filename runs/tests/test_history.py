@@ -260,3 +260,50 @@ def test_latest_system_metrics_follows_new_lines(run):
 
 def test_latest_system_metrics_of_a_run_without_any(run, logged):
     assert latest_system_metrics(run) == {}
+
+
+def test_history_page_reads_only_what_the_run_has_in_the_range(run, make_run):
+    other = make_run()
+    log(other, [{"_step": step, "loss": 9.0} for step in range(10)])
+    log(run, [{"_step": step, "loss": step / 10, "tag": f"t{step}"} for step in range(10)])
+
+    rows = history_page(run, min_step=3, max_step=6, limit=100)
+
+    assert rows == [{"_step": s, "loss": s / 10, "tag": f"t{s}"} for s in (3, 4, 5)]
+
+
+def test_history_pages_of_a_sparse_run_return_every_row_once_in_order(run):
+    """Keys logged at different steps, a NaN and a text: pages by step range, as the client
+    scans, see each row once, complete, in step order."""
+    rows = []
+    for step in range(0, 300, 3):
+        row = {"_step": step, "loss": step / 1000}
+        if step % 2:
+            row["acc"] = float("nan") if step == 9 else step / 300
+        if step % 5 == 0:
+            row["note"] = f"n{step}"
+        rows.append(row)
+    log(run, rows)
+
+    scanned = []
+    for start in range(0, 300, 40):
+        scanned += history_page(run, min_step=start, max_step=start + 40, limit=40)
+
+    assert [row["_step"] for row in scanned] == list(range(0, 300, 3))
+    assert math.isnan(scanned[3]["acc"])
+    scanned[3]["acc"] = rows[3]["acc"] = None
+    assert scanned == rows
+
+
+def test_sampled_history_with_a_step_range_reads_that_range(run):
+    log(run, [{"_step": step, "loss": step / 10} for step in range(10)])
+
+    pages = [sampled_history(run, ["loss", "_step"], 2, min_step=s, max_step=s + 2) for s in (0, 2)]
+
+    assert pages == [
+        [{"_step": 0, "loss": 0.0}, {"_step": 1, "loss": 0.1}],
+        [{"_step": 2, "loss": 0.2}, {"_step": 3, "loss": 0.3}],
+    ]
+    # A range holding more rows than `samples` is sampled, first and last kept.
+    sampled = sampled_history(run, ["loss"], 3, min_step=0, max_step=10)
+    assert sampled == [{"loss": 0.0}, {"loss": 0.4}, {"loss": 0.9}]

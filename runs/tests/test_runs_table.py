@@ -442,3 +442,55 @@ def test_filter_by_tag_is_exact_for_case_accents_and_quotes(client, bob, project
     response = client.get(url_of(project), {"tag": tag})
 
     assert run_ids(response) == ["wanted"]
+
+
+# Nested summaries: W&B keeps `{"final": {"nested": {"x": 1}}}`; the table names `final.nested.x`.
+
+
+def nested_runs(project):
+    """Runs whose `final.nested.x` is nested, written with a dot, or missing."""
+    runs = []
+    for i in range(120):
+        x = (i * 7) % 30
+        if i % 6 == 0:
+            summary = {"acc": 1}
+        elif i % 6 == 1:
+            summary = {"final.nested.x": x}
+        else:
+            summary = {"final": {"nested": {"x": x}, "img": {"_type": "image-file", "path": "a"}}}
+        runs.append(RunFactory.build(project=project, run_id=f"n{i:03d}", summary=summary))
+    return Run.objects.bulk_create(runs)
+
+
+def nested_x(run):
+    return run.summary.get(
+        "final.nested.x", run.summary.get("final", {}).get("nested", {}).get("x")
+    )
+
+
+@pytest.mark.parametrize("sort", ["summary.final.nested.x", "-summary.final.nested.x"])
+def test_a_nested_summary_key_sorts_and_pages_every_run_once(client, bob, project, sort):
+    runs = nested_runs(project)
+    client.force_login(bob)
+    pages = walk(client, url_of(project), {"sort": sort, "col": "summary.final.nested.x"})
+    ids = [i for page in pages for i in run_ids(page)]
+
+    present = sorted(
+        (r for r in runs if nested_x(r) is not None), key=lambda r: (nested_x(r), r.pk)
+    )
+    missing = sorted((r for r in runs if nested_x(r) is None), key=lambda r: r.pk)
+    if sort.startswith("-"):
+        present.reverse()
+        missing.reverse()
+    assert ids == [r.run_id for r in present + missing]
+    by_id = {r.run_id: r for r in runs}
+    first = pages[0].context["rows"][0]
+    assert first[1] == [nested_x(by_id[first[0].run_id])]
+
+
+def test_nested_summary_keys_are_offered_by_their_dotted_path(client, bob, project):
+    nested_runs(project)
+    client.force_login(bob)
+    keys = client.get(url_of(project)).context["keys"]
+    # An object with a `_type` (an image) is one column, not flattened.
+    assert keys["summary"] == ["acc", "final.img", "final.nested.x"]

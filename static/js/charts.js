@@ -67,8 +67,15 @@
     return result;
   }
 
+  // Bytes read best with SI prefixes (300M); other units as plain numbers with thousands
+  // separators (22,643 MB rather than 22.643k MB). Charts without a unit keep Plotly's default.
+  function tickFormat(unit) {
+    return unit && unit !== "bytes" ? ",~r" : "";
+  }
+
   function layout(element) {
     const axis = element.dataset.x || state.x;
+    const unit = element.dataset.unit || "";
     const titles = { step: "Step", runtime: "Relative time (s)", timestamp: "Wall time" };
     const entry = cache.get(element);
     const workspace = element.hasAttribute("data-workspace-panel");
@@ -77,7 +84,7 @@
     if (entry && entry.range && axis === "step") xaxis.range = entry.range;
     return {
       margin: { l: 48, r: 12, t: 8, b: workspace ? 24 : 40 }, height: workspace ? 300 : 240,
-      xaxis, yaxis: { automargin: true, title: { text: element.dataset.unit || "" } },
+      xaxis, yaxis: { automargin: true, title: { text: unit }, tickformat: tickFormat(unit) },
       showlegend: workspace,
       legend: { orientation: "h", yanchor: "top", y: -0.12 }, hovermode: "x unified",
     };

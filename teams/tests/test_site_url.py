@@ -29,6 +29,7 @@ def test_invitation_email_and_copyable_link_use_site_url(
         response = client.post(
             reverse("teams:invite", args=[team.name]),
             {"email": "dana@example.com", "role": "member"},
+            follow=True,
         )
 
     assert response.status_code == 200

@@ -157,8 +157,8 @@ ADMIN_SUCCESS = {
     "settings": (200, False),
     "set_privacy": (302, True),
     "service_accounts": (200, False),
-    "invite": (200, True),
-    "resend_invitation": (200, True),
+    "invite": (302, True),
+    "resend_invitation": (302, True),
     "revoke_invitation": (302, True),
     "set_role": (302, True),
     "remove_member_confirmation": (200, False),
@@ -333,7 +333,8 @@ def test_admin_invites_by_email(client, team, alice):
         reverse("teams:invite", args=["example-team"]),
         {"email": " dana@example.com ", "role": "admin"},
     )
-    assert response.status_code == 200
+    members_url = reverse("teams:members", args=["example-team"])
+    assert response.url == members_url  # a reload does not send it again
     invitation = Invitation.objects.get()
     assert (invitation.entity, invitation.email, invitation.role) == (
         team,
@@ -342,11 +343,18 @@ def test_admin_invites_by_email(client, team, alice):
     )
     assert invitation.inviter == alice
     assert invitation.is_pending
-    # The link is shown once to the inviter, and it is the one that works.
-    link = re.search(
-        r'<code id="secret">(http://testserver/invitations/[^<]+/)</code>', page(response)
-    )
+    # The members page shows the link to the inviter, once, and it is the one that works.
+    response = client.get(members_url)
+    html = page(response)
+    assert "Invitation sent" in html
+    assert "to <strong>dana@example.com</strong>" in html
+    assert "no-store" in response["Cache-Control"]
+    assert 'href="/teams/example-team/members/" aria-current="page"' in html
+    link = re.search(r'<code id="secret">(http://testserver/invitations/[^<]+/)</code>', html)
     assert services.invitation_for_token(link.group(1).split("/")[-2]) == invitation
+    html = page(client.get(members_url))
+    assert "Invitation sent" not in html
+    assert 'id="secret"' not in html
 
 
 @pytest.mark.parametrize(
@@ -365,6 +373,8 @@ def test_invalid_invitation_is_a_form_error(client, team, alice, data, mailoutbo
     assert response.status_code == 400
     assert response.context["invite_form"].errors
     assert 'id="invite-form"' in page(response)
+    # Answered at the form's URL, the page still marks Members in the sidebar.
+    assert 'href="/teams/example-team/members/" aria-current="page"' in page(response)
     assert Invitation.objects.count() == 0
     assert mailoutbox == []
 
@@ -441,7 +451,7 @@ def test_revoked_invitation_does_not_block_a_new_one(client, invitation, alice):
         reverse("teams:invite", args=["example-team"]),
         {"email": "dana@example.com", "role": "member"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
     assert Invitation.objects.pending().count() == 1
 
 
@@ -451,8 +461,10 @@ def test_admin_resends_invitation(client, invitation, alice):
         expires_at=timezone.now() + timedelta(hours=1)
     )
     client.force_login(alice)
-    response = client.post(reverse("teams:resend_invitation", args=["example-team", invitation.pk]))
-    assert response.status_code == 200
+    response = client.post(
+        reverse("teams:resend_invitation", args=["example-team", invitation.pk]), follow=True
+    )
+    assert response.redirect_chain == [(reverse("teams:members", args=["example-team"]), 302)]
     invitation.refresh_from_db()
     assert invitation.token_hash != old_hash
     assert invitation.sent_at > timezone.now() - timedelta(minutes=1)

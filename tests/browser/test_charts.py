@@ -100,10 +100,19 @@ def ingested_run(team, alice):
         {"_step": step, "_runtime": step * 2.0, "train/loss": 1 / (step + 1)} for step in range(50)
     ]
     events = [
-        {"_runtime": i * 2.0, "system.gpu.0.temp": 60.0 + i, "system.proc.memory.rssMB": 4000.0}
+        {
+            "_runtime": i * 2.0,
+            "system.gpu.0.temp": 60.0 + i,
+            "system.proc.memory.rssMB": 4000.0,
+            "system.proc.memory.availableMB": 22643.0 - 10 * i,
+        }
         for i in range(10)
     ]
-    console = [f"epoch {i}: loss {1 / (i + 1):.3f}\n" for i in range(12)]
+    # As the client streams them: the time printed first, "ERROR " before it on stderr.
+    console = [
+        f"2026-12-03T18:51:{i:02}.025236 epoch {i}: loss {1 / (i + 1):.3f}\n" for i in range(11)
+    ]
+    console.append("ERROR 2026-12-03T18:52:00.5 RuntimeError: out of memory\n")
     files = {
         HISTORY_FILE: {"offset": 0, "content": [json.dumps(row) for row in rows]},
         EVENTS_FILE: {"offset": 0, "content": [json.dumps(row) for row in events]},
@@ -156,6 +165,18 @@ def test_run_page_charts_offer_nothing_that_leaves_the_site(
     first, second = lines.nth(0).bounding_box(), lines.nth(1).bounding_box()
     assert second["y"] - first["y"] == pytest.approx(first["height"], abs=1)
     assert first["height"] < 24
+    # The program's text, the time on hover, stderr in its own colour.
+    expect(lines.nth(0)).to_have_text("1epoch 0: loss 1.000")
+    expect(lines.nth(0)).to_have_attribute("title", "2026-12-03 18:51:00.025236 UTC")
+    expect(lines.nth(11)).to_have_class("console-line console-stderr")
+    assert lines.nth(11).evaluate("line => getComputedStyle(line).color") != lines.nth(0).evaluate(
+        "line => getComputedStyle(line).color"
+    )
+    # Megabytes tick as 22,640, not 22.64k.
+    memory = page.locator('[data-chart][data-key="system.proc.memory.availableMB"]')
+    expect(memory).to_have_attribute("data-loaded", "10")
+    ticks = memory.locator(".ytick text").all_text_contents()
+    assert ticks and all("k" not in tick for tick in ticks) and any("," in t for t in ticks)
     page.screenshot(path=tmp_path / "run-page.png", full_page=True)
 
 

@@ -38,6 +38,7 @@ for step in range(30):
     run.log({"loss": 1 / (step + 1), "acc": step / 30, "train/lr": 0.01, "phase": "warmup"})
 run.summary["best"] = 0.99
 print("hello from the training script", flush=True)
+print("a warning on stderr", file=sys.stderr, flush=True)
 run.alert(title="Loss low", text="loss went below 0.05", level=wandb.AlertLevel.WARN)
 
 weights = os.path.join(os.getcwd(), "model.bin")

@@ -16,6 +16,11 @@ try:
     api = wandb.Api(timeout=30)
     runs = list(api.runs(path))
     result["runs"] = [run.id for run in runs]
+    good = {"$and": [{"config.lr": {"$lte": 0.01}}, {"summary_metrics.acc": {"$gt": 0.9}}]}
+    result["filtered"] = [
+        run.id for run in api.runs(path, filters=good, order="-summary_metrics.acc")
+    ]
+    result["filtered_out"] = [run.id for run in api.runs(path, {"summary_metrics.acc": {"$gt": 1}})]
     if len(sys.argv) > 3:
         run = api.run(f"{path}/{sys.argv[3]}")
         result.update(

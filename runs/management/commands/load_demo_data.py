@@ -1,7 +1,8 @@
 import json
 import math
 import random
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -57,13 +58,9 @@ class Command(BaseCommand):
         scratch = project_create(
             entity=alice.personal_entity, name="scratch", creator=alice, description="Try-outs."
         )
-        _add_runs(resnet, [alice, bob], 300, rng)
-        _add_runs(bert, [bob, alice], 80, rng)
-        _add_runs(scratch, [alice], 40, rng)
-        for run in resnet.runs.order_by("-created_at")[:12]:
-            _add_curves(run, rng)
-        for run in bert.runs.order_by("-created_at")[:6]:
-            _add_curves(run, rng)
+        _add_runs(resnet, [alice, bob], 300, rng, with_curves=12)
+        _add_runs(bert, [bob, alice], 80, rng, with_curves=6)
+        _add_runs(scratch, [alice], 40, rng, with_curves=0)
         self.stdout.write(f"Team {team.name}: alice (admin, also site admin) and bob (member).")
         self.stdout.write("Projects: example-team/resnet (300 runs), example-team/bert-finetune")
         self.stdout.write("(80 runs, public) and alice/scratch (40 runs); the latest runs of")
@@ -75,26 +72,42 @@ class Command(BaseCommand):
 
 
 # No demo run is "running": nothing logs to it, so it would be marked crashed once its
-# heartbeat is RUN_HEARTBEAT_TIMEOUT old. Runs that crashed stopped beating without finishing.
+# heartbeat is RUN_HEARTBEAT_TIMEOUT old. Runs that crashed stopped beating without finishing;
+# their console ends mid-training, and a failed run's ends with the error on stderr.
 STATES = [Run.State.FINISHED] * 7 + [Run.State.FAILED, Run.State.CRASHED]
 SPACING = timedelta(minutes=90)
 TAGS = ["baseline", "sweep", "augment", "lr-search", "ablation", "v2"]
+STEPS_PER_EPOCH = 20
+SYSTEM_SAMPLES = 60
+GPUS = 2
 
 
-def _add_runs(project, authors, count, rng):
+@dataclass
+class Training:
+    """What a demo run logged: one history row per step, its console lines (prefixed as the
+    wandb client sends them) and how long it ran."""
+
+    history: list
+    console: list
+    runtime: float
+
+
+def _add_runs(project, authors, count, rng, *, with_curves):
+    """`count` runs; the latest `with_curves` of them get their history, system metrics and
+    console through ingestion. Every run's summary is the last row of its history."""
     # One run every 90 minutes, the last one started at least two and a half hours ago: even
     # the longest (50 epochs of 2 minutes) is over before now.
     start = timezone.now() - SPACING * count - timedelta(hours=2)
-    runs = []
+    runs, trainings = [], []
     for index, number in enumerate(run_numbers_reserve(project, count)):
         lr = rng.choice([1e-4, 3e-4, 1e-3, 3e-3])
         batch = rng.choice([32, 64, 128])
         epochs = rng.randint(5, 50)
         state = rng.choice(STATES)
-        loss = round(rng.uniform(0.05, 2.0) * (1 + lr * 100), 4)
         created = start + SPACING * index + timedelta(minutes=rng.randint(0, 60))
-        runtime = epochs * rng.uniform(30, 120)
-        ended = created + timedelta(seconds=runtime)
+        config = {"lr": lr, "batch_size": batch, "epochs": epochs, "optimizer": "adamw"}
+        training = _train(created, config, state, rng)
+        ended = created + timedelta(seconds=training.runtime)
         runs.append(
             Run(
                 project=project,
@@ -102,12 +115,8 @@ def _add_runs(project, authors, count, rng):
                 name=run_name(number, rng),
                 author=authors[index % len(authors)],
                 state=state,
-                config={"lr": lr, "batch_size": batch, "epochs": epochs, "optimizer": "adamw"},
-                summary={
-                    "loss": loss,
-                    "val/accuracy": round(max(0.0, 1 - loss / 3 + rng.uniform(-0.05, 0.05)), 4),
-                    "epoch": epochs,
-                },
+                config=config,
+                summary=training.history[-1],
                 tags=rng.sample(TAGS, rng.randint(0, 2)),
                 group=f"sweep-{index // 25 + 1}",
                 job_type="train",
@@ -118,50 +127,89 @@ def _add_runs(project, authors, count, rng):
                 created_at=created,
                 heartbeat_at=ended,
                 finished_at=None if state == Run.State.CRASHED else ended,
-                runtime=runtime,
+                runtime=training.runtime,
                 exit_code={Run.State.FINISHED: 0, Run.State.FAILED: 1}.get(state),
             )
         )
+        trainings.append(training)
     Run.objects.bulk_create(runs)
+    for run, training in list(zip(runs, trainings, strict=True))[count - with_curves :]:
+        _add_curves(run, training, rng)
 
 
-HISTORY_STEPS = 500
-SYSTEM_SAMPLES = 60
-GPUS = 2
+def _train(created, config, state, rng) -> Training:
+    """The history and console of a run with this config: `epochs` epochs of STEPS_PER_EPOCH
+    steps, cut short if it failed or crashed."""
+    epochs, lr = config["epochs"], config["lr"]
+    epochs_run = epochs if state == Run.State.FINISHED else rng.randint(1, epochs)
+    steps = epochs_run * STEPS_PER_EPOCH
+    if state == Run.State.CRASHED:
+        steps -= rng.randint(1, STEPS_PER_EPOCH - 1)  # killed mid-epoch
+    step_seconds = rng.uniform(1.5, 6)
+    speed = rng.uniform(0.5, 1.5) * epochs * STEPS_PER_EPOCH / 4
+    floor = rng.uniform(0.02, 0.4) * (1 + lr * 100)
+    noise = rng.uniform(0.01, 0.05)
+    start = created.timestamp()
+    history, console = [], [_console_line(start, "wandb: logging to Teamsite")]
+    for step in range(steps):
+        seconds = round((step + 1) * step_seconds, 3)
+        decay = math.exp(-step / speed)
+        val_loss = round(2.1 * math.exp(-step / (speed * 1.2)) + floor + 0.05, 5)
+        row = {
+            "_step": step,
+            "_runtime": seconds,
+            "_timestamp": start + seconds,
+            "epoch": step // STEPS_PER_EPOCH + 1,
+            "train/loss": round(2.0 * decay + floor + rng.uniform(0, noise), 5),
+            "train/accuracy": round(min(1.0, 0.98 - 0.9 * decay - floor / 4 - noise), 5),
+            "train/lr": lr * (0.5 ** (step // (STEPS_PER_EPOCH * 10))),
+            "val/loss": val_loss,
+            "val/accuracy": round(max(0.0, min(1.0, 0.97 - val_loss / 3)), 5),
+        }
+        history.append(row)
+        if (step + 1) % STEPS_PER_EPOCH == 0:
+            console.append(
+                _console_line(
+                    start + seconds,
+                    f"Epoch {row['epoch']}/{epochs}: train/loss {row['train/loss']:.4f} "
+                    f"val/loss {row['val/loss']:.4f} val/accuracy {row['val/accuracy']:.4f}",
+                )
+            )
+    end = start + steps * step_seconds
+    if state == Run.State.FINISHED:
+        console.append(_console_line(end, f"Training done: {epochs} epochs, {steps} steps."))
+    elif state == Run.State.FAILED:
+        console += [
+            _console_line(end, "Traceback (most recent call last):", stderr=True),
+            _console_line(end, '  File "train.py", line 88, in <module>', stderr=True),
+            _console_line(end, "torch.OutOfMemoryError: CUDA out of memory.", stderr=True),
+        ]
+    return Training(history, console, round(steps * step_seconds, 3))
 
 
-def _add_curves(run, rng):
+def _console_line(timestamp: float, text: str, *, stderr: bool = False) -> str:
+    """A console line as the wandb client streams it: the time printed, "ERROR " on stderr."""
+    printed = datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None).isoformat()
+    return f"{'ERROR ' if stderr else ''}{printed} {text}"
+
+
+def _add_curves(run, training, rng):
     """Metrics, system metrics (two GPUs) and console output, through the same ingestion as
     the wandb client's file_stream."""
     start = run.created_at.timestamp()
-    runtime = run.runtime or 600.0
-    speed, noise = rng.uniform(60, 160), rng.uniform(0.01, 0.05)
-    history = []
-    for step in range(HISTORY_STEPS):
-        seconds = runtime * step / HISTORY_STEPS
-        decay = math.exp(-step / speed)
-        history.append(
-            {
-                "_step": step,
-                "_runtime": seconds,
-                "_timestamp": start + seconds,
-                "train/loss": round(2.0 * decay + rng.uniform(0, noise) + 0.05, 5),
-                "train/accuracy": round(min(1.0, 0.98 - 0.9 * decay + rng.uniform(-noise, 0)), 5),
-                "train/lr": run.config.get("lr", 1e-3) * (0.5 ** (step // 200)),
-                "val/loss": round(2.1 * math.exp(-step / (speed * 1.2)) + 0.1, 5),
-                "val/accuracy": round(min(1.0, 0.95 - 0.9 * decay), 5),
-            }
-        )
     events = []
     for sample in range(SYSTEM_SAMPLES):
-        seconds = runtime * sample / SYSTEM_SAMPLES
+        seconds = training.runtime * sample / SYSTEM_SAMPLES
         row = {
             "_runtime": seconds,
             "_timestamp": start + seconds,
             "system.cpu": round(rng.uniform(35, 95), 1),
             "system.memory_percent": round(rng.uniform(40, 70), 1),
             "system.proc.memory.rssMB": round(rng.uniform(3000, 6000), 1),
+            "system.proc.cpu.threads": 40 + rng.randint(0, 8),
             "system.disk./.usagePercent": round(60 + sample * 0.05, 2),
+            "system.disk.nvme0n1.in": round(sample * 120.5, 1),
+            "system.disk.nvme0n1.out": round(sample * 8.25, 1),
             "system.network.sent": sample * rng.uniform(1e6, 3e6),
             "system.network.recv": sample * rng.uniform(5e6, 9e6),
         }
@@ -174,16 +222,16 @@ def _add_curves(run, rng):
                 f"system.gpu.{gpu}.powerWatts": round(60 + busy * 2.8, 1),
             }
         events.append(row)
-    console = [
-        f"Epoch {epoch + 1}: loss {history[min(epoch * 50, 499)]['train/loss']}"
-        for epoch in range(10)
-    ]
     update = parse_file_stream(
         {
             "files": {
-                "wandb-history.jsonl": {"offset": 0, "content": [json.dumps(r) for r in history]},
+                "wandb-history.jsonl": {
+                    "offset": 0,
+                    "content": [json.dumps(row) for row in training.history],
+                },
                 "wandb-events.jsonl": {"offset": 0, "content": [json.dumps(r) for r in events]},
-                "output.log": {"offset": 0, "content": console},
+                "wandb-summary.json": {"offset": 0, "content": [json.dumps(run.summary)]},
+                "output.log": {"offset": 0, "content": training.console},
             }
         }
     )

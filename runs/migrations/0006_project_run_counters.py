@@ -22,7 +22,7 @@ def count_existing_runs(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("projects", "0003_project_run_counter"),
-        ("runs", "0004_run_logged_by"),
+        ("runs", "0005_console_stream_and_time"),
     ]
 
     operations = [

@@ -1,0 +1,390 @@
+"""The one compiler from the run-query tree to Django ORM conditions and orderings, for SQLite
+and PostgreSQL. Every condition is true or false for every run, never SQL NULL, so `Not` means
+what it says: `Not(summary.loss < 1)` holds for runs without a loss, as MongoDB's `$not` does."""
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.db.models import BooleanField, F, Func, IntegerField, JSONField, Q
+from django.db.models.expressions import RawSQL
+
+from ..models import Run
+from .nodes import (
+    MAX_TEXT,
+    OPERATORS,
+    And,
+    Compare,
+    Contains,
+    Exists,
+    HasTag,
+    In,
+    Not,
+    Or,
+    QueryError,
+    Regex,
+    check,
+    check_field,
+    json_key,
+)
+
+TEXT_FIELDS = {
+    "state": "state",
+    "name": "name",
+    "run_id": "run_id",
+    "author": "author__username",
+    "group": "group",
+    "job_type": "job_type",
+}
+TIME_FIELDS = {"created_at": "created_at", "heartbeat_at": "heartbeat_at"}
+NUMBER_FIELDS = {"runtime": "runtime"}
+NULLABLE_FIELDS = {"author", "heartbeat_at", "runtime"}
+LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+# SQLite names integer and real numbers apart, and true and false.
+SQLITE_KINDS = {
+    "number": ("integer", "real"),
+    "string": ("text",),
+    "boolean": ("true", "false"),
+    "null": ("null",),
+    "object": ("object",),
+    "array": ("array",),
+    "missing": ("missing",),
+}
+MAX_SQLITE_INTEGER = 2**63 - 1
+NOTHING = Q(pk__in=[])
+
+
+def to_q(node) -> Q:
+    """The condition for `Run.objects.filter(...)`; QueryError for what cannot be answered."""
+    check(node)
+    return _q(node)
+
+
+def _q(node) -> Q:
+    if isinstance(node, And):
+        condition = Q()
+        for item in node.items:
+            condition &= _q(item)
+        return condition
+    if isinstance(node, Or):
+        if not node.items:
+            return NOTHING
+        condition = _q(node.items[0])
+        for item in node.items[1:]:
+            condition |= _q(item)
+        return condition
+    if isinstance(node, Not):
+        inner = _q(node.item)
+        return ~inner if inner else NOTHING
+    if isinstance(node, HasTag):
+        return has_tag(_text(node.tag, "A tag"))
+    if node.field == "tags":
+        return _tags(node)
+    if (key := json_key(node.field)) is not None:
+        return _json_condition(node, *key)
+    return _run_field(node)
+
+
+def has_tag(tag: str) -> Q:
+    """Runs whose JSON list of tags holds exactly this tag."""
+    if connection.vendor == "postgresql":
+        return Q(tags__contains=[tag])  # jsonb @>, no text cast
+    # SQLite has no JSON containment lookup in Django. The list's JSON text holds each tag
+    # encoded as json.dumps encodes it, quotes included, so a case-sensitive search for that
+    # encoding matches whole tags only; instr() is several times faster than json_each().
+    return Q(
+        RawSQL(
+            f"instr({Run._meta.db_table}.tags, %s) > 0",
+            [json.dumps(tag)],
+            output_field=BooleanField(),
+        )
+    )
+
+
+def _text(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise QueryError(f"{what} must be text, not {_kind_of(value)}.")
+    if len(value) > MAX_TEXT:
+        raise QueryError(f"{what} is longer than {MAX_TEXT} characters.")
+    return value
+
+
+def _kind_of(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime):
+        return "a date"
+    return "a list or object"
+
+
+def _pattern(pattern) -> str:
+    pattern = _text(pattern, "A regular expression")
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise QueryError(f"Invalid regular expression: {error}.") from None
+    return pattern
+
+
+def _number(value, what: str):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise QueryError(f"{what} compares to numbers, not {_kind_of(value)}.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise QueryError(f"{what} cannot be compared to {value}.")
+    return value
+
+
+def _tags(node) -> Q:
+    if isinstance(node, Compare) and node.op in ("=", "!="):
+        condition = has_tag(_text(node.value, "A tag"))
+        return condition if node.op == "=" else ~condition
+    if isinstance(node, In):
+        condition = _q(Or(tuple(HasTag(tag) for tag in node.values)))
+        return ~condition if node.negate and node.values else condition
+    if isinstance(node, Exists):
+        return ~Q(tags=[]) if node.present else Q(tags=[])
+    raise QueryError("Tags take a tag, a list of tags or “exists”.")
+
+
+def _run_field(node) -> Q:
+    field = node.field
+    check_field(field)
+    column = {**TEXT_FIELDS, **TIME_FIELDS, **NUMBER_FIELDS}[field]
+    if isinstance(node, Exists):
+        if field in NULLABLE_FIELDS:
+            present = Q(**{f"{column}__isnull": False})
+            if field == "author":
+                present &= ~Q(author__username="")
+        else:
+            present = ~Q(**{column: ""}) if field in TEXT_FIELDS else Q()
+        return present if node.present else (~present if present else NOTHING)
+    if isinstance(node, Regex):
+        if field not in TEXT_FIELDS:
+            raise QueryError(f"{field} is not text: match it with comparisons.")
+        return Q(**{f"{column}__regex": _pattern(node.pattern)})
+    if isinstance(node, Contains):
+        if field not in TEXT_FIELDS:
+            raise QueryError(f"{field} is not text: match it with comparisons.")
+        return Q(**{f"{column}__icontains": _text(node.text, "Search text")})
+    if isinstance(node, In):
+        if field in TEXT_FIELDS and all(isinstance(value, str) for value in node.values):
+            for value in node.values:
+                _text(value, field)
+            condition = Q(**{f"{column}__in": list(node.values)}) if node.values else NOTHING
+        else:
+            condition = _q(Or(tuple(Compare(field, "=", value) for value in node.values)))
+        return ~condition if node.negate and node.values else condition
+    if node.op not in OPERATORS:
+        raise QueryError(f"Unknown comparison “{node.op}”.")
+    if node.value is None and node.op in ("=", "!="):
+        return _run_field(Exists(field, present=node.op == "!="))
+    value = _run_field_value(field, node.value)
+    if node.op == "!=":
+        return ~Q(**{column: value})
+    return Q(**{f"{column}__{LOOKUPS[node.op]}": value})
+
+
+def _run_field_value(field, value):
+    if field in TEXT_FIELDS:
+        return _text(value, field)
+    if field in NUMBER_FIELDS:
+        return _number(value, field)
+    if not isinstance(value, datetime):
+        raise QueryError(f"{field} compares to dates, not {_kind_of(value)}.")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# Keys of the run's config and summary
+
+
+def _json_condition(node, column, path) -> Q:
+    if isinstance(node, Exists):
+        return Q(_JSONKeyTest(column, path, kinds=("missing",), negate=node.present))
+    if isinstance(node, Regex):
+        return Q(
+            _JSONKeyTest(column, path, kinds=("string",), op="~", value=_pattern(node.pattern))
+        )
+    if isinstance(node, Contains):
+        raise QueryError("Search text matches run fields; match keys with a regular expression.")
+    if isinstance(node, In):
+        condition = _q(Or(tuple(Compare(node.field, "=", value) for value in node.values)))
+        return ~condition if node.negate and node.values else condition
+    if node.op not in OPERATORS:
+        raise QueryError(f"Unknown comparison “{node.op}”.")
+    if node.op == "!=":
+        return ~_json_condition(Compare(node.field, "=", node.value), column, path)
+    value = node.value
+    if value is None:
+        if node.op != "=":
+            raise QueryError(f"{node.field} cannot be ordered against null.")
+        return Q(_JSONKeyTest(column, path, kinds=("null", "missing")))
+    if isinstance(value, bool):
+        if node.op != "=":
+            raise QueryError(f"{node.field} cannot be ordered against true/false.")
+        return Q(_JSONKeyTest(column, path, kinds=("boolean",), op="=", value=value))
+    if isinstance(value, (int, float)):
+        value = _number(value, node.field)
+        return Q(_JSONKeyTest(column, path, kinds=("number",), op=node.op, value=value))
+    if isinstance(value, str):
+        value = _text(value, node.field)
+        return Q(_JSONKeyTest(column, path, kinds=("string",), op=node.op, value=value))
+    raise QueryError(f"{node.field} compares to numbers, text, true/false or null only.")
+
+
+def _candidate_paths(path: tuple) -> list[tuple]:
+    """A key with dots in its name first, then the nested objects the dots walk into."""
+    return [path] if len(path) == 1 else [(".".join(path),), path]
+
+
+def _sqlite_path(keys) -> str:
+    return "$" + "".join("." + json.dumps(key) for key in keys)
+
+
+def _json_value_sql(column_sql, column_params, path, vendor):
+    """(value, kind) SQL of a key: the value as the database compares it (jsonb on PostgreSQL,
+    SQLite's own number or text), and its JSON type, both SQL NULL when the key is missing."""
+    paths = _candidate_paths(path)
+    if vendor == "postgresql":
+        if len(paths) == 1:
+            value, params = f"({column_sql} -> %s)", [*column_params, path[0]]
+        else:
+            value = f"COALESCE({column_sql} -> %s, {column_sql} #> %s)"
+            params = [*column_params, paths[0][0], *column_params, list(path)]
+        return (value, params), (f"jsonb_typeof({value})", params)
+    if vendor != "sqlite":
+        raise QueryError(f"Querying run keys is not supported on {vendor}.")
+    first = _sqlite_path(paths[0])
+    if len(paths) == 1:
+        return (
+            (f"json_extract({column_sql}, %s)", [*column_params, first]),
+            (f"json_type({column_sql}, %s)", [*column_params, first]),
+        )
+    nested = _sqlite_path(paths[1])
+    both = [*column_params, first, *column_params, first, *column_params, nested]
+    return (
+        (
+            f"CASE WHEN json_type({column_sql}, %s) IS NOT NULL"
+            f" THEN json_extract({column_sql}, %s) ELSE json_extract({column_sql}, %s) END",
+            both,
+        ),
+        (
+            f"COALESCE(json_type({column_sql}, %s), json_type({column_sql}, %s))",
+            [*column_params, first, *column_params, nested],
+        ),
+    )
+
+
+class _JSONKeyTest(Func):
+    """Whether a key's JSON type is one of `kinds` and, given an `op`, its value compares so
+    with `value`. Comparisons see only values of the kind, so numbers compare as numbers and
+    text as text on both databases."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column, path, *, kinds, op=None, value=None, negate=False):
+        super().__init__(F(column))
+        self.path, self.kinds, self.op, self.value, self.negate = path, kinds, op, value, negate
+
+    def as_sql(self, compiler, connection, **extra):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        vendor = connection.vendor
+        (value_sql, value_params), (kind_sql, kind_params) = _json_value_sql(
+            column_sql, column_params, self.path, vendor
+        )
+        names = [
+            name
+            for kind in self.kinds
+            for name in (SQLITE_KINDS[kind] if vendor == "sqlite" else (kind,))
+        ]
+        placeholders = ", ".join(["%s"] * len(names))
+        sql = f"COALESCE({kind_sql}, 'missing') {'NOT ' if self.negate else ''}IN ({placeholders})"
+        params = [*kind_params, *names]
+        if self.op is None:
+            return f"({sql})", params
+        if self.kinds == ("string",):
+            if vendor == "postgresql":
+                value_sql = f"({value_sql} #>> '{{}}')"
+            operator = {"~": "~" if vendor == "postgresql" else "REGEXP"}.get(self.op, self.op)
+            return f"({sql} AND {value_sql} {operator} %s)", [*params, *value_params, self.value]
+        if vendor == "postgresql":
+            # jsonb against jsonb: numbers compare exactly, however large, and nothing is cast.
+            return (
+                f"({sql} AND {value_sql} {self.op} %s::jsonb)",
+                [*params, *value_params, json.dumps(self.value)],
+            )
+        value = self.value
+        if isinstance(value, int) and abs(value) > MAX_SQLITE_INTEGER:
+            value = float(value)
+        return f"({sql} AND {value_sql} {self.op} %s)", [*params, *value_params, value]
+
+
+class JSONKeyValue(Func):
+    """A key's value for ORDER BY: SQL NULL when missing."""
+
+    output_field = JSONField()
+
+    def __init__(self, column, path):
+        super().__init__(F(column))
+        self.path = path
+
+    def as_sql(self, compiler, connection, **extra):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        (value_sql, params), _ = _json_value_sql(
+            column_sql, column_params, self.path, connection.vendor
+        )
+        return value_sql, params
+
+
+class JSONKeyRank(Func):
+    """Where a key's kind sorts, whichever the direction: numbers, text, true/false, the rest,
+    then runs without the key. SQLite and PostgreSQL order kinds differently by themselves."""
+
+    output_field = IntegerField()
+    RANKS = {"number": 0, "string": 1, "boolean": 2}
+
+    def __init__(self, column, path):
+        super().__init__(F(column))
+        self.path = path
+
+    def as_sql(self, compiler, connection, **extra):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        vendor = connection.vendor
+        _, (kind_sql, params) = _json_value_sql(column_sql, column_params, self.path, vendor)
+        whens, when_params = [], []
+        for kind, rank in self.RANKS.items():
+            for name in SQLITE_KINDS[kind] if vendor == "sqlite" else (kind,):
+                whens.append(f"WHEN %s THEN {rank}")
+                when_params.append(name)
+        missing = len(self.RANKS) + 1
+        sql = f"CASE COALESCE({kind_sql}, 'missing') WHEN 'missing' THEN {missing} "
+        return f"({sql}{' '.join(whens)} ELSE {missing - 1} END)", [*params, *when_params]
+
+
+# Ordering
+
+
+def order_by(field: str, *, descending: bool) -> list:
+    """The ORDER BY of runs by a field: runs without a value last, the primary key breaking
+    ties so that every order is total and offsets page through it exactly."""
+    check_field(field)
+    if field == "tags":
+        raise QueryError("Runs cannot be ordered by their tags.")
+    key = json_key(field)
+    if key is not None:
+        value = JSONKeyValue(*key)
+        value = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)
+        return [JSONKeyRank(*key).asc(), value, F("pk").desc() if descending else F("pk").asc()]
+    column = {**TEXT_FIELDS, **TIME_FIELDS, **NUMBER_FIELDS}[field]
+    expression = F(column)
+    nulls = {"nulls_last": True} if field in NULLABLE_FIELDS else {}
+    if descending:
+        return [expression.desc(**nulls), F("pk").desc()]
+    return [expression.asc(**nulls), F("pk").asc()]
