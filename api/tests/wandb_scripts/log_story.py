@@ -8,6 +8,7 @@ Usage: log_story.py RESULT.json [ENTITY] [--unnamed] [--rename NEW_NAME]
 import argparse
 import json
 import os
+import sys
 
 import wandb
 
