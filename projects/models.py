@@ -29,6 +29,9 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Runs created in the project so far: the N of generated run names ("keen-glade-N"),
+    # raised only through runs.names.run_numbers_reserve.
+    run_counter = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["entity__name", "name"]

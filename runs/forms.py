@@ -1,6 +1,16 @@
 from django import forms
 
+from .models import Run
+
 MAX_TAGS = 50
+
+
+class RunNameForm(forms.Form):
+    name = forms.CharField(
+        max_length=Run._meta.get_field("name").max_length,
+        label="Run name",
+        widget=forms.TextInput(attrs={"autofocus": True}),
+    )
 
 
 class RunEditForm(forms.Form):

@@ -116,13 +116,30 @@ def runs_delete(*, actor, project: Project, runs) -> int:
 
 
 @transaction.atomic
-def run_update(*, run: Run, actor, tags: list[str], notes: str) -> Run:
+def run_update(
+    *,
+    run: Run,
+    actor,
+    name: str | None = None,
+    tags: list[str] | None = None,
+    notes: str | None = None,
+) -> Run:
+    """Rename a run or change its tags and notes, from its page; what is not given stays."""
     permissions = entity_permissions(actor, run.project.entity)
     if Need.ADMIN not in permissions and run.author_id != actor.pk:
         raise RunsForbidden("Only the run's author and admins can edit it.")
-    run.tags = tags
-    run.notes = notes
-    run.save(update_fields=["tags", "notes"])
+    changes = {"name": name, "tags": tags, "notes": notes}
+    changes = {field: value for field, value in changes.items() if value is not None}
+    if "name" in changes:
+        name = changes["name"].strip()
+        max_length = Run._meta.get_field("name").max_length
+        if not name or len(name) > max_length:
+            raise RunsError(f"A run's name has 1 to {max_length} characters.")
+        changes["name"] = name
+    for field, value in changes.items():
+        setattr(run, field, value)
+    if changes:
+        run.save(update_fields=list(changes))
     return run
 
 

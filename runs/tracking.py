@@ -18,6 +18,7 @@ from teamsite.lib.emails import absolute_url, send_templated_email
 
 from .ingest import IngestError, load_json, storable
 from .models import Alert, Run, RunFile
+from .names import run_name, run_numbers_reserve
 from .services import RunsError, RunsForbidden
 
 METADATA_FILE = "wandb-metadata.json"
@@ -206,6 +207,9 @@ def run_upsert(
     changes = _run_changes(fields)
     run = Run.objects.select_for_update().filter(project=project, run_id=run_id).first()
     if run is None:
+        if not changes.get("name"):
+            # A run logged without a name gets one, which the client then prints.
+            changes["name"] = run_name(run_numbers_reserve(project)[0])
         now = timezone.now()
         run = Run.objects.create(
             project=project,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<str:entity>/<str:project>/delete-runs/", views.delete_runs, name="delete"),
     path("<str:entity>/<str:project>/runs/<str:run_id>/", views.run_detail, name="detail"),
     path("<str:entity>/<str:project>/runs/<str:run_id>/edit/", views.edit_run, name="edit"),
+    path("<str:entity>/<str:project>/runs/<str:run_id>/rename/", views.rename_run, name="rename"),
     path(
         "<str:entity>/<str:project>/runs/<str:run_id>/metric/",
         views.run_metric,

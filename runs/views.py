@@ -26,7 +26,7 @@ from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
 from . import charts, selectors, services
-from .forms import RunEditForm
+from .forms import RunEditForm, RunNameForm
 from .models import Artifact, ArtifactFile, MetricKey, Run
 from .selectors import RunFilter, Sort
 from .system_metrics import system_metric
@@ -213,6 +213,27 @@ def _can_edit(request, project, run):
 @csp_override(settings.CHART_PAGE_CSP)
 def run_detail(request, entity, project, run_id):
     project, run = _run(request, entity, project, run_id)
+    # ?rename=1 opens the name form in the title (a link that works without JavaScript).
+    name_form = None
+    if "rename" in request.GET and _can_edit(request, project, run):
+        name_form = RunNameForm(initial={"name": run.display_name})
+    if request.htmx and request.htmx.target == "run-title":
+        return _run_title(request, project, run, name_form)
+    return _run_page(request, project, run, name_form)
+
+
+def _run_title(request, project, run, name_form=None, *, renamed=False):
+    context = {
+        "project": project,
+        "run": run,
+        "can_edit": _can_edit(request, project, run),
+        "name_form": name_form,
+        "renamed": renamed,
+    }
+    return render(request, "runs/detail.html#run_title", context)
+
+
+def _run_page(request, project, run, name_form=None, *, status=200):
     summary = run.summary if isinstance(run.summary, dict) else {}
     history_keys = selectors.metric_keys([run])
     system_keys = selectors.metric_keys([run], MetricKey.Stream.EVENTS)
@@ -223,6 +244,7 @@ def run_detail(request, entity, project, run_id):
             "project": project,
             "run": run,
             "can_edit": _can_edit(request, project, run),
+            "name_form": name_form,
             "form": RunEditForm(initial={"tags": ", ".join(run.tags), "notes": run.notes}),
             "config_rows": sorted((k, v) for k, v in run.config.items() if k != "_wandb")
             if isinstance(run.config, dict)
@@ -238,6 +260,7 @@ def run_detail(request, entity, project, run_id):
             "diff": selectors.run_text_file(run, "diff.patch"),
             "requirements": selectors.run_text_file(run, "requirements.txt"),
         },
+        status=status,
     )
 
 
@@ -292,6 +315,29 @@ def edit_run(request, entity, project, run_id):
         messages.error(request, str(error))
     else:
         messages.success(request, "Run saved.")
+    return redirect(run)
+
+
+@login_required
+@require_POST
+@csp_override(settings.CHART_PAGE_CSP)  # the run page, when a form without htmx comes back
+def rename_run(request, entity, project, run_id):
+    project, run = _run(request, entity, project, run_id)
+    if not _can_edit(request, project, run):
+        raise PermissionDenied("Only the run's author and the entity's admins can rename it.")
+    form = RunNameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.run_update(run=run, actor=request.user, name=form.cleaned_data["name"])
+        except ProjectError as error:
+            form.add_error("name", str(error))
+    if not form.is_valid():
+        if request.htmx:
+            return _run_title(request, project, run, form)
+        return _run_page(request, project, run, form, status=400)
+    if request.htmx:
+        return _run_title(request, project, run, renamed=True)
+    messages.success(request, f"Renamed the run to {run.name}.")
     return redirect(run)
 
 

@@ -211,6 +211,10 @@ def run_notes(attr):
     return lambda s, user: Run.objects.get(pk=getattr(s, attr).pk).notes == "edited here"
 
 
+def run_renamed(attr):
+    return lambda s, user: Run.objects.get(pk=getattr(s, attr).pk).name == "renamed here"
+
+
 def moves(run):
     return lambda s: {"run": getattr(s, run).run_id, "target": s.target.path}
 
@@ -540,6 +544,25 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             public=web("login 403 403 ok 403"),
             data=lambda s: {"tags": "", "notes": "edited here"},
             effect=run_notes("alice_run"),
+            label="another's run",
+        ),
+    ),
+    "runs:rename": (
+        get(run_url("runs:rename"), POST_ONLY),
+        post(
+            run_url("runs:rename"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "renamed here"},
+            effect=run_renamed("bob_run"),
+            label="own run",
+        ),
+        post(
+            run_url("runs:rename", run="alice_run"),
+            web("login 404 403 ok 404"),
+            public=web("login 403 403 ok 403"),
+            data=lambda s: {"name": "renamed here"},
+            effect=run_renamed("alice_run"),
             label="another's run",
         ),
     ),

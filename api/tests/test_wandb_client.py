@@ -3,6 +3,7 @@ test runs a script in a subprocess, as a user's training job would, then checks 
 and what wandb.Api() reads back."""
 
 import json
+import re
 
 import pytest
 from django.core import mail
@@ -133,12 +134,22 @@ def test_a_user_key_cannot_log_to_a_team_it_is_not_in(wandb_env, team, charlie):
     assert not Run.objects.exists() and not Project.objects.filter(name="resnet").exists()
 
 
-def test_a_script_without_entity_logs_to_the_default_entity(wandb_env, team, bob):
+def test_a_script_without_entity_or_name_logs_to_the_default_entity_under_a_made_up_name(
+    wandb_env, team, bob
+):
     default_entity_set(user=bob, entity=team)
-    result, completed = wandb_env("log_story.py", key=api_key_for(bob))
+    result, completed = wandb_env(
+        "log_story.py", "--unnamed", "--rename", "renamed-by-bob", key=api_key_for(bob)
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert result["entity"] == "example-team"
-    assert Run.objects.get(run_id=result["id"]).project.entity == team
+    run = Run.objects.get(run_id=result["id"])
+    assert run.project.entity == team
+    # The client learnt the name the server made up, and printed it.
+    assert re.fullmatch(r"[a-z]+-[a-z]+-1", result["name"])
+    assert f"View run {result['name']} at:" in completed.stdout + completed.stderr
+    # Then bob, the author, renamed the run through wandb.Api().
+    assert result["renamed"] == run.name == "renamed-by-bob"
 
 
 def test_an_outsider_cannot_read_a_private_teams_runs(wandb_env, team, alice, charlie):

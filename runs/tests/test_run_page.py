@@ -1,4 +1,4 @@
-"""The run page (config and summary tables) and editing a run's tags and notes.
+"""The run page (config and summary tables), renaming a run and editing its tags and notes.
 
 The cast comes from tests/personas.py: alice (admin) and bob (member) of the private
 example-team, charlie (outsider), sam (the team's service account); alice alone in open-team.
@@ -12,6 +12,7 @@ from django.contrib.messages import get_messages
 from projects.services import project_create, project_update, team_privacy_set
 from runs.models import Run
 from teams import services
+from teams.models import Role
 from tests.factories import ProjectFactory, RunFactory
 
 CONFIG = {"lr": 0.001, "optimizer": "adam", "layers": [64, 32]}
@@ -248,3 +249,149 @@ def test_a_run_whose_id_is_a_bulk_action_word_still_opens(client, team, alice, r
 
     assert response.status_code == 200
     assert response.context["run"].run_id == run_id
+
+
+# The run's name, and renaming it
+
+
+def rename_url(run):
+    return detail_url(run) + "rename/"
+
+
+def name_of(run):
+    run.refresh_from_db()
+    return run.name
+
+
+HTMX = {"HX-Request": "true", "HX-Target": "run-title"}
+
+
+def test_the_name_is_the_title_breadcrumb_and_table_entry(client, alice, bobs_run):
+    login(client, alice)
+    page = client.get(detail_url(bobs_run)).content.decode()
+    assert "<title>bold-sun-7 · example-team/resnet · Teamsite</title>" in page
+    assert '<span id="crumb-run">bold-sun-7</span>' in page
+    assert 'bold-sun-7 <span class="state' in page
+    table = client.get(f"/{bobs_run.project.path}/").content.decode()
+    assert f'/runs/{bobs_run.run_id}/" hx-boost="false">bold-sun-7</a>' in table
+
+
+def test_a_run_without_a_name_shows_its_id(client, alice, resnet):
+    run = RunFactory(project=resnet, run_id="6wsd9t9v", name="", author=alice)
+    login(client, alice)
+    assert "<title>6wsd9t9v · " in client.get(detail_url(run)).content.decode()
+
+
+PEOPLE = ("alice", "bob", "charlie")
+
+
+@pytest.mark.parametrize(
+    ("who", "author", "can_rename"),
+    [
+        ("bob", "bob", True),  # the author
+        ("alice", "bob", True),  # an admin
+        ("bob", "alice", False),  # another member
+        ("charlie", "bob", False),  # an outsider, who sees the public project
+    ],
+)
+def test_the_rename_link_is_shown_to_author_and_admins(
+    client, alice, bob, charlie, public_team, who, author, can_rename
+):
+    people = dict(zip(PEOPLE, (alice, bob, charlie), strict=True))
+    project = ProjectFactory(entity=public_team, creator=alice, name="open", visibility="public")
+    services.membership_add(entity=public_team, user=bob, role=Role.MEMBER)
+    run = RunFactory(project=project, run_id="r1", author=people[author])
+    login(client, people[who])
+    page = client.get(detail_url(run)).content.decode()
+    assert ('href="?rename=1"' in page) is can_rename
+    # Asking for the form without the right shows the page without it.
+    page = client.get(detail_url(run) + "?rename=1").content.decode()
+    assert ('name="name"' in page) is can_rename
+
+
+def test_without_javascript_the_author_opens_the_form_and_renames(client, bob, bobs_run):
+    login(client, bob)
+    page = client.get(detail_url(bobs_run) + "?rename=1").content.decode()
+    assert f'action="{rename_url(bobs_run)}"' in page and 'value="bold-sun-7"' in page
+
+    response = client.post(rename_url(bobs_run), {"name": "  strong-sun-7  "})
+
+    assert response.status_code == 302 and response.url == detail_url(bobs_run)
+    assert messages_of(response) == ["Renamed the run to strong-sun-7."]
+    assert name_of(bobs_run) == "strong-sun-7"
+
+
+def test_with_htmx_the_title_turns_into_the_form_and_back(client, bob, bobs_run):
+    login(client, bob)
+    form = client.get(detail_url(bobs_run) + "?rename=1", headers=HTMX)
+    assert [t.name for t in form.templates][:1] == ["run_title"]
+    assert 'hx-post="' + rename_url(bobs_run) + '"' in form.content.decode()
+    assert "<nav" not in form.content.decode()
+
+    cancel = client.get(detail_url(bobs_run), headers=HTMX).content.decode()
+    assert "bold-sun-7 <span" in cancel and "<form" not in cancel
+
+    saved = client.post(rename_url(bobs_run), {"name": "bright-sun-7"}, headers=HTMX)
+    body = saved.content.decode()
+    assert saved.status_code == 200 and "<form" not in body
+    assert "bright-sun-7 <span" in body
+    assert '<span id="crumb-run" hx-swap-oob="true">bright-sun-7</span>' in body
+    assert "<title>bright-sun-7 · example-team/resnet · Teamsite</title>" in body
+    assert name_of(bobs_run) == "bright-sun-7"
+
+
+def test_admin_renames_someone_elses_run(client, alice, bobs_run):
+    login(client, alice)
+    assert client.post(rename_url(bobs_run), {"name": "by-alice"}).status_code == 302
+    assert name_of(bobs_run) == "by-alice"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("   ", "This field is required."),
+        ("x" * 256, "Ensure this value has at most 255 characters (it has 256)."),
+    ],
+)
+def test_an_invalid_name_shows_the_error_and_changes_nothing(client, bob, bobs_run, name, message):
+    login(client, bob)
+    page = client.post(rename_url(bobs_run), {"name": name})
+    assert page.status_code == 400
+    assert message in page.content.decode()
+    assert page.context["name_form"].errors == {"name": [message]}
+
+    partial = client.post(rename_url(bobs_run), {"name": name}, headers=HTMX)
+    assert partial.status_code == 200 and message in partial.content.decode()
+    assert "<nav" not in partial.content.decode()
+    assert name_of(bobs_run) == "bold-sun-7"
+
+
+def test_the_name_field_says_its_length_limit(client, bob, bobs_run):
+    login(client, bob)
+    assert 'maxlength="255"' in client.get(detail_url(bobs_run) + "?rename=1").content.decode()
+
+
+def test_other_member_cannot_rename_a_run(client, bob, alices_run):
+    login(client, bob)
+    assert client.post(rename_url(alices_run), {"name": "taken"}).status_code == 403
+    assert name_of(alices_run) == "name-zz9"
+
+
+def test_outsider_gets_404_on_rename(client, charlie, alices_run):
+    login(client, charlie)
+    assert client.post(rename_url(alices_run), {"name": "x"}).status_code == 404
+    assert name_of(alices_run) == "name-zz9"
+
+
+def test_outsider_gets_403_renaming_a_public_projects_run(client, charlie, public_run):
+    login(client, charlie)
+    assert client.post(rename_url(public_run), {"name": "x"}).status_code == 403
+    assert name_of(public_run) == "name-pub1"
+
+
+def test_anonymous_is_sent_to_login_and_rename_needs_post(client, bob, alices_run):
+    url = rename_url(alices_run)
+    assert client.post(url, {"name": "x"}).url == f"/accounts/login/?next={quote(url)}"
+    login(client, bob)
+    assert client.get(url).status_code == 405
+    assert name_of(alices_run) == "name-zz9"

@@ -1,21 +1,29 @@
 """A training script as a team writes it: run by the tests with the real wandb client.
 
-Usage: log_story.py RESULT.json [ENTITY]   (no ENTITY: the user's default entity)
+Usage: log_story.py RESULT.json [ENTITY] [--unnamed] [--rename NEW_NAME]
+  no ENTITY: the user's default entity; --unnamed: no name= (the server makes one up);
+  --rename: afterwards, rename the run through wandb.Api() (run.name = ...; run.update()).
 """
 
+import argparse
 import json
 import os
 import sys
 
 import wandb
 
-result_path = sys.argv[1]
-entity = sys.argv[2] if len(sys.argv) > 2 else None
+parser = argparse.ArgumentParser()
+parser.add_argument("result_path")
+parser.add_argument("entity", nargs="?")
+parser.add_argument("--unnamed", action="store_true")
+parser.add_argument("--rename")
+options = parser.parse_args()
+result_path, entity = options.result_path, options.entity
 try:
     run = wandb.init(
         entity=entity,
         project="resnet",
-        name="baseline",
+        name=None if options.unnamed else "baseline",
         config={"lr": 0.01, "epochs": 3, "arch": {"layers": 3}},
         tags=["t1", "t2"],
         notes="first try",
@@ -25,7 +33,7 @@ try:
 except Exception as error:  # the tests check the message the user sees
     with open(result_path, "w") as out:
         json.dump({"error": f"{type(error).__name__}: {error}"}, out)
-    sys.exit(3)
+    raise SystemExit(3) from None
 
 for step in range(30):
     run.log({"loss": 1 / (step + 1), "acc": step / 30, "train/lr": 0.01, "phase": "warmup"})
@@ -42,5 +50,12 @@ artifact.add_file(weights)
 run.log_artifact(artifact, aliases=["best"])
 run.finish(exit_code=0)
 
+result = {"id": run.id, "entity": run.entity, "project": run.project, "name": run.name}
+if options.rename:
+    api = wandb.Api(timeout=30)
+    logged = api.run(f"{run.entity}/{run.project}/{run.id}")
+    logged.name = options.rename
+    logged.update()
+    result["renamed"] = api.run(f"{run.entity}/{run.project}/{run.id}").name
 with open(result_path, "w") as out:
-    json.dump({"id": run.id, "entity": run.entity, "project": run.project}, out)
+    json.dump(result, out)

@@ -12,6 +12,7 @@ from projects.models import Project
 from projects.services import project_create
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import Run
+from runs.names import run_name, run_numbers_reserve
 from teams import services
 from teams.models import Entity, Role
 
@@ -70,8 +71,6 @@ class Command(BaseCommand):
         )
 
 
-ADJECTIVES = ["brisk", "calm", "dark", "eager", "fancy", "gentle", "happy", "icy", "jolly", "keen"]
-NOUNS = ["river", "forest", "comet", "meadow", "ember", "glade", "harbor", "island", "lake", "moon"]
 # No demo run is "running": nothing logs to it, so it would be marked crashed once its
 # heartbeat is RUN_HEARTBEAT_TIMEOUT old. Runs that crashed stopped beating without finishing;
 # their console ends mid-training, and a failed run's ends with the error on stderr.
@@ -100,7 +99,7 @@ def _add_runs(project, authors, count, rng, *, with_curves):
     # the longest (50 epochs of 2 minutes) is over before now.
     start = timezone.now() - SPACING * count - timedelta(hours=2)
     runs, trainings = [], []
-    for index in range(count):
+    for index, number in enumerate(run_numbers_reserve(project, count)):
         lr = rng.choice([1e-4, 3e-4, 1e-3, 3e-3])
         batch = rng.choice([32, 64, 128])
         epochs = rng.randint(5, 50)
@@ -113,7 +112,7 @@ def _add_runs(project, authors, count, rng, *, with_curves):
             Run(
                 project=project,
                 run_id=f"{rng.getrandbits(40):010x}"[:8],
-                name=f"{rng.choice(ADJECTIVES)}-{rng.choice(NOUNS)}-{index + 1}",
+                name=run_name(number, rng),
                 author=authors[index % len(authors)],
                 state=state,
                 config=config,
