@@ -26,6 +26,7 @@ from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
 from . import charts, selectors, services
+from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
 from .models import Artifact, ArtifactFile, MetricKey, Run
 from .selectors import RunFilter, Sort
@@ -281,6 +282,17 @@ def _download(storage_name: str, name: str):
 
 
 def run_file(request, entity, project, run_id, name):
+    """A run file's page: its text highlighted, its image, or a note that it is binary."""
+    project, run = _run(request, entity, project, run_id)
+    file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
+    preview = file_preview(file.storage_name, file.name)
+    if preview is None:
+        raise Http404("This file is not stored.")
+    context = {"project": project, "run": run, "file": file, "preview": preview}
+    return render(request, "runs/file.html", context)
+
+
+def run_file_download(request, entity, project, run_id, name):
     _, run = _run(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
     return _download(file.storage_name, file.name)

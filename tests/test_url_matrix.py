@@ -622,6 +622,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: FILE_CONTENT.decode(),
         ),
     ),
+    "runs:file_download": (
+        get(
+            project_url("runs:file_download", lambda s: s.bob_run.run_id, lambda s: "output.log"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: FILE_CONTENT.decode(),
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(

@@ -134,17 +134,19 @@ def test_run_files_are_listed_and_downloaded_by_those_who_see_the_run(
     run_file = RunFile.objects.create(run=run, name="requirements.txt")
     run_file_store(run_file, Upload(b"torch==2.13.0\n"))
     RunFile.objects.create(run=run, name="announced-not-uploaded.txt")
-    url = reverse(
-        "runs:file", args=[run.project.entity.name, run.project.name, run.run_id, run_file.name]
-    )
+    args = [run.project.entity.name, run.project.name, run.run_id, run_file.name]
+    view_url = reverse("runs:file", args=args)
+    url = reverse("runs:file_download", args=args)
 
     client.force_login(bob)
     page = client.get(run.get_absolute_url()).content.decode()
+    file_page = client.get(view_url).content.decode()
     download = client.get(url)
     client.force_login(charlie)
     refused = client.get(url)
 
-    assert url in page and "announced-not-uploaded" not in page
+    assert view_url in page and "announced-not-uploaded" not in page
+    assert url in file_page
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == b"torch==2.13.0\n"
     assert refused.status_code == 404
@@ -193,7 +195,10 @@ def test_a_stored_file_the_storage_lost_is_a_404_not_an_error(client, alice, run
     client.force_login(alice)
 
     response = client.get(
-        reverse("runs:file", args=[run.project.entity.name, "resnet", run.run_id, "output.log"])
+        reverse(
+            "runs:file_download",
+            args=[run.project.entity.name, "resnet", run.run_id, "output.log"],
+        )
     )
 
     assert response.status_code == 404
