@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from projects.models import Project
 from runs.history import history
@@ -66,9 +67,18 @@ def test_a_team_logs_a_run_and_reads_it_back(wandb_env, client, team, alice, bob
     assert ">hello from the training script</span>" in page
     assert ">a warning on stderr</span>" in page
     assert f"{run.created_at:%Y-%m-%d}T" not in page
-    assert {"wandb-metadata.json", "requirements.txt", "output.log", "config.yaml"} <= set(
-        run.files.exclude(uploaded_at=None).values_list("name", flat=True)
-    )
+    assert {
+        "wandb-metadata.json",
+        "requirements.txt",
+        "output.log",
+        "config.yaml",
+        "src/utils.py",
+    } <= set(run.files.exclude(uploaded_at=None).values_list("name", flat=True))
+    # The file run.save() sent has its page, highlighted.
+    args = [run.project.entity.name, run.project.name, run.run_id, "src/utils.py"]
+    assert reverse("runs:file", args=args) in page
+    saved = client.get(reverse("runs:file", args=args)).content.decode()
+    assert '<span class="k">def</span>' in saved and "scale" in saved
     assert run.metadata["host"]
 
     alert = Alert.objects.get(run=run)

@@ -42,6 +42,11 @@ print("hello from the training script", flush=True)
 print("a warning on stderr", file=sys.stderr, flush=True)
 run.alert(title="Loss low", text="loss went below 0.05", level=wandb.AlertLevel.WARN)
 
+os.makedirs("src", exist_ok=True)
+with open(os.path.join("src", "utils.py"), "w") as handle:
+    handle.write("def scale(x):\n    return 2 * x\n")
+run.save(os.path.join(os.getcwd(), "src", "utils.py"), base_path=os.getcwd(), policy="now")
+
 weights = os.path.join(os.getcwd(), "model.bin")
 with open(weights, "wb") as handle:
     handle.write(bytes(range(256)) * 16)
