@@ -38,6 +38,11 @@ urlpatterns = [
         name="file_download",
     ),
     path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/thumbnails/<path:name>",
+        views.run_thumbnail,
+        name="thumbnail",
+    ),
+    path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",
         views.artifact_file,
         name="artifact_file",

@@ -25,7 +25,7 @@ from teams import selectors as team_selectors
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
-from . import charts, selectors, services
+from . import charts, media, selectors, services
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
 from .models import Artifact, ArtifactFile, MetricKey, Run
@@ -253,6 +253,7 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "summary_rows": sorted((k, v) for k, v in summary.items() if not k.startswith("_")),
             "alerts": run.alerts.all(),
             "files": selectors.run_files(run),
+            "media_panels": media.media_panels(run),
             "artifacts": selectors.run_artifacts(run),
             "chart_groups": selectors.chart_groups(history_keys),
             "system_groups": selectors.system_groups(system_keys),
@@ -296,6 +297,19 @@ def run_file_download(request, entity, project, run_id, name):
     _, run = _run(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
     return _download(file.storage_name, file.name)
+
+
+def run_thumbnail(request, entity, project, run_id, name):
+    """A logged image at most 512 px wide, made on the first request; 404 for anything that is
+    not an image."""
+    _, run = _run(request, entity, project, run_id)
+    file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
+    data = media.thumbnail(file)
+    if data is None:
+        raise Http404("This file is not an image.")
+    response = HttpResponse(data, content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def artifact_file(request, entity, project, collection, version, name):

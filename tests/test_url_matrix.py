@@ -27,6 +27,7 @@ cases.
 """
 
 import base64
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
+from PIL import Image
 
 from accounts.models import ApiKey, User
 from api import transfer
@@ -94,6 +96,7 @@ OUTCOMES = {"ok", "login", "400", "403", "404", "405", "refused", "empty"}
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FILE_CONTENT = b"matrix file content 7f3a"
+IMAGE_NAME = "media/images/samples_0_7f3a.png"
 HIDDEN_PRIVATE = "secret-resnet-q7"
 HIDDEN_PUBLIC = "internal-bert-q7"
 
@@ -630,6 +633,13 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: FILE_CONTENT.decode(),
         ),
     ),
+    "runs:thumbnail": (
+        get(
+            project_url("runs:thumbnail", lambda s: s.bob_run.run_id, lambda s: IMAGE_NAME),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(
@@ -932,6 +942,16 @@ def _side(w, team, *, project_name, hidden, visibility):
         name="output.log",
         storage_name=storage_name,
         size=len(FILE_CONTENT),
+        uploaded_at=timezone.now(),
+    )
+    image = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(image, "PNG")
+    image = image.getvalue()
+    RunFile.objects.create(
+        run=s.bob_run,
+        name=IMAGE_NAME,
+        storage_name=default_storage.save(f"matrix/{team.name}/image.png", ContentFile(image)),
+        size=len(image),
         uploaded_at=timezone.now(),
     )
     s.collection = ArtifactCollection.objects.create(

@@ -2,12 +2,14 @@
 test runs a script in a subprocess, as a user's training job would, then checks what was stored
 and what wandb.Api() reads back."""
 
+import io
 import json
 import re
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from PIL import Image
 
 from projects.models import Project
 from runs.history import history
@@ -80,6 +82,27 @@ def test_a_team_logs_a_run_and_reads_it_back(wandb_env, client, team, alice, bob
     saved = client.get(reverse("runs:file", args=args)).content.decode()
     assert '<span class="k">def</span>' in saved and "scale" in saved
     assert run.metadata["host"]
+    # Three images over the first three steps, as the client stores and names them.
+    images = [row["samples"] for row in rows if "samples" in row]
+    assert [image["caption"] for image in images] == ["sample 0", "sample 1", "sample 2"]
+    assert all(
+        image["_type"] == "image-file"
+        and image["path"].startswith(f"media/images/samples_{step}_")
+        and (image["width"], image["height"], image["format"]) == (48, 32, "png")
+        for step, image in enumerate(images)
+    )
+    stored = run.files.exclude(uploaded_at=None)
+    assert {image["path"] for image in images} <= set(stored.values_list("name", flat=True))
+    assert page.count("data-media-frame") == 3 and ">sample 2</figcaption>" in page
+    thumbnail = client.get(
+        reverse(
+            "runs:thumbnail",
+            args=[run.project.entity.name, run.project.name, run.run_id, images[0]["path"]],
+        )
+    )
+    assert thumbnail.status_code == 200
+    red, green, blue = Image.open(io.BytesIO(thumbnail.content)).convert("RGB").getpixel((10, 10))
+    assert red > 150 and green < 60 and blue < 60  # the first sample is red
 
     alert = Alert.objects.get(run=run)
     assert (alert.title, alert.level) == ("Loss low", Alert.Level.WARN)

@@ -11,6 +11,7 @@ import os
 import sys
 
 import wandb
+from PIL import Image
 
 parser = argparse.ArgumentParser()
 parser.add_argument("result_path")
@@ -35,8 +36,13 @@ except Exception as error:  # the tests check the message the user sees
         json.dump({"error": f"{type(error).__name__}: {error}"}, out)
     raise SystemExit(3) from None
 
+COLORS = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
 for step in range(30):
-    run.log({"loss": 1 / (step + 1), "acc": step / 30, "train/lr": 0.01, "phase": "warmup"})
+    row = {"loss": 1 / (step + 1), "acc": step / 30, "train/lr": 0.01, "phase": "warmup"}
+    if step < 3:  # a sample image at each of the first steps
+        image = Image.new("RGB", (48, 32), COLORS[step])
+        row["samples"] = wandb.Image(image, caption=f"sample {step}")
+    run.log(row)
 run.summary["best"] = 0.99
 print("hello from the training script", flush=True)
 print("a warning on stderr", file=sys.stderr, flush=True)

@@ -57,4 +57,5 @@ try:
 except Exception as error:
     result["error"] = f"{type(error).__name__}: {error}"
 with open(result_path, "w") as out:
-    json.dump(result, out)
+    # The client reads logged media back as its own objects: written as their text.
+    json.dump(result, out, default=str)
