@@ -115,6 +115,12 @@ def runs_delete(*, actor, project: Project, runs) -> int:
     return deleted
 
 
+def may_edit_run(actor, run: Run, permissions: set[str]) -> bool:
+    """A person changes a run they logged while they may write to its entity; its admins change
+    any. `permissions`: the actor's on the run's entity."""
+    return Need.ADMIN in permissions or (Need.WRITE in permissions and run.author_id == actor.pk)
+
+
 @transaction.atomic
 def run_update(
     *,
@@ -125,8 +131,7 @@ def run_update(
     notes: str | None = None,
 ) -> Run:
     """Rename a run or change its tags and notes, from its page; what is not given stays."""
-    permissions = entity_permissions(actor, run.project.entity)
-    if Need.ADMIN not in permissions and run.author_id != actor.pk:
+    if not may_edit_run(actor, run, entity_permissions(actor, run.project.entity)):
         raise RunsForbidden("Only the run's author and admins can edit it.")
     changes = {"name": name, "tags": tags, "notes": notes}
     changes = {field: value for field, value in changes.items() if value is not None}

@@ -19,7 +19,7 @@ from teamsite.lib.emails import absolute_url, send_templated_email
 from .ingest import IngestError, load_json, storable
 from .models import Alert, Run, RunFile
 from .names import run_name, run_numbers_reserve
-from .services import RunsError, RunsForbidden
+from .services import RunsError, RunsForbidden, may_edit_run
 
 METADATA_FILE = "wandb-metadata.json"
 MAX_FILE_NAME_LENGTH = RunFile._meta.get_field("name").max_length
@@ -172,7 +172,7 @@ def may_change_run(
     if permissions is None:
         permissions = entity_permissions(actor, run.project.entity)
     if not actor.is_service:
-        return Need.ADMIN in permissions
+        return may_edit_run(actor, run, permissions)
     if Need.WRITE not in permissions or run.author_id is None:
         return False
     named = bool(username) and run.author is not None and run.author.username == username

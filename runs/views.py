@@ -205,10 +205,7 @@ def _run(request, entity, project, run_id):
 
 
 def _can_edit(request, project, run):
-    permissions = project.viewer_entity_permissions
-    return Need.ADMIN in permissions or (
-        Need.WRITE in permissions and run.author_id == request.user.pk
-    )
+    return services.may_edit_run(request.user, run, project.viewer_entity_permissions)
 
 
 @csp_override(settings.CHART_PAGE_CSP)
