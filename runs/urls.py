@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .media import views as media_views
 
 app_name = "runs"
 
@@ -39,8 +40,13 @@ urlpatterns = [
     ),
     path(
         "<str:entity>/<str:project>/runs/<str:run_id>/thumbnails/<path:name>",
-        views.run_thumbnail,
+        media_views.run_thumbnail,
         name="thumbnail",
+    ),
+    path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/media/",
+        media_views.run_media_step,
+        name="media",
     ),
     path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",

@@ -25,9 +25,11 @@ from teams import selectors as team_selectors
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
-from . import charts, media, selectors, services
+from . import charts, selectors, services
+from .access import get_run_for_user
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
+from .media import media_panels
 from .models import Artifact, ArtifactFile, MetricKey, Run
 from .selectors import RunFilter, Sort
 from .system_metrics import system_metric
@@ -194,23 +196,13 @@ def delete_runs(request, entity, project):
     return _back_to_table(project, request)
 
 
-def _run(request, entity, project, run_id):
-    project = get_project_for_user(request, entity, project)
-    services.project_check_quiet_runs(project=project)
-    run = get_object_or_404(
-        Run.objects.select_related("author", "project__entity"), project=project, run_id=run_id
-    )
-    run.project = project  # keep the viewer's rights on it
-    return project, run
-
-
 def _can_edit(request, project, run):
     return services.may_edit_run(request.user, run, project.viewer_entity_permissions)
 
 
 @csp_override(settings.CHART_PAGE_CSP)
 def run_detail(request, entity, project, run_id):
-    project, run = _run(request, entity, project, run_id)
+    project, run = get_run_for_user(request, entity, project, run_id)
     # ?rename=1 opens the name form in the title (a link that works without JavaScript).
     name_form = None
     if "rename" in request.GET and _can_edit(request, project, run):
@@ -250,7 +242,7 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "summary_rows": sorted((k, v) for k, v in summary.items() if not k.startswith("_")),
             "alerts": run.alerts.all(),
             "files": selectors.run_files(run),
-            "media_panels": media.media_panels(run),
+            "media_panels": media_panels(run),
             "artifacts": selectors.run_artifacts(run),
             "chart_groups": selectors.chart_groups(history_keys),
             "system_groups": selectors.system_groups(system_keys),
@@ -281,7 +273,7 @@ def _download(storage_name: str, name: str):
 
 def run_file(request, entity, project, run_id, name):
     """A run file's page: its text highlighted, its image, or a note that it is binary."""
-    project, run = _run(request, entity, project, run_id)
+    project, run = get_run_for_user(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
     preview = file_preview(file.storage_name, file.name)
     if preview is None:
@@ -291,22 +283,9 @@ def run_file(request, entity, project, run_id, name):
 
 
 def run_file_download(request, entity, project, run_id, name):
-    _, run = _run(request, entity, project, run_id)
+    _, run = get_run_for_user(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
     return _download(file.storage_name, file.name)
-
-
-def run_thumbnail(request, entity, project, run_id, name):
-    """A logged image at most 512 px wide, made on the first request; 404 for anything that is
-    not an image."""
-    _, run = _run(request, entity, project, run_id)
-    file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
-    data = media.thumbnail(file)
-    if data is None:
-        raise Http404("This file is not an image.")
-    response = HttpResponse(data, content_type="image/webp")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 def artifact_file(request, entity, project, collection, version, name):
@@ -325,7 +304,7 @@ def artifact_file(request, entity, project, collection, version, name):
 @login_required
 @require_POST
 def edit_run(request, entity, project, run_id):
-    project, run = _run(request, entity, project, run_id)
+    project, run = get_run_for_user(request, entity, project, run_id)
     if not _can_edit(request, project, run):
         raise PermissionDenied("Only the run's author and the entity's admins can edit it.")
     form = RunEditForm(request.POST)
@@ -345,7 +324,7 @@ def edit_run(request, entity, project, run_id):
 @require_POST
 @csp_override(settings.CHART_PAGE_CSP)  # the run page, when a form without htmx comes back
 def rename_run(request, entity, project, run_id):
-    project, run = _run(request, entity, project, run_id)
+    project, run = get_run_for_user(request, entity, project, run_id)
     if not _can_edit(request, project, run):
         raise PermissionDenied("Only the run's author and the entity's admins can rename it.")
     form = RunNameForm(request.POST)
@@ -406,7 +385,7 @@ def _chart_request(request, default_buckets=charts.DEFAULT_BUCKETS):
 
 def run_metric(request, entity, project, run_id):
     """One metric of one run for a chart: JSON, bucketed to at most ~2 x buckets points."""
-    _, run = _run(request, entity, project, run_id)
+    _, run = get_run_for_user(request, entity, project, run_id)
     try:
         params = _chart_request(request)
     except BadChartRequest as error:
@@ -420,7 +399,7 @@ def run_metric(request, entity, project, run_id):
 
 def run_metric_export(request, entity, project, run_id):
     """Every point of a metric, streamed as CSV (or JSON lines with ?format=jsonl)."""
-    _, run = _run(request, entity, project, run_id)
+    _, run = get_run_for_user(request, entity, project, run_id)
     try:
         params = _chart_request(request)
     except BadChartRequest as error:
@@ -466,7 +445,7 @@ def project_metric(request, entity, project):
 
 
 def run_console(request, entity, project, run_id):
-    _, run = _run(request, entity, project, run_id)
+    _, run = get_run_for_user(request, entity, project, run_id)
     query = request.GET.get("q", "").strip()[:200]
     return render(
         request,

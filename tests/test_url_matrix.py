@@ -640,6 +640,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             public=EVERYONE_OK,
         ),
     ),
+    "runs:media": (
+        get(
+            with_query(run_url("runs:media"), key="samples", step=1),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "sample 7f3a",
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(
@@ -923,7 +931,11 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.bob_run = RunFactory(project=s.project, author=bob, run_id="bobrun1", name="bob-run-name")
     s.alice_run = RunFactory(project=s.project, author=alice, run_id="alicerun1")
     RunFactory(project=s.hidden_project, author=alice, run_id="hiddenrun1")
-    history = [json.dumps({"_step": step, "loss": loss}) for step, loss in enumerate([0.5, 0.25])]
+    image = {"_type": "image-file", "path": IMAGE_NAME, "caption": "sample 7f3a"}
+    history = [
+        json.dumps({"_step": step, "loss": loss, "samples": image})
+        for step, loss in enumerate([0.5, 0.25])
+    ]
     apply_file_stream(
         s.bob_run,
         parse_file_stream(

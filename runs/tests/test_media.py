@@ -83,18 +83,56 @@ def test_logged_images_show_in_a_panel_with_a_step_slider(client, bob, run):
 
     assert html.count("data-media-panel") == 1 and "<strong>samples</strong>" in html
     assert 'min="0" max="2" value="2"' in html
-    assert re.findall(r'data-step="(\d+)"', html) == ["0", "5", "10"]
-    # The last step shows; the others wait behind the slider.
-    frames = re.findall(r"<div class=\"media-frame\"[^>]*>", html)
-    assert ["hidden" in frame for frame in frames] == [True, True, False]
+    assert 'data-steps="[0, 5, 10]"' in html
+    # Only the last step is on the page; the slider asks for the others one at a time.
+    assert re.findall(r'data-step="(\d+)"', html) == ["10"]
     assert "<output data-media-step>10</output>" in html
-    for step in (0, 5, 10):
-        name = f"media/images/samples_{step}_0123456789abcdef0123.png"
-        assert page_url("runs:thumbnail", run, name) in html
-        assert page_url("runs:file", run, name) in html
-        assert f"<figcaption>sample at {step}</figcaption>" in html
+    last = "media/images/samples_10_0123456789abcdef0123.png"
+    assert page_url("runs:thumbnail", run, last) in html
+    assert page_url("runs:file", run, last) in html
+    assert "<figcaption>sample at 10</figcaption>" in html
+    assert "samples_5_" not in html
     # The loss is charted as before; the image key is not a chart.
     assert 'data-key="samples"' not in client.get(run.get_absolute_url()).content.decode()
+
+
+def test_the_slider_fetches_the_panel_at_another_step(client, bob, run):
+    log_images(run, [0, 5, 10])
+    login(client, bob)
+    url = page_url("runs:media", run)
+
+    html = client.get(url, {"key": "samples", "step": 5}).content.decode()
+
+    name = "media/images/samples_5_0123456789abcdef0123.png"
+    assert page_url("runs:thumbnail", run, name) in html
+    assert "<figcaption>sample at 5</figcaption>" in html and "samples_10_" not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"key": "samples", "step": 4}, 404),  # no media logged at that step
+        ({"key": "loss", "step": 5}, 404),  # a scalar key is not media
+        ({"key": "nothing", "step": 5}, 404),
+        ({"key": "samples", "step": "five"}, 400),
+        ({"key": "samples"}, 400),
+    ],
+)
+def test_the_slider_endpoint_refuses_steps_without_media(client, bob, run, params, status):
+    log_images(run, [0, 5])
+    login(client, bob)
+
+    assert client.get(page_url("runs:media", run), params).status_code == status
+
+
+def test_outsiders_cannot_fetch_media_of_a_private_project(client, run, django_user_model):
+    log_images(run, [0])
+    outsider = django_user_model.objects.create_user("mallory", password="pw-mallory-1")
+    client.force_login(outsider)
+
+    response = client.get(page_url("runs:media", run), {"key": "samples", "step": 0})
+
+    assert response.status_code == 404
 
 
 def test_a_list_of_images_shows_side_by_side(client, bob, run):
@@ -137,22 +175,23 @@ def test_a_run_without_images_says_how_to_log_them(client, bob, run):
 
     html = media_section(client.get(run.get_absolute_url()).content.decode())
 
-    assert "No images logged." in html
+    assert "No media logged." in html
 
 
 @pytest.mark.parametrize("steps", [3, 50])
-def test_the_media_panels_cost_two_queries_whatever_the_steps(
+def test_the_media_panels_cost_three_queries_whatever_the_steps(
     run, steps, django_assert_num_queries
 ):
     log_images(run, range(steps))
     log_images(run, range(steps), key="other")
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         panels = media.media_panels(run)
 
     assert [panel.key for panel in panels] == ["other", "samples"]
     assert [len(panel.steps) for panel in panels] == [steps, steps]
-    assert all(image.file for p in panels for s in p.steps for image in s.images)
+    assert [panel.step for panel in panels] == [steps - 1, steps - 1]
+    assert all(item.file for panel in panels for item in panel.items)
 
 
 def test_the_run_page_costs_the_same_queries_at_3_and_50_steps(client, bob, team, alice):
@@ -188,7 +227,7 @@ def test_a_thumbnail_is_made_once_then_served_from_storage(client, bob, run, mon
     def no_second_thumbnail(file):
         raise AssertionError("made again")
 
-    monkeypatch.setattr(media, "_make_thumbnail", no_second_thumbnail)
+    monkeypatch.setattr(media.thumbnails, "_make_thumbnail", no_second_thumbnail)
     again = client.get(page_url("runs:thumbnail", run, name))
     assert again.status_code == 200 and again.content == response.content
 

@@ -1,0 +1,66 @@
+"""Thumbnails of the images a run logged, made once with Pillow and kept in storage."""
+
+import io
+import logging
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image, UnidentifiedImageError
+
+from runs.models import RunFile
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_WIDTH = 512
+# A thumbnail keeps the image's proportions within this box.
+THUMBNAIL_BOX = (THUMBNAIL_WIDTH, 4 * THUMBNAIL_WIDTH)
+# Images larger than these are not decoded: a small file can unpack to gigabytes of pixels.
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+MAX_SOURCE_PIXELS = 40_000_000
+
+
+def thumbnail_name(file: RunFile) -> str:
+    # The checksum changes when the client uploads the file again under the same name.
+    return f"thumbnails/{file.pk}-{file.md5[:12]}-{THUMBNAIL_WIDTH}.webp"
+
+
+def _make_thumbnail(file: RunFile) -> bytes | None:
+    if not file.storage_name or file.size is None or file.size > MAX_SOURCE_BYTES:
+        return None
+    try:
+        with default_storage.open(file.storage_name) as handle, Image.open(handle) as image:
+            # Only the header is read so far: refuse before decoding the pixels.
+            if image.width * image.height > MAX_SOURCE_PIXELS:
+                return None
+            image.thumbnail(THUMBNAIL_BOX)
+            if image.mode not in ("RGB", "RGBA"):
+                image = image.convert("RGBA")
+            out = io.BytesIO()
+            image.save(out, "WEBP", quality=85)
+            return out.getvalue()
+    except FileNotFoundError:
+        return None
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+    ):
+        logger.info("Run file %s is not an image Teamsite can read.", file.pk)
+        return None
+
+
+def thumbnail(file: RunFile) -> bytes | None:
+    """The file's thumbnail, made on the first request and kept; None if it is not an image."""
+    name = thumbnail_name(file)
+    if default_storage.exists(name):
+        with default_storage.open(name) as handle:
+            return handle.read()
+    data = _make_thumbnail(file)
+    if data is not None:
+        saved = default_storage.save(name, ContentFile(data))
+        if saved != name:  # made at the same time by another request
+            default_storage.delete(saved)
+    return data
