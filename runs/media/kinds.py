@@ -22,6 +22,7 @@ KIND_OF_TYPE = {
     "image-file": IMAGE,
     "images/separated": IMAGE,
     "table-file": TABLE,
+    "incremental-table-file": TABLE,
     "histogram": HISTOGRAM,
     "audio-file": AUDIO,
     "audio": AUDIO,
