@@ -114,7 +114,7 @@ def parse(text: str):
 
 @cache
 def _parser() -> Lark:
-    return Lark.open("text.lark", rel_to=__file__, parser="lalr", lexer="contextual")
+    return Lark.open("text.lark", rel_to=__file__, parser="lalr", lexer="basic")
 
 
 def _error(message: str, column: int) -> QueryError:
