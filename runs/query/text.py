@@ -424,3 +424,15 @@ def quote_key(column: str, key: str) -> str:
         for piece in key.split(".")
     ]
     return ".".join([column, *pieces])
+
+
+def condition_may_start(text: str) -> bool:
+    """Whether a condition (so a field name) may come after `text`: what autocomplete asks
+    before it offers keys. False where a value is due, or where `text` is already a mistake."""
+    parser = _parser().parse_interactive(text)
+    try:
+        parser.exhaust_lexer()
+    except (UnexpectedCharacters, UnexpectedToken):
+        return False
+    # Where a condition starts, "(" and "not" fit; after a word, "not" (not in) but no "(".
+    return {"NOT", "LPAR"} <= parser.accepts()
