@@ -37,15 +37,18 @@ def suggest(text: str, at: int, keys: Callable[[], dict[str, list[str]]]) -> Com
     typed = text[start:at].lower()
     if not typed or not condition_may_start(text[:start]):
         return None
-    candidates = [Suggestion(name, "field") for name in FIELD_NAMES]
+    # Each candidate with the name it is matched by: keys as named, not as quoted.
+    candidates = [(name, Suggestion(name, "field")) for name in FIELD_NAMES]
     for column, names in keys().items():
         candidates += [
-            Suggestion(quote_key(column, name), column) for name in names if all(name.split("."))
+            (f"{column}.{name}".lower(), Suggestion(quote_key(column, name), column))
+            for name in names
+            if all(name.split("."))
         ]
     # Those that begin with what was typed first, then those that contain it (`acc` finds
     # summary.val/acc), each in the order given: fields, then keys by column and name.
-    starting = [s for s in candidates if s.text.lower().startswith(typed)]
-    containing = [s for s in candidates if typed in s.text.lower() and s not in starting]
+    starting = [s for name, s in candidates if name.startswith(typed)]
+    containing = [s for name, s in candidates if typed in name and s not in starting]
     found = (starting + containing)[:MAX_SUGGESTIONS]
     if not found or [s.text for s in found] == [text[start:end]]:
         return None  # nothing fits, or the word is already the one that does
