@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from runs.models import Run
-from runs.query import from_mongo, parse_text, to_q
+from runs.query import QueryError, from_mongo, parse_text, to_q
 from tests.factories import ProjectFactory, RunFactory
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -194,3 +194,23 @@ def test_plain_text_selects_what_the_search_box_did(project):
     assert matching(project, parse_text("resnet")) == ["r1", "r2", "r5"]
     assert matching(project, parse_text("R4")) == ["r4"]
     assert matching(project, parse_text('"net10"')) == ["r5"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("(?i)^RESNET", ["r1", "r2", "r5"]),
+        ("(?<=res)net1", ["r2"]),
+        ("^(?:vgg|resnet50)", ["r1", "r3"]),
+        ("net(?!1)", ["r1"]),
+        ("\\d{3}$", ["r5"]),
+    ],
+)
+def test_regular_expressions_run_alike_on_every_database(project, pattern, expected):
+    assert matching(project, parse_text(f'name ~ "{pattern}"')) == expected
+
+
+@pytest.mark.parametrize("pattern", ["(?P<n>a)", "(?>a)", "(?i:a)", "a(?i)", "(?a)x", "(?#c)"])
+def test_regular_expressions_one_database_cannot_run_are_refused(pattern):
+    with pytest.raises(QueryError, match=r"Regular expressions support|Invalid regular"):
+        parse_text(f'name ~ "{pattern}"')
