@@ -27,11 +27,34 @@ class Error(Schema):
     detail: str
 
 
+class QueryErrorOut(Schema):
+    detail: str = Field(description="What is wrong, ending with “at column N”.")
+    column: int | None = Field(
+        None, description="The 1-based position of the mistake in `q`, when there is one."
+    )
+
+
+QUERY_HELP = """A query in Teamsite's runs query language; plain text finds runs whose name \
+or run id contains it. A mistake is a 400 with its `column`.
+
+- Conditions: `field op value` with `= != < <= > >=`; `in (a, b)`, `not in (...)`; \
+`between A and B`; `~` and `!~` (regular expression); `tags has x`; `exists`, `not exists`.
+- Joined by `not`, `and`, `or` (that precedence, any case) and parentheses.
+- Fields: `config.KEY`, `summary.KEY` (dots reach nested keys; quote odd ones: \
+`summary."val acc"`), `state`, `name`, `run_id`, `author`, `group`, `job_type`, `tags`, \
+`created`, `heartbeat`, `runtime` (seconds).
+- Values: numbers, "quoted text", bare words, ISO dates on created/heartbeat \
+(2026-11-01, 2026-11-01T09:30Z), `true`, `false`, `null`.
+
+Example: `summary.val/acc >= 0.9 and config.lr <= 0.01 and (tags has baseline or \
+state = failed) and created > 2026-11-01`."""
+
+
 class _FilterFields(Schema):
     state: Run.State | None = Field(None, description="Only runs in this state.")
     tag: Text = Field("", max_length=255, description="Only runs with this tag.")
     author: Text = Field("", max_length=150, description="Only runs logged by this username.")
-    q: Text = Field("", max_length=255, description="Text in the run's name or id.")
+    q: Text = Field("", description=QUERY_HELP)
 
 
 class RunsQuery(_FilterFields):

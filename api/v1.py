@@ -13,6 +13,7 @@ from projects.access import get_project_for_user
 from projects.selectors import projects_writable_by
 from runs import selectors, services
 from runs.models import Run
+from runs.query import QueryError
 from runs.selectors import RunFilter, Sort
 from runs.services import RunIdClash, RunsError, RunsForbidden
 from teams.access import Need
@@ -26,6 +27,7 @@ from .schemas import (
     Error,
     MoveIn,
     MoveOut,
+    QueryErrorOut,
     RunFilterIn,
     RunSelection,
     RunsPageOut,
@@ -96,6 +98,11 @@ def _invalid(request, exc):
         f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in errors
     )
     return _error(request, 422, f"Invalid request: {detail}", errors=errors)
+
+
+@api.exception_handler(QueryError)
+def _bad_query(request, exc):
+    return _error(request, 400, str(exc), column=exc.column)
 
 
 @api.exception_handler(Http404)
@@ -193,9 +200,10 @@ def _run_out(run: Run) -> dict:
 RUNS_PATH = "/projects/{entity}/{project}/runs"
 
 
-@api.get(RUNS_PATH, response={200: RunsPageOut, **ERRORS}, tags=["runs"])
+@api.get(RUNS_PATH, response={200: RunsPageOut, **ERRORS, 400: QueryErrorOut}, tags=["runs"])
 def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
-    """A page of the project's runs (50 at most), filtered and sorted; follow `next_cursor`."""
+    """A page of the project's runs (50 at most), filtered and sorted; follow `next_cursor`.
+    `q` takes the runs query language, e.g. `summary.acc > 0.9 and state = finished`."""
     project = get_project_for_user(request, entity, project)
     sort = Sort.parse(params.sort)
     if params.sort and str(sort) != params.sort:
@@ -203,8 +211,10 @@ def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
     if params.cursor and selectors.decode_cursor(params.cursor, sort) is None:
         # A cursor from another sort (or a damaged one) would silently restart at page one.
         raise HttpError(400, "The cursor is invalid or belongs to another sort.")
+    run_filter = _run_filter(params)
+    run_filter.query()  # a query with a mistake is a 400 (QueryError) before anything runs
     services.project_check_quiet_runs(project=project)
-    page = selectors.runs_page(project, _run_filter(params), sort, params.cursor)
+    page = selectors.runs_page(project, run_filter, sort, params.cursor)
     for run in page.runs:
         run.project = project  # for the run's URL, without a query per run
     return {
@@ -215,7 +225,7 @@ def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
     }
 
 
-@api.post(f"{RUNS_PATH}/move", response={200: MoveOut, **ERRORS}, tags=["runs"])
+@api.post(f"{RUNS_PATH}/move", response={200: MoveOut, **ERRORS, 400: QueryErrorOut}, tags=["runs"])
 def move_runs(request, entity: str, project: str, body: MoveIn):
     """Move the selected runs to another project: all of them or, if anything is refused, none.
     Give exactly one of `run_ids` or `filter`; both or neither is a 422."""
@@ -228,7 +238,9 @@ def move_runs(request, entity: str, project: str, body: MoveIn):
     return {"moved": moved, "target": target.path}
 
 
-@api.post(f"{RUNS_PATH}/delete", response={200: DeleteOut, **ERRORS}, tags=["runs"])
+@api.post(
+    f"{RUNS_PATH}/delete", response={200: DeleteOut, **ERRORS, 400: QueryErrorOut}, tags=["runs"]
+)
 def delete_runs(request, entity: str, project: str, body: RunSelection):
     """Delete the selected runs: all of them or, if anything is refused, none.
     Give exactly one of `run_ids` or `filter`; both or neither is a 422."""

@@ -1,7 +1,7 @@
 """The runs table's reads: filters, sorting by any column (summary and config keys included)
 and keyset paging, so a page deep into 100k runs costs what the first one does."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.core import signing
@@ -22,6 +22,8 @@ from .models import (
     Run,
     Workspace,
 )
+from .query import QueryError
+from .query.nodes import MAX_TEXT
 from .system_metrics import SystemMetric, system_metric
 
 PAGE_SIZE = 50
@@ -43,7 +45,7 @@ class RunFilter:
     state: str = ""
     tag: str = ""
     author: str = ""
-    q: str = ""
+    q: str = ""  # the text query language (runs.query.text); plain text searches names and ids
 
     @classmethod
     def from_params(cls, params) -> "RunFilter":
@@ -52,11 +54,12 @@ class RunFilter:
             state=state if state in Run.State.values else "",
             tag=params.get("tag", "").strip()[:255],
             author=params.get("author", "").strip()[:150],
-            q=params.get("q", "").strip()[:255],
+            q=_query_text(params.get("q", "")),
         )
 
     def query(self) -> query.And:
-        """The filter in the one run-query model (runs.query) the API and the client use."""
+        """The filter in the one run-query model (runs.query) the API and the client use;
+        QueryError when `q` is not a query."""
         conditions = []
         if self.state:
             conditions.append(query.Compare("state", "=", self.state))
@@ -65,10 +68,17 @@ class RunFilter:
         if self.author:
             conditions.append(query.Compare("author", "=", self.author))
         if self.q:
-            conditions.append(
-                query.Or((query.Contains("name", self.q), query.Contains("run_id", self.q)))
-            )
+            conditions.append(query.parse_text(self.q))
         return query.And(tuple(conditions))
+
+    def checked(self) -> "tuple[RunFilter, QueryError | None]":
+        """This filter, or, when its query has a mistake, the filter without the query and the
+        mistake: a page shows the runs the rest selects and says what is wrong."""
+        try:
+            self.query()
+        except QueryError as error:
+            return replace(self, q=""), error
+        return self, None
 
     def apply(self, runs):
         return runs.filter(query.to_q(self.query()))
@@ -79,6 +89,12 @@ class RunFilter:
     @property
     def is_active(self):
         return bool(self.as_params())
+
+
+def _query_text(text: str) -> str:
+    # Not stripped, so that the columns of mistakes count from what was typed; one character
+    # more than a query may hold, so that a longer one is refused rather than cut short.
+    return text[: MAX_TEXT + 1] if text.strip() else ""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,11 @@ urlpatterns = [
         name="console",
     ),
     path("<str:entity>/<str:project>/metric/", views.project_metric, name="project_metric"),
+    path(
+        "<str:entity>/<str:project>/query-suggestions/",
+        views.query_suggestions,
+        name="query_suggestions",
+    ),
     path("<str:entity>/<str:project>/workspace/", views.workspace, name="workspace"),
     path(
         "<str:entity>/<str:project>/runs/<str:run_id>/files/<path:name>",

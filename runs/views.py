@@ -31,6 +31,9 @@ from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
 from .media import media_panels
 from .models import Artifact, ArtifactFile, MetricKey, Run
+from .query import QueryError
+from .query.complete import suggest
+from .query.nodes import MAX_TEXT
 from .selectors import RunFilter, Sort
 from .system_metrics import system_metric
 
@@ -50,7 +53,9 @@ def _extra_columns(params):
 def project_page(request, entity, project):
     project = get_project_for_user(request, entity, project)
     services.project_check_quiet_runs(project=project)
-    run_filter = RunFilter.from_params(request.GET)
+    typed = RunFilter.from_params(request.GET)
+    # A query with a mistake is not applied: the table shows the runs the rest selects.
+    run_filter, query_error = typed.checked()
     sort = Sort.parse(request.GET.get("sort"))
     page = selectors.runs_page(project, run_filter, sort, request.GET.get("cursor"))
     keys = selectors.column_keys(project)
@@ -62,6 +67,9 @@ def project_page(request, entity, project):
         "columns": [_column_links(request, sort, column) for column in columns],
         "keys": keys,
         "filter": run_filter,
+        "query_text": typed.q,
+        "query_error": query_error,
+        "query_mark": _query_mark(typed.q, query_error),
         "sort": sort,
         "sort_links": {key: sort.toggled(key) for key in selectors.BASE_SORTS},
         "states": Run.State.choices,
@@ -82,6 +90,27 @@ def project_page(request, entity, project):
     if request.htmx and request.htmx.target == "runs-region":
         return render(request, "runs/project.html#runs_region", context)
     return render(request, "runs/project.html", context)
+
+
+def _query_mark(text, error):
+    """The query split around the column of its mistake, to mark it under the search box."""
+    if error is None or error.column is None:
+        return None
+    index = error.column - 1
+    return {"before": text[:index], "at": text[index : index + 1], "after": text[index + 1 :]}
+
+
+def query_suggestions(request, entity, project):
+    """Run fields and the project's config and summary keys that fit the word at the cursor
+    of the query box (`q`, `at`): a list the box shows under itself."""
+    project = get_project_for_user(request, entity, project)
+    text = request.GET.get("q", "")[:MAX_TEXT]
+    try:
+        at = int(request.GET.get("at", len(text)))
+    except ValueError:
+        at = len(text)
+    completion = suggest(text, at, lambda: selectors.column_keys(project))
+    return render(request, "runs/project.html#query_suggestions", {"completion": completion})
 
 
 def _base_url(request) -> str:
@@ -116,9 +145,13 @@ def _cell(run, column):
 def _selection(request, project):
     """The runs a bulk form names: the ticked ones, or all matching the filter it carries."""
     if request.POST.get("select_all") == "1":
-        return selectors.selected_runs(
-            project, run_ids=None, run_filter=RunFilter.from_params(request.POST)
-        )
+        try:
+            return selectors.selected_runs(
+                project, run_ids=None, run_filter=RunFilter.from_params(request.POST)
+            )
+        except QueryError as error:
+            # Never widen a bad query to every run: refuse, and say why.
+            raise services.RunsError(f"The filter's query has a mistake: {error}.") from None
     return selectors.selected_runs(project, run_ids=request.POST.getlist("run"), run_filter=None)
 
 
@@ -175,7 +208,11 @@ def move_runs(request, entity, project):
 @require_POST
 def delete_runs(request, entity, project):
     project = get_project_for_user(request, entity, project)
-    runs = _selection(request, project)
+    try:
+        runs = _selection(request, project)
+    except ProjectError as error:
+        messages.error(request, str(error))
+        return _back_to_table(project, request)
     if request.POST.get("confirm") != "1":
         return render(
             request,

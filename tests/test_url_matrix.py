@@ -601,6 +601,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: s.bob_run.run_id,
         ),
     ),
+    "runs:query_suggestions": (
+        get(
+            with_query(project_url("runs:query_suggestions"), q="sta"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: 'data-insert="state"',
+        ),
+    ),
     "runs:workspace": (
         get(project_url("runs:workspace"), PROJECT_READ, public=EVERYONE_OK),
         # Signed-in people arrange their own panels on any project they can see.

@@ -1,5 +1,5 @@
 """One query model for runs: the tree (nodes), its compiler to the ORM, and the translators
-from the ways people ask (the client's MongoDB-style filters today)."""
+from the ways people ask: the client's MongoDB-style filters and the text query language."""
 
 from .compiler import has_tag, order_by, to_q
 from .mongo import from_mongo, parse_order
@@ -15,6 +15,8 @@ from .nodes import (
     QueryError,
     Regex,
 )
+from .text import parse as parse_text
+from .text import quote_key
 
 __all__ = [
     "And",
@@ -31,5 +33,7 @@ __all__ = [
     "has_tag",
     "order_by",
     "parse_order",
+    "parse_text",
+    "quote_key",
     "to_q",
 ]

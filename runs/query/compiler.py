@@ -125,12 +125,29 @@ def _kind_of(value) -> str:
     return "a list or object"
 
 
+# Groups both Python's re (SQLite's REGEXP) and PostgreSQL's regular expressions know; others,
+# such as (?P<name>...), compile in one and fail in the other, which would be a server error.
+PORTABLE_GROUP = re.compile(r"\(\?(?::|=|!|<=|<!)")
+LEADING_FLAGS = re.compile(r"\(\?[imsx]+\)")
+
+
 def _pattern(pattern) -> str:
     pattern = _text(pattern, "A regular expression")
     try:
         re.compile(pattern)
     except re.error as error:
         raise QueryError(f"Invalid regular expression: {error}.") from None
+    for group in re.finditer(r"(\\*)\(\?", pattern):
+        escaped = len(group.group(1)) % 2 == 1
+        start = group.start() + len(group.group(1))
+        if escaped or PORTABLE_GROUP.match(pattern, start):
+            continue
+        if start == 0 and LEADING_FLAGS.match(pattern):
+            continue
+        raise QueryError(
+            "Regular expressions support (?:...), lookarounds and leading flags such as (?i),"
+            f" not “{pattern[start : start + 4]}…”."
+        )
     return pattern
 
 

@@ -33,7 +33,12 @@ Scalar = str | int | float | bool | datetime | None
 
 
 class QueryError(ValueError):
-    """A query Teamsite cannot answer; the message names what is unsupported."""
+    """A query Teamsite cannot answer; the message names what is unsupported. For a text query
+    `column` is the 1-based position of the mistake (None where there is no text to point at)."""
+
+    def __init__(self, message: str, column: int | None = None):
+        super().__init__(message)
+        self.column = column
 
 
 @dataclass(frozen=True)
