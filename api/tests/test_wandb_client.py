@@ -216,3 +216,55 @@ def test_nested_metrics_are_stored_flat_and_read_back_page_by_page(wandb_env, te
     assert [row["_step"] for row in result["scanned"]] == list(range(10))
     assert result["scanned"][3]["lr"] == 0.1
     assert result["summary_x"] == 1
+
+
+CHART_PRESETS = {
+    # key: (panelDefId, title, plotly trace type, number of traces)
+    "accuracy": ("wandb/bar/v0", "Accuracy per class", "bar", 1),
+    "confusions": ("wandb/confusion_matrix/v1", "Confusions", "heatmap", 1),
+    "depths": ("wandb/scatter/v0", "Depth by width", "scatter", 1),
+    "heights": ("wandb/histogram/v0", "Heights", "histogram", 1),
+    "loss_curve": ("wandb/line/v0", "Loss by split", "scatter", 2),
+    "pr": ("wandb/area-under-curve/v0", "Precision and recall", "scatter", 3),
+    "roc": ("wandb/area-under-curve/v0", "ROC", "scatter", 3),
+    "sines": ("wandb/lineseries/v0", "Two waves", "scatter", 2),
+}
+
+
+def test_wandb_plot_presets_show_as_custom_charts(wandb_env, client, team, alice, bob):
+    result, completed = wandb_env("log_charts.py", "example-team", key=api_key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+    run = Run.objects.select_related("project__entity").get(run_id=result["id"])
+    # Each chart: its spec in the config's _wandb.visualize, its table logged as <key>_table.
+    visualize = run.config["_wandb"]["visualize"]
+    assert set(visualize) == set(CHART_PRESETS)
+    for key, (chart_type, title, _, _) in CHART_PRESETS.items():
+        panel_config = visualize[key]["panel_config"]
+        assert visualize[key]["panel_type"] == "Vega2"
+        assert (panel_config["panelDefId"], panel_config["stringSettings"]["title"]) == (
+            chart_type,
+            title,
+        )
+        assert run.summary[f"{key}_table"]["_type"] == "table-file"
+    assert visualize["loss_curve"]["panel_config"]["fieldSettings"] == {
+        "x": "epoch",
+        "y": "loss",
+        "stroke": "split",
+    }
+    rows = history(run)
+    tables = {key: value for row in rows for key, value in row.items() if key.endswith("_table")}
+    assert set(tables) == {f"{key}_table" for key in CHART_PRESETS}
+    assert tables["heights_table"]["path"] == run.summary["heights_table"]["path"]
+
+    client.force_login(bob)
+    page = client.get(run.get_absolute_url()).content.decode()
+    titles = re.findall(r"data-custom-chart-panel>\s*<figcaption><strong>([^<]*)<", page)
+    assert titles == [title for _, title, _, _ in CHART_PRESETS.values()]
+    args = [run.project.entity.name, run.project.name, run.run_id]
+    for key, (_, title, trace_type, traces) in CHART_PRESETS.items():
+        data = client.get(reverse("runs:custom_chart", args=args), {"key": key}).json()
+        assert (data["title"], data["note"]) == (title, ""), key
+        assert [trace["type"] for trace in data["figure"]["data"]] == [trace_type] * traces
+    confusions = client.get(reverse("runs:custom_chart", args=args), {"key": "confusions"})
+    assert confusions.json()["figure"]["data"][0]["z"] == [[3, 1, 0], [0, 2, 1], [1, 0, 2]]
