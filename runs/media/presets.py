@@ -197,12 +197,13 @@ def _line_traces(groups: dict[str, list[list]], x: int, y: int) -> list[dict]:
 
 def _layout(x_title: str, y_title: str, *, legend: bool = False, **extra) -> dict:
     return {
-        "margin": {"l": 48, "r": 12, "t": 8, "b": 40},
+        "margin": {"l": 48, "r": 12, "t": 28 if legend else 8, "b": 40},
         "height": 300,
         "xaxis": {"title": {"text": x_title}, "automargin": True},
         "yaxis": {"title": {"text": y_title}, "automargin": True},
         "showlegend": legend,
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2},
+        # Above the plot, where it cannot cover the x axis title.
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         "hovermode": "closest",
         **extra,
     }
@@ -281,7 +282,8 @@ def _confusion_matrix(spec: ChartSpec, table: LoggedTable) -> dict:
         "x": names,
         "y": names,
         "z": z,
-        "colorscale": "Blues",
+        # More predictions, darker blue (plotly's own "Blues" runs the other way).
+        "colorscale": [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
         "texttemplate": "%{z}",
         "hovertemplate": "Actual %{y}<br>Predicted %{x}<br>%{z}<extra></extra>",
     }
@@ -328,7 +330,9 @@ def table_figure(table: LoggedTable) -> dict:
         "header": {"values": table.columns, "align": "left"},
         "cells": {"values": columns, "align": "left"},
     }
-    layout = {"margin": {"l": 4, "r": 4, "t": 4, "b": 4}, "height": 300}
+    # As tall as its rows need, up to a chart's height (it scrolls beyond).
+    height = min(300, 40 + 28 * len(rows))
+    layout = {"margin": {"l": 4, "r": 4, "t": 4, "b": 4}, "height": height}
     return {"data": [trace], "layout": layout}
 
 

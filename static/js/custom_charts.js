@@ -29,6 +29,8 @@
       element.classList.add("chart-empty");
       return;
     }
+    // A table (a chart type not drawn here) is as tall as its rows, not a chart's height.
+    element.classList.toggle("chart-fit", data.figure.data.every((trace) => trace.type === "table"));
     await window.Plotly.react(element, data.figure.data, data.figure.layout, CONFIG);
     element.dataset.drawn = "1";
   }
