@@ -54,6 +54,11 @@ urlpatterns = [
         name="media",
     ),
     path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/custom-chart/",
+        media_views.run_custom_chart,
+        name="custom_chart",
+    ),
+    path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",
         views.artifact_file,
         name="artifact_file",

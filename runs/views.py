@@ -30,6 +30,7 @@ from .access import get_run_for_user
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
 from .media import media_panels
+from .media.presets import chart_specs
 from .models import Artifact, ArtifactFile, MetricKey, Run
 from .query import QueryError
 from .query.complete import suggest
@@ -280,6 +281,7 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "alerts": run.alerts.all(),
             "files": selectors.run_files(run),
             "media_panels": media_panels(run),
+            "custom_charts": chart_specs(run),
             "artifacts": selectors.run_artifacts(run),
             "chart_groups": selectors.chart_groups(history_keys),
             "system_groups": selectors.system_groups(system_keys),

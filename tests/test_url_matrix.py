@@ -656,6 +656,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "sample 7f3a",
         ),
     ),
+    "runs:custom_chart": (
+        get(
+            with_query(run_url("runs:custom_chart"), key="accuracy"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "Accuracy 7f3a",
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(
@@ -955,6 +963,10 @@ def _side(w, team, *, project_name, hidden, visibility):
             }
         ),
     )
+    # A chart logged with wandb.plot.bar, as the client leaves it in the run config.
+    bar = {"panelDefId": "wandb/bar/v0", "stringSettings": {"title": "Accuracy 7f3a"}}
+    s.bob_run.config = {"_wandb": {"visualize": {"accuracy": {"panel_config": bar}}}}
+    s.bob_run.save(update_fields=["config"])
     s.alert = Alert.objects.create(run=s.bob_run, title="loss diverged")
     storage_name = default_storage.save(f"matrix/{team.name}/output.log", ContentFile(FILE_CONTENT))
     s.run_file = RunFile.objects.create(
