@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
 
@@ -216,3 +217,54 @@ def test_nested_metrics_are_stored_flat_and_read_back_page_by_page(wandb_env, te
     assert [row["_step"] for row in result["scanned"]] == list(range(10))
     assert result["scanned"][3]["lr"] == 0.1
     assert result["summary_x"] == 1
+
+
+def test_a_logged_table_with_images_shows_page_by_page(wandb_env, client, team, alice, bob):
+    result, completed = wandb_env("log_table.py", "example-team", key=api_key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    run = Run.objects.select_related("project__entity").get(run_id=result["id"])
+
+    # What 0.31.0 logs: a table-file value naming the run file, and a run_table artifact.
+    value = next(row["scores"] for row in history(run) if "scores" in row)
+    assert value["_type"] == "table-file" and (value["nrows"], value["ncols"]) == (30, 5)
+    assert re.fullmatch(r"media/table/scores_1_[0-9a-f]{20}\.table\.json", value["path"])
+    assert value["artifact_path"].endswith("/scores.table.json")
+    # The run file keeps only the images' class name; the artifact keeps the cells whole, and
+    # holds the images (named by content, so the three colours are three files).
+    run_file = run.files.get(name=value["path"])
+    with default_storage.open(run_file.storage_name) as handle:
+        assert json.load(handle)["data"][0][3] == "Image"
+    artifact = Artifact.objects.get(
+        collection__name=f"run-{run.run_id}-scores", collection__type="run_table"
+    )
+    assert artifact.history_step == 1 and artifact.created_by_run == run
+    names = set(artifact.files.values_list("name", flat=True))
+    images = {name for name in names if re.fullmatch(r"media/images/[0-9a-f]{20}\.png", name)}
+    assert names == {"scores.table.json", *images} and len(images) == 3
+
+    client.force_login(bob)
+    args = [run.project.entity.name, run.project.name, run.run_id]
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "30 rows × 5 columns." in page and reverse("runs:table", args=args) in page
+    first = client.get(reverse("runs:table", args=args), {"key": "scores", "step": 1})
+    html = first.content.decode()
+    assert first.status_code == 200 and html.count('class="cell-image"') == 25
+    thumbnails = re.findall(r'<img src="([^"]+)" alt="row 0"', html)
+    assert thumbnails and "/artifacts/run-" in thumbnails[0]
+    thumbnail = client.get(thumbnails[0])
+    assert thumbnail.status_code == 200
+    red, green, blue = Image.open(io.BytesIO(thumbnail.content)).convert("RGB").getpixel((5, 4))
+    assert red > 150 and green < 60 and blue < 60  # row 0 is red
+    assert (
+        "line two" in html
+        and "{&quot;n&quot;:1,&quot;tags&quot;:[&quot;a&quot;,&quot;b&quot;]}" in html
+    )
+    second = client.get(reverse("runs:table", args=args), {"key": "scores", "step": 1, "page": 2})
+    assert re.findall(r'<td class="cell-text">(item \d+)</td>', second.content.decode()) == [
+        f"item {index}" for index in range(25, 30)
+    ]
+    download = client.get(reverse("runs:table_csv", args=args), {"key": "scores", "step": 1})
+    csv_lines = b"".join(download.streaming_content).decode()
+    assert csv_lines.startswith("id,label,score,sample,extra\r\n")
+    assert '0,"item, ""0""\nline two",1.0,media/images/' in csv_lines
+    assert csv_lines.count("\r\n") == 31
