@@ -245,7 +245,7 @@ def test_a_logged_table_with_images_shows_page_by_page(wandb_env, client, team, 
     client.force_login(bob)
     args = [run.project.entity.name, run.project.name, run.run_id]
     page = client.get(run.get_absolute_url()).content.decode()
-    assert "30 rows × 5 columns." in page and reverse("runs:table", args=args) in page
+    assert "30 rows \u00d7 5 columns." in page and reverse("runs:table", args=args) in page
     first = client.get(reverse("runs:table", args=args), {"key": "scores", "step": 1})
     html = first.content.decode()
     assert first.status_code == 200 and html.count('class="cell-image"') == 25

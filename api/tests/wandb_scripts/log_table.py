@@ -19,14 +19,14 @@ columns = ["id", "label", "score", "sample", "extra"]
 data = [
     [
         index,
-        f"item, \"{index}\"\nline two" if index == 0 else f"item {index}",
+        # The first label has what CSV must quote: a comma, quotes and a line break.
+        'item, "0"\nline two' if index == 0 else f"item {index}",
         round(1 - index / ROWS, 3),
-        Image.new("RGB", (12, 8), COLORS[index % 3]),
+        wandb.Image(Image.new("RGB", (12, 8), COLORS[index % 3]), caption=f"row {index}"),
         {"tags": ["a", "b"], "n": index} if index % 2 else None,
     ]
     for index in range(ROWS)
 ]
-data = [[*row[:3], wandb.Image(row[3], caption=f"row {row[0]}"), row[4]] for row in data]
 run.log({"loss": 0.5})
 run.log({"scores": wandb.Table(columns=columns, data=data)})
 run.finish(exit_code=0)
