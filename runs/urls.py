@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .media import table_views
 from .media import views as media_views
 
 app_name = "runs"
@@ -57,6 +58,21 @@ urlpatterns = [
         "<str:entity>/<str:project>/runs/<str:run_id>/custom-chart/",
         media_views.run_custom_chart,
         name="custom_chart",
+    ),
+    path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/table/",
+        table_views.run_table,
+        name="table",
+    ),
+    path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/table.csv",
+        table_views.run_table_csv,
+        name="table_csv",
+    ),
+    path(
+        "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/thumbnails/<path:name>",
+        table_views.artifact_thumbnail,
+        name="artifact_thumbnail",
     ),
     path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",

@@ -97,6 +97,8 @@ OUTCOMES = {"ok", "login", "400", "403", "404", "405", "refused", "empty"}
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FILE_CONTENT = b"matrix file content 7f3a"
 IMAGE_NAME = "media/images/samples_0_7f3a.png"
+TABLE_NAME = "media/table/scores_0_7f3a.table.json"
+TABLE_CONTENT = b'{"columns": ["id", "label"], "data": [[1, "table cell 7f3a"]]}'
 HIDDEN_PRIVATE = "secret-resnet-q7"
 HIDDEN_PUBLIC = "internal-bert-q7"
 
@@ -664,6 +666,31 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "Accuracy 7f3a",
         ),
     ),
+    "runs:table": (
+        get(
+            with_query(run_url("runs:table"), key="scores", step=1),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "table cell 7f3a",
+        ),
+    ),
+    "runs:table_csv": (
+        get(
+            with_query(run_url("runs:table_csv"), key="scores", step=1),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "table cell 7f3a",
+        ),
+    ),
+    "runs:artifact_thumbnail": (
+        get(
+            project_url(
+                "runs:artifact_thumbnail", lambda s: "dataset", lambda s: 0, lambda s: IMAGE_NAME
+            ),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(
@@ -948,8 +975,9 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.alice_run = RunFactory(project=s.project, author=alice, run_id="alicerun1")
     RunFactory(project=s.hidden_project, author=alice, run_id="hiddenrun1")
     image = {"_type": "image-file", "path": IMAGE_NAME, "caption": "sample 7f3a"}
+    table = {"_type": "table-file", "path": TABLE_NAME, "nrows": 1, "ncols": 2}
     history = [
-        json.dumps({"_step": step, "loss": loss, "samples": image})
+        json.dumps({"_step": step, "loss": loss, "samples": image, "scores": table})
         for step, loss in enumerate([0.5, 0.25])
     ]
     apply_file_stream(
@@ -979,11 +1007,21 @@ def _side(w, team, *, project_name, hidden, visibility):
     image = io.BytesIO()
     Image.new("RGB", (8, 6), (200, 30, 30)).save(image, "PNG")
     image = image.getvalue()
+    image_storage_name = default_storage.save(f"matrix/{team.name}/image.png", ContentFile(image))
     RunFile.objects.create(
         run=s.bob_run,
         name=IMAGE_NAME,
-        storage_name=default_storage.save(f"matrix/{team.name}/image.png", ContentFile(image)),
+        storage_name=image_storage_name,
         size=len(image),
+        uploaded_at=timezone.now(),
+    )
+    RunFile.objects.create(
+        run=s.bob_run,
+        name=TABLE_NAME,
+        storage_name=default_storage.save(
+            f"matrix/{team.name}/table.json", ContentFile(TABLE_CONTENT)
+        ),
+        size=len(TABLE_CONTENT),
         uploaded_at=timezone.now(),
     )
     s.collection = ArtifactCollection.objects.create(
@@ -1002,6 +1040,13 @@ def _side(w, team, *, project_name, hidden, visibility):
         md5="x" * 24,
         size=len(FILE_CONTENT),
         storage_name=storage_name,
+    )
+    ArtifactFile.objects.create(
+        artifact=s.artifact,
+        name=IMAGE_NAME,
+        md5="y" * 24,
+        size=len(image),
+        storage_name=image_storage_name,
     )
     token = transfer.signing.dumps([transfer.GET_RUN_FILE, s.run_file.pk], salt=transfer.SALT)
     s.download_link = reverse("wandb_transfer", args=[token, "output.log"])

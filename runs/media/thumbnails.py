@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, UnidentifiedImageError
 
-from runs.models import RunFile
+from runs.models import ArtifactFile, RunFile
 
 logger = logging.getLogger(__name__)
 
@@ -19,12 +19,14 @@ MAX_SOURCE_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_PIXELS = 40_000_000
 
 
-def thumbnail_name(file: RunFile) -> str:
+def thumbnail_name(file: RunFile | ArtifactFile) -> str:
+    # Run files and artifact files count their ids apart: each kind has a folder of its own.
+    folder = "thumbnails/artifact-files" if isinstance(file, ArtifactFile) else "thumbnails"
     # The checksum changes when the client uploads the file again under the same name.
-    return f"thumbnails/{file.pk}-{file.md5[:12]}-{THUMBNAIL_WIDTH}.webp"
+    return f"{folder}/{file.pk}-{file.md5[:12]}-{THUMBNAIL_WIDTH}.webp"
 
 
-def _make_thumbnail(file: RunFile) -> bytes | None:
+def _make_thumbnail(file: RunFile | ArtifactFile) -> bytes | None:
     if not file.storage_name or file.size is None or file.size > MAX_SOURCE_BYTES:
         return None
     try:
@@ -52,7 +54,7 @@ def _make_thumbnail(file: RunFile) -> bytes | None:
         return None
 
 
-def thumbnail(file: RunFile) -> bytes | None:
+def thumbnail(file: RunFile | ArtifactFile) -> bytes | None:
     """The file's thumbnail, made on the first request and kept; None if it is not an image."""
     name = thumbnail_name(file)
     if default_storage.exists(name):
