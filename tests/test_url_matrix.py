@@ -97,6 +97,7 @@ OUTCOMES = {"ok", "login", "400", "403", "404", "405", "refused", "empty"}
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FILE_CONTENT = b"matrix file content 7f3a"
 IMAGE_NAME = "media/images/samples_0_7f3a.png"
+HTML_NAME = "media/html/page_0_7f3a.html"
 HIDDEN_PRIVATE = "secret-resnet-q7"
 HIDDEN_PUBLIC = "internal-bert-q7"
 
@@ -648,6 +649,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "sample 7f3a",
         ),
     ),
+    "runs:media_html": (
+        get(
+            project_url("runs:media_html", lambda s: s.bob_run.run_id, lambda s: HTML_NAME),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "logged html 7f3a",
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(
@@ -964,6 +973,15 @@ def _side(w, team, *, project_name, hidden, visibility):
         name=IMAGE_NAME,
         storage_name=default_storage.save(f"matrix/{team.name}/image.png", ContentFile(image)),
         size=len(image),
+        uploaded_at=timezone.now(),
+    )
+    RunFile.objects.create(
+        run=s.bob_run,
+        name=HTML_NAME,
+        storage_name=default_storage.save(
+            f"matrix/{team.name}/page.html", ContentFile(b"<p>logged html 7f3a</p>")
+        ),
+        size=23,
         uploaded_at=timezone.now(),
     )
     s.collection = ArtifactCollection.objects.create(

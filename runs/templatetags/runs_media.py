@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.filter
 def histogram_bars(value):
-    """A logged histogram value as {"bars": plotly bar data} or {"error": why it cannot be drawn}."""
+    """A logged histogram as {"bars": plotly bar data} or {"error": why it cannot be drawn}."""
     return _histogram_bars(value)
 
 
