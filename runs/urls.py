@@ -75,6 +75,11 @@ urlpatterns = [
         name="artifact_thumbnail",
     ),
     path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/media-html/<path:name>",
+        media_views.run_media_html,
+        name="media_html",
+    ),
+    path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",
         views.artifact_file,
         name="artifact_file",

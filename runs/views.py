@@ -31,6 +31,7 @@ from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
 from .media import media_panels
 from .media.presets import chart_specs
+from .media.summary import summary_rows
 from .models import Artifact, ArtifactFile, MetricKey, Run
 from .query import QueryError
 from .query.complete import suggest
@@ -262,7 +263,7 @@ def _run_title(request, project, run, name_form=None, *, renamed=False):
 
 
 def _run_page(request, project, run, name_form=None, *, status=200):
-    summary = run.summary if isinstance(run.summary, dict) else {}
+    files = selectors.run_files(run)
     history_keys = selectors.metric_keys([run])
     system_keys = selectors.metric_keys([run], MetricKey.Stream.EVENTS)
     return render(
@@ -277,9 +278,9 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "config_rows": sorted((k, v) for k, v in run.config.items() if k != "_wandb")
             if isinstance(run.config, dict)
             else [],
-            "summary_rows": sorted((k, v) for k, v in summary.items() if not k.startswith("_")),
+            "summary_rows": summary_rows(run.summary, files),
             "alerts": run.alerts.all(),
-            "files": selectors.run_files(run),
+            "files": files,
             "media_panels": media_panels(run),
             "custom_charts": chart_specs(run),
             "artifacts": selectors.run_artifacts(run),

@@ -99,6 +99,7 @@ FILE_CONTENT = b"matrix file content 7f3a"
 IMAGE_NAME = "media/images/samples_0_7f3a.png"
 TABLE_NAME = "media/table/scores_0_7f3a.table.json"
 TABLE_CONTENT = b'{"columns": ["id", "label"], "data": [[1, "table cell 7f3a"]]}'
+HTML_NAME = "media/html/page_0_7f3a.html"
 HIDDEN_PRIVATE = "secret-resnet-q7"
 HIDDEN_PUBLIC = "internal-bert-q7"
 
@@ -691,6 +692,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             public=EVERYONE_OK,
         ),
     ),
+    "runs:media_html": (
+        get(
+            project_url("runs:media_html", lambda s: s.bob_run.run_id, lambda s: HTML_NAME),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "logged html 7f3a",
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(
@@ -1022,6 +1031,15 @@ def _side(w, team, *, project_name, hidden, visibility):
             f"matrix/{team.name}/table.json", ContentFile(TABLE_CONTENT)
         ),
         size=len(TABLE_CONTENT),
+        uploaded_at=timezone.now(),
+    )
+    RunFile.objects.create(
+        run=s.bob_run,
+        name=HTML_NAME,
+        storage_name=default_storage.save(
+            f"matrix/{team.name}/page.html", ContentFile(b"<p>logged html 7f3a</p>")
+        ),
+        size=23,
         uploaded_at=timezone.now(),
     )
     s.collection = ArtifactCollection.objects.create(

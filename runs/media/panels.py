@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from runs.models import MetricKey, RichValue, Run, RunFile
 
+from .histograms import Heatmap, attach_heatmaps
 from .kinds import MEDIA_TYPES, MediaItem, kind_of, media_items
 
 
@@ -22,6 +23,7 @@ class MediaPanel:
     step: int
     value: dict
     items: list[MediaItem] = field(default_factory=list)
+    heatmap: Heatmap | None = None  # histograms on the run page: every step at once
 
     @property
     def index(self) -> int:
@@ -80,7 +82,7 @@ def _panels(run: Run, steps_by_key: dict, shown: dict) -> list[MediaPanel]:
 
 def media_panels(run: Run) -> list[MediaPanel]:
     """Every media key of the run, each at its last step: three queries whatever the keys and
-    steps."""
+    steps, and one more for the heat maps when there are histograms."""
     rows = (
         _media_values(run).values_list("key_id", "key__name", "step").order_by("key__name", "step")
     )
@@ -88,7 +90,9 @@ def media_panels(run: Run) -> list[MediaPanel]:
     for key_id, name, step in rows:
         steps_by_key.setdefault(key_id, (name, []))[1].append(step)
     shown = {key_id: steps[-1] for key_id, (_, steps) in steps_by_key.items()}
-    return _panels(run, steps_by_key, shown)
+    panels = _panels(run, steps_by_key, shown)
+    attach_heatmaps(run, panels)
+    return panels
 
 
 def media_panel(run: Run, key: str, step: int) -> MediaPanel | None:

@@ -1,0 +1,98 @@
+"""Logged histograms, audio, HTML and a plotly figure in a real browser: the bars of the last step,
+the slider's other steps, the heat map over steps; the HTML frame stays sandboxed."""
+
+import pytest
+from playwright.sync_api import expect
+
+from runs.ingest import HISTORY_FILE
+from runs.tests.test_media import upload
+from runs.tests.test_media_histograms import log_histograms
+from runs.tests.test_run_sections import send
+from tests.factories import ProjectFactory, RunFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SHOTS = "/tmp/hist-shots"
+FIGURE = (
+    b'{"data": [{"type": "scatter", "x": [1, 2, 3], "y": [2, 1, 3]}], "layout": {"width": 2000}}'
+)
+
+
+def bar_heights(page):
+    """The y values plotly drew for the shown step's bars."""
+    return page.evaluate("() => document.querySelector('[data-histogram]').data[0].y")
+
+
+def test_the_histogram_draws_and_the_slider_shows_another_step(
+    page, login, team, alice, browser_errors
+):
+    project = ProjectFactory(entity=team, creator=alice, name="nets")
+    run = RunFactory(project=project, author=alice, run_id="trainer")
+    log_histograms(run, [0, 10, 20])
+    upload(run, "media/plotly/curve_0.plotly.json", FIGURE)
+    upload(run, "media/html/page_0.html", b"<h1>report</h1><script>document.title='ran'</script>")
+    send(
+        run,
+        HISTORY_FILE,
+        [
+            {
+                "_step": 21,
+                "curve": {"_type": "plotly-file", "path": "media/plotly/curve_0.plotly.json"},
+                "page": {"_type": "html-file", "path": "media/html/page_0.html"},
+            }
+        ],
+    )
+    login(page.context, alice)
+
+    page.goto(run.get_absolute_url() + "#media")
+
+    histogram = page.locator("[data-histogram] .main-svg").first
+    expect(histogram).to_be_visible()
+    expect(page.locator("[data-histogram-heatmap] .heatmaplayer image")).to_have_count(1)
+    assert bar_heights(page) == [20, 21, 22, 23]
+    expect(page.locator("[data-plotly-figure] .scatterlayer .trace")).to_have_count(1)
+    page.locator("#media").screenshot(path=f"{SHOTS}/media-histogram-last.png")
+
+    panel = page.locator("[data-media-panel]", has=page.locator("[data-histogram]"))
+    panel.locator("[data-media-slider]").fill("1")
+
+    expect(panel.locator("[data-media-step]")).to_have_text("10")
+    expect(panel.locator("[data-media-frame]")).to_have_attribute("data-step", "10")
+    page.wait_for_function(
+        "() => { const el = document.querySelector('[data-histogram]');"
+        " return el && el.data && el.data[0].y[0] === 10; }"
+    )
+    assert bar_heights(page) == [10, 11, 12, 13]
+    # The heat map stays, outside the swapped frame.
+    expect(page.locator("[data-histogram-heatmap] .heatmaplayer image")).to_have_count(1)
+    panel.screenshot(path=f"{SHOTS}/media-histogram-step-10.png")
+
+    # The logged HTML shows, but its script did not run (the frame has no allow-scripts).
+    frame = page.frame_locator(".html-frame iframe")
+    expect(frame.locator("h1")).to_have_text("report")
+    assert page.locator(".html-frame iframe").get_attribute("sandbox") == ""
+    # The figure's width gives way to the panel's: the page does not scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=f"{SHOTS}/media-run-page.png", full_page=True)
+    # The browser says so: the only error of the page is the sandbox blocking the logged script.
+    blocked = [error for error in browser_errors if "Blocked script execution" in error]
+    assert len(blocked) == 1 and "media-html/media/html/page_0.html" in blocked[0]
+    browser_errors.remove(blocked[0])
+
+
+def test_a_bad_figure_is_a_note(page, login, team, alice):
+    project = ProjectFactory(entity=team, creator=alice, name="nets")
+    run = RunFactory(project=project, author=alice, run_id="broken")
+    upload(run, "media/plotly/bad.plotly.json", b'{"data": "no traces"}')
+    send(
+        run,
+        HISTORY_FILE,
+        [{"_step": 0, "curve": {"_type": "plotly-file", "path": "media/plotly/bad.plotly.json"}}],
+    )
+    login(page.context, alice)
+
+    page.goto(run.get_absolute_url() + "#media")
+
+    expect(page.locator("[data-plotly-figure]")).to_have_text(
+        "This figure cannot be drawn: it has no list of traces."
+    )
