@@ -4,15 +4,16 @@ import math
 from itertools import islice
 
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Min
 
-from .models import MetricKey, Point, RichValue, Run
+from .models import MetricKey, Point, RichValue, Run, RunKey
 
 STEP_KEY = "_step"
 # Steps per IN (...) list: below SQLite's limit on query parameters.
 STEP_CHUNK = 5_000
 # Past the largest step stored (a BigIntegerField): an open end of a step range.
 MAX_STEP = 2**63 - 1
+NAN = math.nan
 
 
 def _values(model, run: Run, stream: int):
@@ -85,19 +86,30 @@ def history(run: Run, *, samples: int | None = None, stream=MetricKey.Stream.HIS
     return rows_at(run, stream, steps)
 
 
-def _run_key_ids(run: Run, model) -> list[int]:
-    """The keys that have a value in this run's table, by a skip scan of its primary key (run,
-    key, step): one index seek per key, however many points the run has."""
-    table = connection.ops.quote_name(model._meta.db_table)
+def run_keys(run: Run, stream: int, names=None) -> list[tuple[int, str, int, int]]:
+    """(key id, name, scalar count, non-scalar count) of each key the run logged on the stream,
+    from RunKey: one small read, however many points the run has."""
+    keys = RunKey.objects.filter(run=run, key__stream=stream)
+    if names is not None:
+        keys = keys.filter(key__name__in=names)
+    return list(keys.order_by("key_id").values_list("key_id", "key__name", "points", "rich"))
+
+
+def _point_values(run: Run, key_id: int, min_step: int, max_step: int, limit: int | None):
+    """(step, value) of one key's scalars in the range, in step order: a range scan of the
+    primary key, read without the ORM (a page holds tens of thousands of them)."""
+    table = connection.ops.quote_name(Point._meta.db_table)
+    sql = (
+        f"SELECT step, value FROM {table} WHERE run_id = %s AND key_id = %s "
+        "AND step >= %s AND step < %s ORDER BY step"
+    )
+    params = [run.pk, key_id, min_step, max_step]
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH RECURSIVE k(id) AS (SELECT MIN(key_id) FROM {table} WHERE run_id = %s "
-            f"UNION ALL SELECT (SELECT MIN(key_id) FROM {table} WHERE run_id = %s "
-            "AND key_id > k.id) FROM k WHERE k.id IS NOT NULL) "
-            "SELECT id FROM k WHERE id IS NOT NULL",
-            [run.pk, run.pk],
-        )
-        return [key_id for (key_id,) in cursor.fetchall()]
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _range_rows(run: Run, keys, min_step: int, max_step: int, limit: int | None) -> dict:
@@ -105,26 +117,28 @@ def _range_rows(run: Run, keys, min_step: int, max_step: int, limit: int | None)
     (every key when None). Each key's values are one range scan of the primary key (run, key,
     step), in step order, at most `limit` of them: the first `limit` steps of the union are then
     complete rows."""
-    names = MetricKey.objects.filter(stream=MetricKey.Stream.HISTORY)
-    if keys is not None:
-        names = names.filter(name__in=keys)
     rows = {}
-    for model in (Point, RichValue):
-        ids = _run_key_ids(run, model)
-        for key_id, name in names.filter(id__in=ids).values_list("id", "name"):
+    for key_id, name, points, rich in run_keys(run, MetricKey.Stream.HISTORY, keys):
+        if points:
+            values = _point_values(run, key_id, min_step, max_step, limit)
+            if not rows:  # the first key: every row is new
+                rows = {step: {name: NAN if value is None else value} for step, value in values}
+            else:
+                for step, value in values:
+                    row = rows.get(step)
+                    if row is None:
+                        row = rows[step] = {}
+                    row[name] = NAN if value is None else value
+        if rich:
             values = (
-                model.objects.filter(run=run, key_id=key_id, step__gte=min_step, step__lt=max_step)
+                RichValue.objects.filter(
+                    run=run, key_id=key_id, step__gte=min_step, step__lt=max_step
+                )
                 .order_by("step")
                 .values_list("step", "value")
             )
-            if limit is not None:
-                values = values[:limit]
-            nan = model is Point
-            for step, value in values:
-                row = rows.get(step)
-                if row is None:
-                    row = rows[step] = {}
-                row[name] = math.nan if nan and value is None else value
+            for step, value in values if limit is None else values[:limit]:
+                rows.setdefault(step, {})[name] = value
     return rows
 
 
@@ -161,8 +175,9 @@ def sampled_history(
             MAX_STEP if max_step is None else max_step,
             None,
         )
-        steps = sample(sorted(found), samples)
-        rows = _in_order({step: found[step] for step in steps})
+        if len(found) > samples:
+            found = {step: found[step] for step in sample(sorted(found), samples)}
+        rows = _in_order(found)
     if STEP_KEY not in keys:
         for row in rows:
             row.pop(STEP_KEY, None)
@@ -172,22 +187,28 @@ def sampled_history(
 def history_keys(run: Run) -> dict:
     """`{"lastStep": N, "keys": {name: {"typeCounts": [...]}}}`, as W&B reports them."""
     keys = {}
+    counts = RunKey.objects.filter(run=run, key__stream=MetricKey.Stream.HISTORY).order_by(
+        "key__name"
+    )
     last_step = -1
-    for model, type_name in ((Point, "number"), (RichValue, "object")):
-        counts = (
-            _values(model, run, MetricKey.Stream.HISTORY)
-            .order_by()
-            .values_list("key__name")
-            .annotate(count=Count("*"), last=Max("step"))
-        )
-        for name, count, last in counts:
-            keys.setdefault(name, {"typeCounts": []})["typeCounts"].append(
-                {"type": type_name, "count": count}
-            )
-            last_step = max(last_step, last)
+    for name, points, rich, last in counts.values_list("key__name", "points", "rich", "last_step"):
+        type_counts = [
+            {"type": type_name, "count": count}
+            for type_name, count in (("number", points), ("object", rich))
+            if count
+        ]
+        keys[name] = {"typeCounts": type_counts}
+        last_step = max(last_step, last)
     if last_step >= 0:
         keys[STEP_KEY] = {"typeCounts": [{"type": "number", "count": run.history_line_count}]}
     return {"lastStep": last_step, "keys": keys}
+
+
+def first_step(run: Run) -> int | None:
+    """The run's first history step, or None before it logs any."""
+    return RunKey.objects.filter(run=run, key__stream=MetricKey.Stream.HISTORY).aggregate(
+        first=Min("first_step")
+    )["first"]
 
 
 def latest_system_metrics(run: Run) -> dict:

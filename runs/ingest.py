@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, JSONField, Value
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .models import ConsoleLine, MetricKey, Point, RichValue, Run
+from .models import ConsoleLine, MetricKey, Point, RichValue, Run, RunKey
 from .services import RunsError
 from .tiles import pg_array, write_tiles
 
@@ -305,48 +305,101 @@ def intern_keys(stream: int, names) -> dict[str, int]:
     return ids
 
 
-def _insert_points(run_id: int, rows: list[tuple[int, int, float | None]]) -> None:
-    """Insert (key id, step, value) rows, leaving any that exist: the replay rule."""
+def _insert_points(run_id: int, rows: list[tuple[int, int, float | None]]) -> dict[int, int]:
+    """Insert (key id, step, value) rows, leaving any that exist (the replay rule); how many
+    were new, by key id."""
     if not rows:
-        return
+        return {}
     table = connection.ops.quote_name(Point._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement over three arrays: far cheaper than a row of parameters each.
             key_ids, steps, values = zip(*rows, strict=True)
             cursor.execute(
-                f"INSERT INTO {table} (run_id, key_id, step, value) "
+                f"WITH added AS (INSERT INTO {table} (run_id, key_id, step, value) "
                 "SELECT %s, k, s, v FROM unnest(%s::bigint[], %s::bigint[], "
-                "%s::double precision[]) AS t(k, s, v) ON CONFLICT DO NOTHING",
+                "%s::double precision[]) AS t(k, s, v) ON CONFLICT DO NOTHING RETURNING key_id) "
+                "SELECT key_id, COUNT(*) FROM added GROUP BY key_id",
                 [run_id, pg_array(key_ids), pg_array(steps), pg_array(values)],
             )
-        else:
+            return dict(cursor.fetchall())
+        # SQLite: one executemany per key, whose row count is the rows that were new.
+        added = {}
+        for key_id, key_rows in _by_key(rows).items():
             cursor.executemany(
                 f"INSERT INTO {table} (run_id, key_id, step, value) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT DO NOTHING",
-                [(run_id, key_id, step, value) for key_id, step, value in rows],
+                [(run_id, key_id, step, value) for step, value in key_rows],
             )
+            added[key_id] = cursor.rowcount
+        return added
+
+
+def _insert_rich(run_id: int, rows: list[tuple[int, int, object]]) -> dict[int, int]:
+    """Insert (key id, step, JSON value) rows, leaving any that exist; how many were new, by
+    key id (the driver sums an executemany's row counts)."""
+    table = connection.ops.quote_name(RichValue._meta.db_table)
+    added = {}
+    with connection.cursor() as cursor:
+        for key_id, key_rows in _by_key(rows).items():
+            cursor.executemany(
+                f"INSERT INTO {table} (run_id, key_id, step, value) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                # A bare None would be SQL NULL, which the column refuses: adapted, it is
+                # JSON null.
+                [
+                    (run_id, key_id, step, connection.ops.adapt_json_value(value, None))
+                    for step, value in key_rows
+                ],
+            )
+            added[key_id] = cursor.rowcount
+    return added
+
+
+def _by_key(rows) -> dict[int, list[tuple]]:
+    grouped = {}
+    for key_id, step, value in rows:
+        grouped.setdefault(key_id, []).append((step, value))
+    return grouped
+
+
+def _count_keys(run_id: int, rows: list[tuple], points: dict, rich: dict) -> None:
+    """Add the new values to the run's RunKey rows. A step range only widens: a replayed value
+    lies within it already."""
+    ranges = {}
+    for key_id, step, _ in rows:
+        found = ranges.get(key_id)
+        if found is None:
+            ranges[key_id] = [step, step]
+        elif step < found[0]:
+            found[0] = step
+        elif step > found[1]:
+            found[1] = step
+    if not ranges:
+        return
+    table = connection.ops.quote_name(RunKey._meta.db_table)
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} AS k (run_id, key_id, points, rich, first_step, last_step) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, key_id) DO UPDATE SET "
+            "points = k.points + excluded.points, rich = k.rich + excluded.rich, "
+            f"first_step = {least}(k.first_step, excluded.first_step), "
+            f"last_step = {greatest}(k.last_step, excluded.last_step)",
+            [
+                (run_id, key_id, points.get(key_id, 0), rich.get(key_id, 0), first, last)
+                for key_id, (first, last) in ranges.items()
+            ],
+        )
 
 
 def _write_rows(run: Run, stream: int, rows: Rows) -> None:
     ids = intern_keys(stream, rows.keys)
     points = [(ids[key], step, value) for key, step, value in rows.points]
-    _insert_points(run.pk, points)
+    added = _insert_points(run.pk, points)
     write_tiles(run.pk, points)
-    if rows.rich:
-        RichValue.objects.bulk_create(
-            [
-                # A bare None would be SQL NULL, which the column refuses: store JSON null.
-                RichValue(
-                    run=run,
-                    key_id=ids[key],
-                    step=step,
-                    value=Value(None, JSONField()) if value is None else value,
-                )
-                for key, step, value in rows.rich
-            ],
-            ignore_conflicts=True,
-        )
+    rich = [(ids[key], step, value) for key, step, value in rows.rich]
+    _count_keys(run.pk, points + rich, added, _insert_rich(run.pk, rich))
 
 
 def _summary_position(summary: dict) -> tuple:
