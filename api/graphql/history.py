@@ -8,6 +8,7 @@ from .common import ApiError, json_argument
 from .runs import run_type
 
 MAX_HISTORY_SAMPLES = 100_000
+HISTORY = run_history.MetricKey.Stream.HISTORY
 
 
 @run_type.field("historyKeys")
@@ -80,6 +81,11 @@ def resolve_run_sampled_history(run, _, specs):
 
 @run_type.field("parquetHistory")
 def resolve_run_parquet_history(run, _, liveKeys):
-    # No parquet exports: the client reads live rows, then pages through `history`.
-    steps = run_history.all_steps(run, run_history.MetricKey.Stream.HISTORY)
-    return {"parquetUrls": [], "liveData": [{"_step": step} for step in steps]}
+    # No parquet exports: every row is live, and the client pages through `history` or
+    # `sampledHistory`. It reads liveData only for where the live rows start (their smallest
+    # step) and whether there are any, so the first live row answers it, however long the run:
+    # listing a million steps cost seconds on both sides.
+    first = run_history.first_step(run)
+    keys = [key for key in liveKeys if key != run_history.STEP_KEY]
+    rows = [] if first is None else run_history.rows_at(run, HISTORY, [first], keys=keys)
+    return {"parquetUrls": [], "liveData": rows}
