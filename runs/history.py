@@ -1,5 +1,6 @@
 """Reading a run's history and system metrics back as rows, the shape the client logged."""
 
+import json
 import math
 from itertools import islice
 
@@ -112,41 +113,64 @@ def _point_values(run: Run, key_id: int, min_step: int, max_step: int, limit: in
         return cursor.fetchall()
 
 
-def _range_rows(run: Run, keys, min_step: int, max_step: int, limit: int | None) -> dict:
-    """{step: row} of the history in min_step <= step < max_step, with the values of `keys`
-    (every key when None). Each key's values are one range scan of the primary key (run, key,
-    step), in step order, at most `limit` of them: the first `limit` steps of the union are then
+def _range_columns(run: Run, keys, min_step: int, max_step: int, limit: int | None) -> list:
+    """(name, steps, values, scalar) of each key with values in min_step <= step < max_step
+    (every key when `keys` is None), in step order: one range scan of the primary key (run,
+    key, step) each, at most `limit` values, so the first `limit` steps of the union are
     complete rows."""
-    rows = {}
+    columns = []
     for key_id, name, points, rich in run_keys(run, MetricKey.Stream.HISTORY, keys):
         if points:
-            values = _point_values(run, key_id, min_step, max_step, limit)
-            if not rows:  # the first key: every row is new
-                rows = {step: {name: NAN if value is None else value} for step, value in values}
-            else:
-                for step, value in values:
-                    row = rows.get(step)
-                    if row is None:
-                        row = rows[step] = {}
-                    row[name] = NAN if value is None else value
+            found = _point_values(run, key_id, min_step, max_step, limit)
+            if found:
+                steps, values = zip(*found, strict=True)
+                if None in values:
+                    values = tuple(NAN if value is None else value for value in values)
+                columns.append((name, steps, values, True))
         if rich:
-            values = (
+            found = (
                 RichValue.objects.filter(
                     run=run, key_id=key_id, step__gte=min_step, step__lt=max_step
                 )
                 .order_by("step")
                 .values_list("step", "value")
             )
-            for step, value in values if limit is None else values[:limit]:
-                rows.setdefault(step, {})[name] = value
-    return rows
+            found = list(found if limit is None else found[:limit])
+            if found:
+                columns.append((name, *zip(*found, strict=True), False))
+    return columns
 
 
-def _in_order(rows: dict, limit: int | None = None) -> list[dict]:
-    steps = sorted(rows)[:limit]
-    for step in steps:
-        rows[step][STEP_KEY] = step
-    return [rows[step] for step in steps]
+def _aligned(columns) -> bool:
+    """Whether every key has a value at the same steps (the usual run)."""
+    return all(column[1] == columns[0][1] for column in columns)
+
+
+def _rows(columns, limit: int | None = None) -> list[dict]:
+    """The rows of these columns in step order, `_step` last."""
+    if not columns:
+        return []
+    if _aligned(columns):
+        # Built column by column, without a Python step per value.
+        names = [column[0] for column in columns] + [STEP_KEY]
+        rows = [
+            dict(zip(names, row, strict=True))
+            for row in zip(*[column[2] for column in columns], columns[0][1], strict=True)
+        ]
+    else:
+        merged = {}
+        for name, steps, values, _ in columns:
+            for step, value in zip(steps, values, strict=True):
+                row = merged.get(step)
+                if row is None:
+                    row = merged[step] = {}
+                row[name] = value
+        rows = []
+        for step in sorted(merged):
+            row = merged[step]
+            row[STEP_KEY] = step
+            rows.append(row)
+    return rows if limit is None else rows[:limit]
 
 
 def history_page(run: Run, *, min_step: int, max_step: int, limit: int, keys=None) -> list[dict]:
@@ -154,7 +178,23 @@ def history_page(run: Run, *, min_step: int, max_step: int, limit: int, keys=Non
     if limit <= 0:
         return []
     lookup = [key for key in keys if key != STEP_KEY] if keys else None
-    return _in_order(_range_rows(run, lookup, min_step, max_step, limit), limit)
+    return _rows(_range_columns(run, lookup, min_step, max_step, limit), limit)
+
+
+def history_page_lines(run: Run, *, min_step: int, max_step: int, limit: int) -> list[str]:
+    """history_page as the JSON lines `history` answers, each as json.dumps writes it."""
+    if limit <= 0:
+        return []
+    columns = _range_columns(run, None, min_step, max_step, limit)
+    # sum() is finite only when every value is (NaN and infinities have no %r JSON spelling).
+    if columns and _aligned(columns) and all(c[3] and math.isfinite(sum(c[2])) for c in columns):
+        # Numbers at the same steps: each line is one %-format of its values, whose %r is
+        # the text json.dumps writes for a finite float, without a dict per row.
+        fields = ", ".join(f"{json.dumps(c[0]).replace('%', '%%')}: %r" for c in columns)
+        line = f"{{{fields}, {json.dumps(STEP_KEY)}: %d}}"
+        steps = columns[0][1][:limit]
+        return [line % row for row in zip(*[c[2] for c in columns], steps, strict=True)]
+    return [json.dumps(row) for row in _rows(columns, limit)]
 
 
 def sampled_history(
@@ -168,16 +208,17 @@ def sampled_history(
         steps = sample(all_steps(run, MetricKey.Stream.HISTORY, keys=lookup), samples)
         rows = rows_at(run, MetricKey.Stream.HISTORY, steps, keys=lookup)
     else:
-        found = _range_rows(
-            run,
-            lookup,
-            0 if min_step is None else min_step,
-            MAX_STEP if max_step is None else max_step,
-            None,
+        rows = _rows(
+            _range_columns(
+                run,
+                lookup,
+                0 if min_step is None else min_step,
+                MAX_STEP if max_step is None else max_step,
+                None,
+            )
         )
-        if len(found) > samples:
-            found = {step: found[step] for step in sample(sorted(found), samples)}
-        rows = _in_order(found)
+        if len(rows) > samples:
+            rows = [rows[i] for i in sample(list(range(len(rows))), samples)]
     if STEP_KEY not in keys:
         for row in rows:
             row.pop(STEP_KEY, None)

@@ -26,14 +26,13 @@ def _samples(samples, default=500):
 @run_type.field("history")
 def resolve_run_history(run, _, samples=None, minStep=None, maxStep=None):
     if minStep is not None or maxStep is not None:
-        rows = run_history.history_page(
+        return run_history.history_page_lines(
             run,
             min_step=minStep or 0,
             max_step=maxStep if maxStep is not None else 2**62,
             limit=_samples(samples),
         )
-    else:
-        rows = run_history.history(run, samples=_samples(samples))
+    rows = run_history.history(run, samples=_samples(samples))
     return [json.dumps(row) for row in rows]
 
 
