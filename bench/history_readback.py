@@ -31,6 +31,8 @@ PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 USER, TEAM, PROJECT, RUN = "bench", "bench-team", "readback", "readback1"
 KEYS = ["loss", "acc", "lr"]
 TARGET = 100_000  # rows/s read back through the client
+# Measured before RunKey and the cheap parquetHistory (1M rows, page size 10,000, SQLite).
+BEFORE = 33_132
 BATCH = 20_000  # history lines per ingestion call
 # gunicorn's access log: the path and the request's time in microseconds.
 ACCESS_FORMAT = "%(m)s %(U)s %(D)s"
@@ -173,8 +175,13 @@ def scan(port, world, page_size, access_path, args, tmp) -> bool:
         f"{'yes' if passed else 'NO'}"
     )
     slowest = ", ".join(f"{ms:,.0f}" for ms in sorted(page_ms)[-3:])
+    server = sum(page_ms) / 1000
     print(
-        f"    server time of all its requests {sum(page_ms) / 1000:.2f} s; slowest (ms): {slowest}"
+        f"    server time of all its requests {server:.2f} s; slowest (ms): {slowest}\n"
+        f"    server time per page {1000 * server / max(len(page_ms), 1):.1f} ms (mean); "
+        f"the client's own time (wall minus server) {result['seconds'] - server:.2f} s\n"
+        f"    {rate / BEFORE:.2f}x the {BEFORE:,} rows/s measured before RunKey (1M rows, "
+        "page size 10,000)"
     )
     if result["rows"] != args.rows or not result["ordered"]:
         print(f"    expected {args.rows:,} rows in step order; got {result}")
