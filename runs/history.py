@@ -23,6 +23,10 @@ def _values(model, run: Run, stream: int):
 
 def all_steps(run: Run, stream: int, keys=None, min_step=None, max_step=None) -> list[int]:
     """The distinct steps (line numbers for system metrics) with a value, in order."""
+    span = _every_step(run, stream, keys)
+    if span is not None:
+        lowest = span.start if min_step is None else max(span.start, min_step)
+        return list(range(lowest, span.stop if max_step is None else min(span.stop, max_step)))
     steps = set()
     for model in (Point, RichValue):
         values = _values(model, run, stream)
@@ -34,6 +38,25 @@ def all_steps(run: Run, stream: int, keys=None, min_step=None, max_step=None) ->
             values = values.filter(step__lt=max_step)
         steps.update(values.order_by().values_list("step", flat=True).distinct())
     return sorted(steps)
+
+
+def _every_step(run: Run, stream: int, keys=None) -> range | None:
+    """The steps as a range when some key has a value at every step from the first to the last
+    of all the keys (a run that logs a metric each step), read from RunKey; None when not
+    known, for the caller to find the steps in the points. A key with both numbers and objects
+    is left out: it may hold both at one step."""
+    found = RunKey.objects.filter(run=run, key__stream=stream)
+    if keys is not None:
+        found = found.filter(key__name__in=keys)
+    spans = list(found.values_list("points", "rich", "first_step", "last_step"))
+    if not spans:
+        return range(0)
+    first, last = min(span[2] for span in spans), max(span[3] for span in spans)
+    if any(
+        min(points, rich) == 0 and points + rich == last - first + 1 for points, rich, *_ in spans
+    ):
+        return range(first, last + 1)
+    return None
 
 
 def sample(steps: list[int], samples: int) -> list[int]:

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from runs import services
-from runs.history import first_step, history_keys, history_page, sampled_history
+from runs.history import all_steps, first_step, history_keys, history_page, sampled_history
 from runs.ingest import EVENTS_FILE, HISTORY_FILE, apply_file_stream, parse_file_stream
 from runs.models import MetricKey, Point, RichValue, Run, RunKey
 from tests.factories import ProjectFactory, RunFactory
@@ -181,3 +181,46 @@ def test_the_migration_counts_the_runs_logged_before_it(run, project, alice):
     importlib.import_module("runs.migrations.0007_run_keys").count_keys(apps, None)
 
     assert {run.pk: kept(run), other.pk: kept(other)} == expected
+
+
+def steps_in_points(run, keys=None, min_step=None, max_step=None):
+    steps = set()
+    for model in (Point, RichValue):
+        values = model.objects.filter(run=run, key__stream=MetricKey.Stream.HISTORY)
+        if keys is not None:
+            values = values.filter(key__name__in=keys)
+        steps.update(values.values_list("step", flat=True))
+    return sorted(
+        step
+        for step in steps
+        if (min_step is None or step >= min_step) and (max_step is None or step < max_step)
+    )
+
+
+@pytest.mark.parametrize(
+    "logged",
+    [
+        rows(0, 40),  # loss at every step: the steps are a range, read from RunKey
+        rows(5, 45),
+        [{"_step": 2 * i, "loss": 1.0} for i in range(20)],  # gaps: read from the points
+        [{"_step": i, "x": 1.0 if i % 2 else "t"} for i in range(20)],  # numbers and objects
+        [],
+    ],
+)
+def test_all_steps_are_the_steps_with_a_value(run, logged):
+    log(run, logged)
+
+    for keys in (None, ["loss"], ["note"], ["x"], ["missing"]):
+        for min_step, max_step in ((None, None), (7, None), (None, 30), (10, 12), (50, 60)):
+            assert all_steps(
+                run, MetricKey.Stream.HISTORY, keys=keys, min_step=min_step, max_step=max_step
+            ) == steps_in_points(run, keys, min_step, max_step)
+
+
+def test_steps_of_a_run_logged_at_every_step_cost_one_query(run, django_assert_num_queries):
+    log(run, rows(0, 300))
+
+    with django_assert_num_queries(1):
+        steps = all_steps(run, MetricKey.Stream.HISTORY)
+
+    assert steps == list(range(300))
