@@ -28,7 +28,7 @@ from ingest import ENV, HOST, Servers, free_port, percentile, pg_admin, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_BENCH_DB = "teamsite_bench_readback"
-PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 USER, TEAM, PROJECT, RUN = "bench", "bench-team", "readback", "readback1"
 KEYS = ["loss", "acc", "lr"]
 TARGET = 100_000  # rows/s read back through the client
@@ -61,6 +61,11 @@ def main():
         "--page-size", type=int, nargs="+", default=[1_000, 10_000], help="scan page sizes"
     )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--pg-database",
+        default=PG_BENCH_DB,
+        help="the PostgreSQL database to create and drop (one of its own per concurrent run)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -79,11 +84,12 @@ def main():
         tempfile.TemporaryDirectory(prefix="teamsite-bench-readback-") as tmp,
         Servers() as servers,
     ):
-        url = PG_BENCH_URL if args.postgres else f"sqlite:///{tmp}/bench.sqlite3"
+        database = args.pg_database
+        url = f"{PG_SERVER}/{database}" if args.postgres else f"sqlite:///{tmp}/bench.sqlite3"
         try:
             if args.postgres:
-                pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-                pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
+                pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+                pg_admin(f"CREATE DATABASE {database}")
             out = Path(tmp) / "setup.json"
             command = [sys.executable, __file__, "--child", "--out", str(out)]
             command += ["--rows", str(args.rows)]
@@ -124,7 +130,7 @@ def main():
             return 1
         finally:
             if args.postgres:
-                pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+                pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     print(
         "  rows/s: rows the client yielded over the scan's wall time (after wandb.Api().run());"
         "\n  page p50/p95: the server's time per GraphQL request of the scan (gunicorn's log)."
