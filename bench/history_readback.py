@@ -14,6 +14,7 @@ subprocess of its own, as a notebook would.
 import argparse
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -27,10 +28,12 @@ from ingest import ENV, HOST, Servers, free_port, percentile, pg_admin, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_BENCH_DB = "teamsite_bench_readback"
-PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 USER, TEAM, PROJECT, RUN = "bench", "bench-team", "readback", "readback1"
 KEYS = ["loss", "acc", "lr"]
 TARGET = 100_000  # rows/s read back through the client
+# Measured before RunKey and the cheap parquetHistory (1M rows, page size 10,000, SQLite).
+BEFORE = 33_132
 BATCH = 20_000  # history lines per ingestion call
 # gunicorn's access log: the path and the request's time in microseconds.
 ACCESS_FORMAT = "%(m)s %(U)s %(D)s"
@@ -58,6 +61,11 @@ def main():
         "--page-size", type=int, nargs="+", default=[1_000, 10_000], help="scan page sizes"
     )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--pg-database",
+        default=PG_BENCH_DB,
+        help="the PostgreSQL database to create and drop (one of its own per concurrent run)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -76,11 +84,12 @@ def main():
         tempfile.TemporaryDirectory(prefix="teamsite-bench-readback-") as tmp,
         Servers() as servers,
     ):
-        url = PG_BENCH_URL if args.postgres else f"sqlite:///{tmp}/bench.sqlite3"
+        database = args.pg_database
+        url = f"{PG_SERVER}/{database}" if args.postgres else f"sqlite:///{tmp}/bench.sqlite3"
         try:
             if args.postgres:
-                pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-                pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
+                pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+                pg_admin(f"CREATE DATABASE {database}")
             out = Path(tmp) / "setup.json"
             command = [sys.executable, __file__, "--child", "--out", str(out)]
             command += ["--rows", str(args.rows)]
@@ -114,14 +123,14 @@ def main():
                     f"{'pages':>6} {'page p50':>9} {'page p95':>9} {'target':>10}  ok"
                 )
                 for page_size in args.page_size:
-                    ok &= scan(port, world, page_size, access_path, args, tmp)
+                    ok &= scan(port, world, page_size, access_path, args, tmp, server.pid)
                 servers.stop(server)
         except subprocess.CalledProcessError as error:
             print(f"the benchmark failed: {error}")
             return 1
         finally:
             if args.postgres:
-                pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+                pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     print(
         "  rows/s: rows the client yielded over the scan's wall time (after wandb.Api().run());"
         "\n  page p50/p95: the server's time per GraphQL request of the scan (gunicorn's log)."
@@ -129,7 +138,17 @@ def main():
     return 0 if ok else 1
 
 
-def scan(port, world, page_size, access_path, args, tmp) -> bool:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process's children (gunicorn's workers), from /proc."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def scan(port, world, page_size, access_path, args, tmp, server_pid) -> bool:
     folder = Path(tmp) / f"client-{page_size}"
     folder.mkdir()
     env = {
@@ -144,6 +163,8 @@ def scan(port, world, page_size, access_path, args, tmp) -> bool:
     }
     start = access_path.stat().st_size if access_path.exists() else 0
     path = f"{TEAM}/{PROJECT}/{RUN}"
+    # CPU time as well as wall time: on a shared machine the wall time counts other work too.
+    server_cpu, client_cpu = cpu_seconds(server_pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     completed = subprocess.run(
         [sys.executable, "-c", CLIENT, path, json.dumps(KEYS), str(page_size)],
         env=env,
@@ -152,6 +173,9 @@ def scan(port, world, page_size, access_path, args, tmp) -> bool:
         timeout=3_600,
         check=False,
     )
+    server_cpu = cpu_seconds(server_pid) - server_cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = after.ru_utime + after.ru_stime - client_cpu.ru_utime - client_cpu.ru_stime
     if completed.returncode != 0:
         print(f"  page size {page_size}: the client failed:\n{completed.stderr[-3000:]}")
         return False
@@ -173,8 +197,16 @@ def scan(port, world, page_size, access_path, args, tmp) -> bool:
         f"{'yes' if passed else 'NO'}"
     )
     slowest = ", ".join(f"{ms:,.0f}" for ms in sorted(page_ms)[-3:])
+    server = sum(page_ms) / 1000
     print(
-        f"    server time of all its requests {sum(page_ms) / 1000:.2f} s; slowest (ms): {slowest}"
+        f"    server time of all its requests {server:.2f} s; slowest (ms): {slowest}\n"
+        f"    server time per page {1000 * server / max(len(page_ms), 1):.1f} ms (mean); "
+        f"the client's own time (wall minus server) {result['seconds'] - server:.2f} s\n"
+        f"    {rate / BEFORE:.2f}x the {BEFORE:,} rows/s measured before RunKey (1M rows, "
+        "page size 10,000)\n"
+        f"    CPU seconds: server {server_cpu:.2f} (every request of the client), "
+        f"client {client_cpu:.2f} (its whole process, Python and wandb-core, start-up too); "
+        f"{result['rows'] / (server_cpu + client_cpu):,.0f} rows per CPU second"
     )
     if result["rows"] != args.rows or not result["ordered"]:
         print(f"    expected {args.rows:,} rows in step order; got {result}")

@@ -7,14 +7,15 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, JSONField, Value
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .models import ConsoleLine, MetricKey, Point, RichValue, Run
+from .models import ConsoleLine, MetricKey, Point, RichValue, Run, RunKey
 from .services import RunsError
 from .tiles import pg_array, write_tiles
 
@@ -24,6 +25,7 @@ SUMMARY_FILE = "wandb-summary.json"
 CONSOLE_FILE = "output.log"
 STREAMED_FILES = (HISTORY_FILE, EVENTS_FILE, SUMMARY_FILE, CONSOLE_FILE)
 STEP_KEY = "_step"
+STEP_OF = itemgetter(0)  # of a (step, value) pair
 MAX_KEY_LENGTH = MetricKey._meta.get_field("name").max_length
 # A float holds every integer up to 2**53 exactly; larger ones keep their JSON.
 MAX_EXACT_INTEGER = 2**53
@@ -305,48 +307,95 @@ def intern_keys(stream: int, names) -> dict[str, int]:
     return ids
 
 
-def _insert_points(run_id: int, rows: list[tuple[int, int, float | None]]) -> None:
-    """Insert (key id, step, value) rows, leaving any that exist: the replay rule."""
+def _insert_points(run_id: int, rows: list[tuple], by_key: dict[int, list]) -> dict[int, int]:
+    """Insert (key id, step, value) rows (also given as {key id: [(step, value)]}), leaving any
+    that exist (the replay rule); how many were new, by key id."""
     if not rows:
-        return
+        return {}
     table = connection.ops.quote_name(Point._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement over three arrays: far cheaper than a row of parameters each.
             key_ids, steps, values = zip(*rows, strict=True)
             cursor.execute(
-                f"INSERT INTO {table} (run_id, key_id, step, value) "
+                f"WITH added AS (INSERT INTO {table} (run_id, key_id, step, value) "
                 "SELECT %s, k, s, v FROM unnest(%s::bigint[], %s::bigint[], "
-                "%s::double precision[]) AS t(k, s, v) ON CONFLICT DO NOTHING",
+                "%s::double precision[]) AS t(k, s, v) ON CONFLICT DO NOTHING RETURNING key_id) "
+                "SELECT key_id, COUNT(*) FROM added GROUP BY key_id",
                 [run_id, pg_array(key_ids), pg_array(steps), pg_array(values)],
             )
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} (run_id, key_id, step, value) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                [(run_id, key_id, step, value) for key_id, step, value in rows],
-            )
+            return dict(cursor.fetchall())
+        return _insert_by_key(cursor, table, run_id, by_key)
+
+
+def _insert_by_key(cursor, table: str, run_id: int, by_key: dict[int, list]) -> dict[int, int]:
+    """One executemany per key, whose row count (the drivers sum it) is the rows that were new.
+    The ids are our own integers, written into the statement so that each key's (step, value)
+    pairs are its parameters as they are."""
+    added = {}
+    for key_id, pairs in by_key.items():
+        cursor.executemany(
+            f"INSERT INTO {table} (run_id, key_id, step, value) "
+            f"VALUES ({int(run_id)}, {int(key_id)}, %s, %s) ON CONFLICT DO NOTHING",
+            pairs,
+        )
+        added[key_id] = cursor.rowcount
+    return added
+
+
+def _by_key(rows) -> dict[int, list[tuple]]:
+    """{key id: [(step, value)]} of (key id, step, value) rows."""
+    grouped = {}
+    for key_id, step, value in rows:
+        pairs = grouped.get(key_id)
+        if pairs is None:
+            pairs = grouped[key_id] = []
+        pairs.append((step, value))
+    return grouped
+
+
+def _count_keys(run_id: int, points: dict, rich: dict, added: dict, rich_added: dict) -> None:
+    """Add the new values to the run's RunKey rows. A step range only widens: a replayed value
+    lies within it already."""
+    ranges = {}
+    for by_key in (points, rich):
+        for key_id, pairs in by_key.items():
+            first, last = min(pairs, key=STEP_OF)[0], max(pairs, key=STEP_OF)[0]
+            if key_id in ranges:
+                first, last = min(first, ranges[key_id][0]), max(last, ranges[key_id][1])
+            ranges[key_id] = (first, last)
+    if not ranges:
+        return
+    table = connection.ops.quote_name(RunKey._meta.db_table)
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} AS k (run_id, key_id, points, rich, first_step, last_step) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, key_id) DO UPDATE SET "
+            "points = k.points + excluded.points, rich = k.rich + excluded.rich, "
+            f"first_step = {least}(k.first_step, excluded.first_step), "
+            f"last_step = {greatest}(k.last_step, excluded.last_step)",
+            [
+                (run_id, key_id, added.get(key_id, 0), rich_added.get(key_id, 0), first, last)
+                for key_id, (first, last) in ranges.items()
+            ],
+        )
 
 
 def _write_rows(run: Run, stream: int, rows: Rows) -> None:
     ids = intern_keys(stream, rows.keys)
     points = [(ids[key], step, value) for key, step, value in rows.points]
-    _insert_points(run.pk, points)
+    points_by_key = _by_key(points)
+    added = _insert_points(run.pk, points, points_by_key)
     write_tiles(run.pk, points)
-    if rows.rich:
-        RichValue.objects.bulk_create(
-            [
-                # A bare None would be SQL NULL, which the column refuses: store JSON null.
-                RichValue(
-                    run=run,
-                    key_id=ids[key],
-                    step=step,
-                    value=Value(None, JSONField()) if value is None else value,
-                )
-                for key, step, value in rows.rich
-            ],
-            ignore_conflicts=True,
-        )
+    # Non-scalars, rarer, in both databases as SQLite's points. A bare None would be SQL NULL,
+    # which the column refuses: adapted, it is JSON null.
+    adapt = connection.ops.adapt_json_value
+    rich = _by_key((ids[key], step, adapt(value, None)) for key, step, value in rows.rich)
+    table = connection.ops.quote_name(RichValue._meta.db_table)
+    with connection.cursor() as cursor:
+        rich_added = _insert_by_key(cursor, table, run.pk, rich)
+    _count_keys(run.pk, points_by_key, rich, added, rich_added)
 
 
 def _summary_position(summary: dict) -> tuple:

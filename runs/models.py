@@ -179,6 +179,21 @@ class RichValue(models.Model):
     value = models.JSONField()
 
 
+class RunKey(models.Model):
+    """A key a run logged (history or system metrics): how many scalar and non-scalar values
+    it holds and its first and last step. Ingestion keeps it as values arrive (a replayed value
+    counts once), so listing a run's keys (historyKeys, each scan_history page) reads a few rows
+    instead of scanning its points."""
+
+    pk = models.CompositePrimaryKey("run", "key")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+", db_index=False)
+    points = models.PositiveBigIntegerField(default=0, help_text="Point rows")
+    rich = models.PositiveBigIntegerField(default=0, help_text="RichValue rows")
+    first_step = models.BigIntegerField()
+    last_step = models.BigIntegerField()
+
+
 class ConsoleLine(models.Model):
     """A line of the run's console output, by line number: a progress bar that rewrites its
     line replaces it. The client prefixes each line with the time it was printed, and stderr

@@ -8,6 +8,7 @@ from .common import ApiError, json_argument
 from .runs import run_type
 
 MAX_HISTORY_SAMPLES = 100_000
+HISTORY = run_history.MetricKey.Stream.HISTORY
 
 
 @run_type.field("historyKeys")
@@ -25,14 +26,13 @@ def _samples(samples, default=500):
 @run_type.field("history")
 def resolve_run_history(run, _, samples=None, minStep=None, maxStep=None):
     if minStep is not None or maxStep is not None:
-        rows = run_history.history_page(
+        return run_history.history_page_lines(
             run,
             min_step=minStep or 0,
             max_step=maxStep if maxStep is not None else 2**62,
             limit=_samples(samples),
         )
-    else:
-        rows = run_history.history(run, samples=_samples(samples))
+    rows = run_history.history(run, samples=_samples(samples))
     return [json.dumps(row) for row in rows]
 
 
@@ -80,6 +80,11 @@ def resolve_run_sampled_history(run, _, specs):
 
 @run_type.field("parquetHistory")
 def resolve_run_parquet_history(run, _, liveKeys):
-    # No parquet exports: the client reads live rows, then pages through `history`.
-    steps = run_history.all_steps(run, run_history.MetricKey.Stream.HISTORY)
-    return {"parquetUrls": [], "liveData": [{"_step": step} for step in steps]}
+    # No parquet exports: every row is live, and the client pages through `history` or
+    # `sampledHistory`. It reads liveData only for where the live rows start (their smallest
+    # step) and whether there are any, so the first live row answers it, however long the run:
+    # listing a million steps cost seconds on both sides.
+    first = run_history.first_step(run)
+    keys = [key for key in liveKeys if key != run_history.STEP_KEY]
+    rows = [] if first is None else run_history.rows_at(run, HISTORY, [first], keys=keys)
+    return {"parquetUrls": [], "liveData": rows}

@@ -1743,10 +1743,28 @@ def test_parquet_history_sends_the_client_to_history_pages(client, logged_run, a
 
     data = ok(gql(client, alice_key, "RunParquetHistory", variables))
 
+    # The client reads only where the live rows start and whether there are any.
     assert data["project"]["run"]["parquetHistory"] == {
         "parquetUrls": [],
-        "liveData": [{"_step": step} for step in range(10)],
+        "liveData": [{"_step": 0}],
     }
+
+
+def test_parquet_history_of_a_run_that_starts_late_or_has_no_history(
+    client, make_run, alice, alice_key
+):
+    late, empty = make_run(alice, run_id="late"), make_run(alice, run_id="empty")
+    ingest(late, history=[{"_step": 40, "loss": 1.0}, {"_step": 41, "loss": 0.5}])
+    ingest(empty, events=EVENTS[:1])
+
+    def live(run):
+        variables = {**run_vars(run, "runName"), "liveKeys": ["_step"]}
+        return ok(gql(client, alice_key, "RunParquetHistory", variables))["project"]["run"][
+            "parquetHistory"
+        ]["liveData"]
+
+    assert live(late) == [{"_step": 40}]
+    assert live(empty) == []
 
 
 def test_history_samples_out_of_range_are_400(client, logged_run, alice_key):

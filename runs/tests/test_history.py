@@ -10,6 +10,7 @@ from runs.history import (
     history,
     history_keys,
     history_page,
+    history_page_lines,
     latest_system_metrics,
     sample,
     sampled_history,
@@ -307,3 +308,30 @@ def test_sampled_history_with_a_step_range_reads_that_range(run):
     # A range holding more rows than `samples` is sampled, first and last kept.
     sampled = sampled_history(run, ["loss"], 3, min_step=0, max_step=10)
     assert sampled == [{"loss": 0.0}, {"loss": 0.4}, {"loss": 0.9}]
+
+
+# history_page_lines: the `history` answer of a scan_history page without keys
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # numbers at every step: the %-format path
+        [{"_step": s, "loss": 1 / (s + 1), "100%": s * 1e300, "é": -0.0} for s in range(5)],
+        # a NaN, an infinity, text, or keys at different steps: json.dumps of each row
+        [{"_step": s, "loss": math.nan if s == 2 else float(s)} for s in range(5)],
+        [{"_step": s, "loss": math.inf if s == 2 else float(s)} for s in range(5)],
+        [{"_step": s, "loss": 1.5, "note": "hi"} for s in range(5)],
+        [{"_step": s, "loss": 0.5, **({"acc": 1.0} if s % 2 else {})} for s in range(5)],
+        # huge values whose sum overflows: still written as json.dumps would
+        [{"_step": s, "big": 1.7e308} for s in range(5)],
+    ],
+)
+def test_history_page_lines_are_the_rows_as_json_dumps_writes_them(run, rows):
+    log(run, rows)
+
+    lines = history_page_lines(run, min_step=1, max_step=5, limit=3)
+
+    assert lines == [json.dumps(row) for row in history_page(run, min_step=1, max_step=5, limit=3)]
+    assert [json.loads(line)["_step"] for line in lines] == [1, 2, 3]
+    assert history_page_lines(run, min_step=0, max_step=5, limit=0) == []
