@@ -40,6 +40,8 @@ class Run(models.Model):
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
         CRASHED = "crashed", "Crashed"
+        # Requeued (the client's run.update_state("pending")): waiting to be resumed.
+        PENDING = "pending", "Pending"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runs")
     # The client's id (W&B style, e.g. "a6opolcx"), unique within a project.
