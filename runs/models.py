@@ -295,6 +295,9 @@ class Artifact(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     used_by = models.ManyToManyField(Run, related_name="used_artifacts", blank=True)
+    # Runs that logged this version again after created_by_run (the same files, so the same
+    # digest: the client's log_code() of unchanged code); they show it as theirs.
+    logged_by = models.ManyToManyField(Run, related_name="relogged_artifacts", blank=True)
 
     class Meta:
         ordering = ["collection", "-version_index"]
