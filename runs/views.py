@@ -13,6 +13,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.csp import csp_override
@@ -25,7 +26,7 @@ from teams import selectors as team_selectors
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
-from . import charts, media, selectors, services
+from . import charts, code, media, selectors, services
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
 from .models import Artifact, ArtifactFile, MetricKey, Run
@@ -194,7 +195,7 @@ def delete_runs(request, entity, project):
     return _back_to_table(project, request)
 
 
-def _run(request, entity, project, run_id):
+def run_for_viewer(request, entity, project, run_id):
     project = get_project_for_user(request, entity, project)
     services.project_check_quiet_runs(project=project)
     run = get_object_or_404(
@@ -210,7 +211,7 @@ def _can_edit(request, project, run):
 
 @csp_override(settings.CHART_PAGE_CSP)
 def run_detail(request, entity, project, run_id):
-    project, run = _run(request, entity, project, run_id)
+    project, run = run_for_viewer(request, entity, project, run_id)
     # ?rename=1 opens the name form in the title (a link that works without JavaScript).
     name_form = None
     if "rename" in request.GET and _can_edit(request, project, run):
@@ -252,6 +253,7 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "files": selectors.run_files(run),
             "media_panels": media.media_panels(run),
             "artifacts": selectors.run_artifacts(run),
+            "code": code.run_code(run),
             "chart_groups": selectors.chart_groups(history_keys),
             "system_groups": selectors.system_groups(system_keys),
             "lines": selectors.console_lines(run),
@@ -281,17 +283,26 @@ def _download(storage_name: str, name: str):
 
 def run_file(request, entity, project, run_id, name):
     """A run file's page: its text highlighted, its image, or a note that it is binary."""
-    project, run = _run(request, entity, project, run_id)
+    project, run = run_for_viewer(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
     preview = file_preview(file.storage_name, file.name)
     if preview is None:
         raise Http404("This file is not stored.")
-    context = {"project": project, "run": run, "file": file, "preview": preview}
+    context = {
+        "project": project,
+        "run": run,
+        "file": file,
+        "preview": preview,
+        "download_url": reverse(
+            "runs:file_download", args=[project.entity.name, project.name, run.run_id, file.name]
+        ),
+        "back": "files",
+    }
     return render(request, "runs/file.html", context)
 
 
 def run_file_download(request, entity, project, run_id, name):
-    _, run = _run(request, entity, project, run_id)
+    _, run = run_for_viewer(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
     return _download(file.storage_name, file.name)
 
@@ -299,7 +310,7 @@ def run_file_download(request, entity, project, run_id, name):
 def run_thumbnail(request, entity, project, run_id, name):
     """A logged image at most 512 px wide, made on the first request; 404 for anything that is
     not an image."""
-    _, run = _run(request, entity, project, run_id)
+    _, run = run_for_viewer(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
     data = media.thumbnail(file)
     if data is None:
@@ -325,7 +336,7 @@ def artifact_file(request, entity, project, collection, version, name):
 @login_required
 @require_POST
 def edit_run(request, entity, project, run_id):
-    project, run = _run(request, entity, project, run_id)
+    project, run = run_for_viewer(request, entity, project, run_id)
     if not _can_edit(request, project, run):
         raise PermissionDenied("Only the run's author and the entity's admins can edit it.")
     form = RunEditForm(request.POST)
@@ -345,7 +356,7 @@ def edit_run(request, entity, project, run_id):
 @require_POST
 @csp_override(settings.CHART_PAGE_CSP)  # the run page, when a form without htmx comes back
 def rename_run(request, entity, project, run_id):
-    project, run = _run(request, entity, project, run_id)
+    project, run = run_for_viewer(request, entity, project, run_id)
     if not _can_edit(request, project, run):
         raise PermissionDenied("Only the run's author and the entity's admins can rename it.")
     form = RunNameForm(request.POST)
@@ -406,7 +417,7 @@ def _chart_request(request, default_buckets=charts.DEFAULT_BUCKETS):
 
 def run_metric(request, entity, project, run_id):
     """One metric of one run for a chart: JSON, bucketed to at most ~2 x buckets points."""
-    _, run = _run(request, entity, project, run_id)
+    _, run = run_for_viewer(request, entity, project, run_id)
     try:
         params = _chart_request(request)
     except BadChartRequest as error:
@@ -420,7 +431,7 @@ def run_metric(request, entity, project, run_id):
 
 def run_metric_export(request, entity, project, run_id):
     """Every point of a metric, streamed as CSV (or JSON lines with ?format=jsonl)."""
-    _, run = _run(request, entity, project, run_id)
+    _, run = run_for_viewer(request, entity, project, run_id)
     try:
         params = _chart_request(request)
     except BadChartRequest as error:
@@ -466,7 +477,7 @@ def project_metric(request, entity, project):
 
 
 def run_console(request, entity, project, run_id):
-    _, run = _run(request, entity, project, run_id)
+    _, run = run_for_viewer(request, entity, project, run_id)
     query = request.GET.get("q", "").strip()[:200]
     return render(
         request,
