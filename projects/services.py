@@ -75,7 +75,9 @@ def project_create(
     return project
 
 
-def project_upsert(*, entity: Entity, name: str, creator, description: str = "") -> tuple[Project, bool]:
+def project_upsert(
+    *, entity: Entity, name: str, creator, description: str = ""
+) -> tuple[Project, bool]:
     """The entity's project of that name (any case), created first if there is none: the wandb
     client's `Api().create_project`. Returns the project and whether it was created."""
     if not may_write(creator, entity):
