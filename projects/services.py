@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from teams.models import AuditEvent, Entity
 from teams.selectors import may_write
@@ -73,6 +73,29 @@ def project_create(
     )
     audit(entity, creator, AuditEvent.Verb.PROJECT_CREATED, project.name)
     return project
+
+
+def project_upsert(
+    *, entity: Entity, name: str, creator, description: str = ""
+) -> tuple[Project, bool]:
+    """The entity's project of that name (any case), created first if there is none: the wandb
+    client's `Api().create_project`. Returns the project and whether it was created."""
+    if not may_write(creator, entity):
+        raise ProjectError(f"You cannot create projects in {entity.name}.")
+    existing = Project.objects.filter(entity=entity, name__iexact=name).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return project_create(
+                entity=entity, name=name, creator=creator, description=description
+            ), True
+    except IntegrityError:
+        # Created by a request that ran at the same time.
+        existing = Project.objects.filter(entity=entity, name__iexact=name).first()
+        if existing is None:
+            raise
+        return existing, False
 
 
 @transaction.atomic

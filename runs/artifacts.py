@@ -74,6 +74,8 @@ def artifact_create(
         )
         if same is not None:
             _move_aliases(same, aliases)
+            if run is not None and same.created_by_run_id != run.pk:
+                same.logged_by.add(run)
             return same
     last = collection.versions.aggregate(last=Max("version_index"))["last"]
     return Artifact.objects.create(

@@ -453,8 +453,8 @@ def apply_file_stream(run: Run, update: FileStreamUpdate) -> None:
             exit_code=update.exit_code,
             finished_at=now,
         )
-    elif run.state == Run.State.CRASHED:
-        # It was marked crashed for going quiet, and it is back.
+    elif run.state in (Run.State.CRASHED, Run.State.PENDING):
+        # It was marked crashed for going quiet, or requeued (pending), and it is back.
         changes["state"] = Run.State.RUNNING
     Run.objects.filter(pk=run.pk).update(**changes)
 

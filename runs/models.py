@@ -40,6 +40,8 @@ class Run(models.Model):
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
         CRASHED = "crashed", "Crashed"
+        # Requeued (the client's run.update_state("pending")): waiting to be resumed.
+        PENDING = "pending", "Pending"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runs")
     # The client's id (W&B style, e.g. "a6opolcx"), unique within a project.
@@ -308,6 +310,9 @@ class Artifact(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     used_by = models.ManyToManyField(Run, related_name="used_artifacts", blank=True)
+    # Runs that logged this version again after created_by_run (the same files, so the same
+    # digest: the client's log_code() of unchanged code); they show it as theirs.
+    logged_by = models.ManyToManyField(Run, related_name="relogged_artifacts", blank=True)
 
     class Meta:
         ordering = ["collection", "-version_index"]

@@ -394,7 +394,11 @@ def run_files(run) -> list:
 
 
 def run_artifacts(run) -> dict:
-    logged = Artifact.objects.select_related("collection").filter(created_by_run=run)
+    logged = (
+        Artifact.objects.select_related("collection")
+        .filter(Q(created_by_run=run) | Q(logged_by=run))
+        .distinct()
+    )
     used = Artifact.objects.select_related("collection").filter(used_by=run)
     return {"logged": list(logged), "used": list(used)}
 

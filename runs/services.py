@@ -200,3 +200,29 @@ def project_check_quiet_runs(*, project: Project) -> int:
     if not _quiet_runs(project).exists():
         return 0
     return runs_mark_crashed(project=project)
+
+
+# The client's run.update_state(): the moves W&B allows, to requeue a run (pending) or to mark
+# one that was lost failed. Every other move is refused.
+STATE_MOVES = {
+    Run.State.PENDING: {Run.State.RUNNING, Run.State.FAILED, Run.State.CRASHED},
+    Run.State.FAILED: {Run.State.PENDING, Run.State.RUNNING},
+}
+
+
+@transaction.atomic
+def run_state_set(*, run: Run, state: str) -> Run:
+    """Move a run to `state`; the caller has checked that the actor may change the run."""
+    locked = Run.objects.select_for_update().only("state", "finished_at").get(pk=run.pk)
+    if locked.state not in STATE_MOVES.get(state, ()):
+        raise RunsError(
+            f"Cannot update the run's state: invalid state transition from {locked.state} "
+            f"to {state}."
+        )
+    run.state = state
+    fields = ["state"]
+    if state == Run.State.FAILED and locked.finished_at is None:
+        run.finished_at = timezone.now()
+        fields.append("finished_at")
+    run.save(update_fields=fields)
+    return run

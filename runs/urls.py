@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import code_views, views
 from .media import table_views
 from .media import views as media_views
 
@@ -38,6 +38,11 @@ urlpatterns = [
         "<str:entity>/<str:project>/runs/<str:run_id>/files/<path:name>",
         views.run_file,
         name="file",
+    ),
+    path(
+        "<str:entity>/<str:project>/runs/<str:run_id>/code/<path:name>",
+        code_views.run_code,
+        name="code",
     ),
     path(
         "<str:entity>/<str:project>/runs/<str:run_id>/download/<path:name>",

@@ -13,6 +13,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.csp import csp_override
@@ -25,7 +26,7 @@ from teams import selectors as team_selectors
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
-from . import charts, selectors, services
+from . import charts, code, selectors, services
 from .access import get_run_for_user
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
@@ -284,6 +285,7 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "media_panels": media_panels(run),
             "custom_charts": chart_specs(run),
             "artifacts": selectors.run_artifacts(run),
+            "code": code.run_code(run),
             "chart_groups": selectors.chart_groups(history_keys),
             "system_groups": selectors.system_groups(system_keys),
             "lines": selectors.console_lines(run),
@@ -318,7 +320,16 @@ def run_file(request, entity, project, run_id, name):
     preview = file_preview(file.storage_name, file.name)
     if preview is None:
         raise Http404("This file is not stored.")
-    context = {"project": project, "run": run, "file": file, "preview": preview}
+    context = {
+        "project": project,
+        "run": run,
+        "file": file,
+        "preview": preview,
+        "download_url": reverse(
+            "runs:file_download", args=[project.entity.name, project.name, run.run_id, file.name]
+        ),
+        "back": "files",
+    }
     return render(request, "runs/file.html", context)
 
 

@@ -636,6 +636,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: FILE_CONTENT.decode(),
         ),
     ),
+    "runs:code": (
+        get(
+            project_url("runs:code", lambda s: s.bob_run.run_id, lambda s: "README.txt"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: FILE_CONTENT.decode(),
+        ),
+    ),
     "runs:file_download": (
         get(
             project_url("runs:file_download", lambda s: s.bob_run.run_id, lambda s: "output.log"),
@@ -1065,6 +1073,23 @@ def _side(w, team, *, project_name, hidden, visibility):
         md5="y" * 24,
         size=len(image),
         storage_name=image_storage_name,
+    )
+    # The code the run saved (run.log_code()).
+    code = Artifact.objects.create(
+        collection=ArtifactCollection.objects.create(
+            project=s.project, name="source-matrix-train.py", type="code"
+        ),
+        version_index=0,
+        digest="1" * 32,
+        state=Artifact.State.COMMITTED,
+        created_by_run=s.bob_run,
+    )
+    ArtifactFile.objects.create(
+        artifact=code,
+        name="README.txt",
+        md5="y" * 24,
+        size=len(FILE_CONTENT),
+        storage_name=storage_name,
     )
     token = transfer.signing.dumps([transfer.GET_RUN_FILE, s.run_file.pk], salt=transfer.SALT)
     s.download_link = reverse("wandb_transfer", args=[token, "output.log"])

@@ -11,8 +11,9 @@ from pathlib import Path
 from ariadne import convert_camel_case_to_snake, load_schema_from_path, make_executable_schema
 from graphql import GraphQLObjectType
 
-# files and history bind nothing of their own: importing them adds their fields to runs.run_type.
-from . import artifacts, common, files, history, projects, run_delete, runs, viewer  # noqa: F401
+# files and history bind nothing of their own: importing them adds their fields to runs.run_type
+# (artifact_lists to the project, artifact and collection types).
+from . import artifact_lists, artifacts, common, files, history, projects, run_delete, runs, viewer  # noqa: F401
 from .common import ApiError
 
 __all__ = ["ApiError", "schema"]
@@ -44,12 +45,14 @@ schema = make_executable_schema(
     viewer.entity_type,
     viewer.api_key_type,
     projects.project_type,
+    files.file_connection_type,
     runs.run_type,
     artifacts.artifact_type,
     artifacts.alias_type,
     artifacts.collection_interface,
     artifacts.sequence_type,
     artifacts.membership_type,
+    artifact_lists.type_type,
     common.datetime_scalar,
     common.json_string_scalar,
     common.int64_scalar,

@@ -72,11 +72,6 @@ def resolve_artifact_metadata(artifact, _):
     return json.dumps(artifact.metadata)
 
 
-@artifact_type.field("artifactType")
-def resolve_artifact_type(artifact, _):
-    return {"id": node_id("ArtifactType", artifact.collection_id), "name": artifact.collection.type}
-
-
 @artifact_type.field("artifactSequence")
 def resolve_artifact_sequence(artifact, _):
     return artifact.collection
@@ -109,6 +104,8 @@ def resolve_artifact_history_step(artifact, _):
 
 @artifact_type.field("aliases")
 def resolve_artifact_aliases(artifact, _):
+    if "aliases" in getattr(artifact, "_prefetched_objects_cache", {}):
+        return list(artifact.aliases.all())  # a page of versions read them at once
     return list(artifact.aliases.select_related("collection"))
 
 
@@ -217,6 +214,7 @@ def resolve_membership_collection(membership, _):
 @membership_type.field("files")
 def resolve_membership_files(membership, info, after=None, first=None):
     files = membership.artifact.files.exclude(size=None).order_by("name")
+    matching = files
     if after:
         files = files.filter(name__gt=after)
     first = max(1, min(first or 50, 10_000))
@@ -239,6 +237,7 @@ def resolve_membership_files(membership, info, after=None, first=None):
         for file in page[:first]
     ]
     return {
+        "matching": matching,
         "edges": edges,
         "pageInfo": {
             "endCursor": edges[-1]["cursor"] if edges else None,

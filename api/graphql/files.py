@@ -2,6 +2,8 @@
 
 import re
 
+from ariadne import ObjectType
+
 from runs.models import RunFile
 from runs.services import RunsError
 from runs.tracking import run_files_create
@@ -9,6 +11,15 @@ from runs.tracking import run_files_create
 from .. import transfer
 from .common import MAX_PAGE, actor_of, mutation, node_id, refusal, username_of, writable_run
 from .runs import run_type
+
+file_connection_type = ObjectType("FileConnection")
+
+
+@file_connection_type.field("totalCount")
+def resolve_file_connection_total(connection, _):
+    """Every file the query matches, on all pages: counted only when the client asks."""
+    matching = connection.get("matching")
+    return matching.count() if matching is not None else len(connection["edges"])
 
 
 @run_type.field("fileCount")
@@ -47,6 +58,7 @@ def resolve_run_files(run, info, names=None, after=None, first=50, pattern=None)
         files = files.filter(name__in=names)
     if pattern:
         files = files.filter(name__regex=_like_to_regex(pattern))
+    matching = files
     if after:
         files = files.filter(name__gt=after)
     first = max(1, min(first or 50, MAX_PAGE))
@@ -54,6 +66,7 @@ def resolve_run_files(run, info, names=None, after=None, first=50, pattern=None)
     request = info.context["request"]
     edges = [{"node": _run_file_node(request, f), "cursor": f.name} for f in page[:first]]
     return {
+        "matching": matching,
         "edges": edges,
         "pageInfo": {
             "endCursor": edges[-1]["cursor"] if edges else None,

@@ -6,7 +6,7 @@ from ariadne import ObjectType
 
 from runs import history as run_history
 from runs.models import Run
-from runs.services import RunsError
+from runs.services import RunsError, run_state_set
 from runs.tracking import (
     alert_create,
     may_change_run,
@@ -145,22 +145,29 @@ def resolve_run_project_id(run, _):
     return run.project_id
 
 
+def run_by_node_id(info, value) -> Run:
+    """The public API names a run by its node id; one the key may not see is not found."""
+    run = (
+        Run.objects.select_related("author", "project__entity")
+        .filter(pk=pk_from_node_id(value, "Run"))
+        .first()
+    )
+    project = (
+        None if run is None else visible_project(info, run.project.entity.name, run.project.name)
+    )
+    if project is None:
+        raise ApiError("Run not found.", status=404)
+    run.project = project
+    return run
+
+
 @mutation.field("upsertBucket")
 def resolve_upsert_bucket(_, info, input):
     actor = actor_of(info)
     try:
         if input.get("id") and not input.get("entityName"):
             # The public API's run.update(): the run by its node id.
-            run = (
-                Run.objects.select_related("author", "project__entity")
-                .filter(pk=pk_from_node_id(input["id"], "Run"))
-                .first()
-            )
-            if (
-                run is None
-                or visible_project(info, run.project.entity.name, run.project.name) is None
-            ):
-                raise ApiError("Run not found.", status=404)
+            run = run_by_node_id(info, input["id"])
             return {
                 "bucket": run_update_by_client(
                     actor=actor, run=run, fields=input, username=username_of(info)
@@ -199,3 +206,16 @@ def resolve_notify_alert(_, info, input):
     except RunsError as error:
         raise refusal(error) from error
     return {"success": True}
+
+
+@mutation.field("updateRunState")
+def resolve_update_run_state(_, info, input):
+    """`run.update_state("pending" | "failed")`: requeue a run, or mark a lost one failed."""
+    run = run_by_node_id(info, input["id"])
+    if not may_change_run(actor_of(info), run, username=username_of(info)):
+        raise ApiError("Only the run's author and admins can change it.", status=403)
+    try:
+        run_state_set(run=run, state=input["state"])
+    except RunsError as error:
+        raise refusal(error) from error
+    return {"success": True, "clientMutationId": input.get("clientMutationId")}

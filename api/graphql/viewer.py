@@ -26,10 +26,22 @@ def resolve_viewer(_, info):
 CLI_VERSION_INFO = {"min_cli_version": "0.28.0", "max_cli_version": "0.31.0"}
 
 
+# Only features that add a field or an operation the client otherwise does without; none that
+# change how runs and artifacts are sent, so the client keeps its plainest paths there (no gzip,
+# no multipart).
+FEATURES = (
+    "TOTAL_COUNT_IN_FILE_CONNECTION",  # len(artifact.files())
+    "UPDATE_RUN_STATE",  # run.update_state(...)
+)
+
+
 @query.field("serverInfo")
 def resolve_server_info(*_):
-    # No optional features: the client then uses its plainest paths (no gzip, no multipart).
-    return {"features": [], "cliVersionInfo": CLI_VERSION_INFO, "latestLocalVersionInfo": None}
+    return {
+        "features": [{"name": name, "isEnabled": True} for name in FEATURES],
+        "cliVersionInfo": CLI_VERSION_INFO,
+        "latestLocalVersionInfo": None,
+    }
 
 
 @query.field("entity")
@@ -53,9 +65,17 @@ def resolve_user_name(user, _):
     return user.get_full_name() or user.username
 
 
+def _per_user(info, what: str, user, read):
+    """Read once per request and person: a list of projects names each creator many times."""
+    cache = info.context.setdefault(what, {})
+    if user.pk not in cache:
+        cache[user.pk] = read()
+    return cache[user.pk]
+
+
 @user_type.field("entity")
-def resolve_user_entity(user, _):
-    entity = default_entity(user)
+def resolve_user_entity(user, info):
+    entity = _per_user(info, "default_entities", user, lambda: default_entity(user))
     return entity.name if entity else None
 
 
@@ -118,7 +138,8 @@ def resolve_user_api_keys(user, info):
     actor = actor_of(info)
     if actor.pk != user.pk and not is_site_admin(actor):
         return None
-    return {"edges": [{"node": key} for key in ApiKey.objects.filter(user=user)]}
+    keys = _per_user(info, "api_keys", user, lambda: list(ApiKey.objects.filter(user=user)))
+    return {"edges": [{"node": key} for key in keys]}
 
 
 api_key_type = ObjectType("ApiKey")

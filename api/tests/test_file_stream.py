@@ -152,8 +152,11 @@ def test_an_empty_body_is_a_heartbeat(post, alices_run, alice_key, raw):
     assert stored()[:4] == rows
 
 
-def test_a_crashed_run_that_streams_again_is_running(post, alices_run, alice_key):
-    Run.objects.filter(pk=alices_run.pk).update(state=Run.State.CRASHED)
+@pytest.mark.parametrize("state", [Run.State.CRASHED, Run.State.PENDING])
+def test_a_crashed_or_requeued_run_that_streams_again_is_running(
+    post, alices_run, alice_key, state
+):
+    Run.objects.filter(pk=alices_run.pk).update(state=state)
 
     assert post(alices_run, {}, alice_key).status_code == 200
 

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from api.graphql.viewer import FEATURES
 from projects.models import Project
 from projects.services import project_create
 from runs.ingest import apply_file_stream, parse_file_stream
@@ -866,12 +867,18 @@ def test_an_operation_name_picks_one_of_several(client, alice_key):
 
     data = ok(gql(client, alice_key, None, query=document, operationName="ServerFeaturesQuery"))
 
-    assert data == {"serverInfo": {"features": []}}
+    assert [feature["name"] for feature in data["serverInfo"]["features"]] == list(FEATURES)
     refused(gql(client, alice_key, None, query=document), 400)  # which one?
 
 
-def test_server_features_are_none_so_the_client_takes_its_plainest_paths(client, alice_key):
-    assert ok(gql(client, alice_key, "ServerFeaturesQuery")) == {"serverInfo": {"features": []}}
+def test_server_features_change_no_upload_path_so_the_client_takes_its_plainest(client, alice_key):
+    features = ok(gql(client, alice_key, "ServerFeaturesQuery"))["serverInfo"]["features"]
+
+    assert features == [
+        {"name": "TOTAL_COUNT_IN_FILE_CONNECTION", "isEnabled": True},
+        {"name": "UPDATE_RUN_STATE", "isEnabled": True},
+    ]
+    assert not {"FILESTREAM_GZIP", "MARK_RUN_FILES_UPLOADED"} & set(FEATURES)
 
 
 SERVER_INFO = """

@@ -217,3 +217,37 @@ def test_nested_metrics_are_stored_flat_and_read_back_page_by_page(wandb_env, te
     assert [row["_step"] for row in result["scanned"]] == list(range(10))
     assert result["scanned"][3]["lr"] == 0.1
     assert result["summary_x"] == 1
+
+
+def test_projects_are_created_and_listed_and_a_runs_code_is_browsable(
+    wandb_env, client, team, alice, bob
+):
+    result, completed = wandb_env("projects_and_code.py", "example-team", key=api_key_for(alice))
+    assert "error" not in result, result["error"] + completed.stderr[-3000:]
+
+    # create_project, twice for the same name, then more projects than a page of the listing.
+    assert result["projects"] == ["extra-0", "extra-1", "extra-2", "extra-3", "extra-4", "vision"]
+    assert result["project"] == {"name": "vision", "entity": "example-team"}
+    assert Project.objects.get(entity=team, name="vision").created_by == alice
+    # log_code("."): a "code" artifact named after the project and the program.
+    assert result["code_artifact"].startswith("source-vision-")
+    code = Artifact.objects.select_related("collection").get(collection__type="code")
+    assert code.created_by_run.run_id == result["run_id"]
+    assert {"train.py", "lib/utils.py"} <= set(code.files.values_list("name", flat=True))
+    # len(run.files()) counts every file, over pages of two.
+    assert result["files_len"] == len(result["files"]) > 2
+    assert "lib/utils.py" in result["files"]
+    # update_state: running -> failed, then failed -> failed is refused.
+    assert (result["update_state"], result["state_after"]) == (True, "failed")
+    assert "invalid state transition" in result["update_state_again"]
+    # wandb artifact ls lists the code artifact's latest version.
+    assert result["artifact_ls"]["code"] == 0, result["artifact_ls"]["out"]
+    assert f"{code.collection.name}:v0" in result["artifact_ls"]["out"]
+
+    # The run page shows the saved code; each file opens highlighted.
+    run = Run.objects.get(run_id=result["run_id"])
+    client.force_login(bob)
+    page = client.get(run.get_absolute_url()).content.decode()
+    url = reverse("runs:code", args=["example-team", "vision", run.run_id, "lib/utils.py"])
+    assert f'href="{url}"' in page
+    assert '<span class="k">def</span>' in client.get(url).content.decode()

@@ -1,5 +1,5 @@
 """A run file's page in a real browser: highlighted text under the strict CSP (no console errors),
-and an image drawn from its download."""
+an image drawn from its download, and the code a run saved opened from its Code section."""
 
 import base64
 import io
@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from projects.services import project_create
 from runs.models import RunFile
+from runs.tests.test_run_code import log_code
 from runs.tracking import run_file_store
 from tests.factories import RunFactory
 
@@ -46,3 +47,21 @@ def test_a_file_opens_from_the_run_page_highlighted(page, login, alice, run, tmp
     image = page.locator(".file-preview img")
     expect(image).to_be_visible()
     assert image.evaluate("e => e.naturalWidth") == 1
+
+
+def test_saved_code_opens_from_the_run_pages_code_section(page, login, alice, run, tmp_path):
+    log_code(
+        run, {"train.py": b"import os\n\n\ndef main():\n    return 1\n", "lib/utils.py": b"X = 1\n"}
+    )
+    login(page.context, alice)
+
+    page.goto(run.get_absolute_url())
+    code = page.locator("#code")
+    expect(code).to_contain_text("Saved code")
+    code.screenshot(path=tmp_path / "code-section.png")
+    code.get_by_role("link", name="train.py").click()
+
+    expect(page.locator("h1")).to_have_text("train.py")
+    expect(page.locator(".highlight .kn").first).to_have_text("import")
+    expect(page.get_by_role("link", name="Download")).to_be_visible()
+    page.screenshot(path=tmp_path / "code-file.png", full_page=True)
