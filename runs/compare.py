@@ -151,6 +151,8 @@ def _cell(data: dict, key: str) -> Cell:
     value = data[key]
     text = display(value)
     full = value if isinstance(value, str) else _json(value)
+    if isinstance(value, dict) and "_type" in value:
+        full = ""  # a medium's reference (paths, digests) means nothing beside its label
     return Cell(value=value, missing=False, text=text, full=full, numeric=is_number(value))
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import compare_views, views
 from .media import views as media_views
 
 app_name = "runs"
@@ -33,6 +33,7 @@ urlpatterns = [
         name="query_suggestions",
     ),
     path("<str:entity>/<str:project>/workspace/", views.workspace, name="workspace"),
+    path("<str:entity>/<str:project>/compare/", compare_views.compare_runs, name="compare"),
     path(
         "<str:entity>/<str:project>/runs/<str:run_id>/files/<path:name>",
         views.run_file,
