@@ -41,7 +41,9 @@ def in_order(runs, run_ids: list[str]) -> list:
     by_id = {run.run_id: run for run in runs}
     missing = [run_id for run_id in run_ids if run_id not in by_id]
     if missing:
-        names = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        names = ", ".join(run_id[:64] for run_id in missing[:5]) + (
+            " …" if len(missing) > 5 else ""
+        )
         raise CompareError(f"This project has no run {names}.")
     return [by_id[run_id] for run_id in run_ids]
 
