@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import code_views, views
+from . import code_views, compare_views, views
 from .media import table_views
 from .media import views as media_views
 
@@ -34,6 +34,7 @@ urlpatterns = [
         name="query_suggestions",
     ),
     path("<str:entity>/<str:project>/workspace/", views.workspace, name="workspace"),
+    path("<str:entity>/<str:project>/compare/", compare_views.compare_runs, name="compare"),
     path(
         "<str:entity>/<str:project>/runs/<str:run_id>/files/<path:name>",
         views.run_file,

@@ -628,6 +628,31 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             ),
         ),
     ),
+    "runs:compare": (
+        get(
+            lambda s: (
+                f"{project_url('runs:compare')(s)}"
+                f"?run={s.bob_run.run_id}&run={s.alice_run.run_id}&diff=1"
+            ),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.bob_run.name,
+        ),
+        # One run is too few: a 400 page for those who may see the project, 404 for the rest.
+        get(
+            with_query(project_url("runs:compare"), run="bobrun1"),
+            web("404 404 400 400 404"),
+            public=machine("400 400 400 400 400 400 400 400"),
+            label="one run",
+        ),
+        # The runs table's bulk form: answered with a redirect to the linkable page.
+        post(
+            project_url("runs:compare"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            data=lambda s: {"run": [s.bob_run.run_id, s.alice_run.run_id]},
+        ),
+    ),
     "runs:file": (
         get(
             project_url("runs:file", lambda s: s.bob_run.run_id, lambda s: "output.log"),

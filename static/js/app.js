@@ -42,13 +42,22 @@ function bulkState(form) {
   }
   const count = all ? total : checked.length;
   form.querySelectorAll("[data-needs-selection]").forEach((button) => {
-    button.disabled = count === 0;
+    const min = Number(button.dataset.minSelection || 1);
+    const max = Number(button.dataset.maxSelection || Infinity);
+    button.disabled = count < min || count > max;
   });
   const label = form.querySelector("[data-selection-count]");
   if (label) label.textContent = count ? `${count} selected` : "";
   const summary = form.querySelector("[data-move-summary]");
   if (summary) summary.textContent = `${count} run${count === 1 ? "" : "s"} selected.`;
 }
+
+// Buttons rendered enabled (so they work without JavaScript) start from the real selection.
+function refreshBulkForms() {
+  document.querySelectorAll("form#bulk").forEach(bulkState);
+}
+document.addEventListener("DOMContentLoaded", refreshBulkForms);
+document.addEventListener("htmx:afterSettle", refreshBulkForms);
 
 document.addEventListener("change", (event) => {
   const form = event.target.closest("form#bulk");
