@@ -49,6 +49,11 @@ urlpatterns = [
         name="media",
     ),
     path(
+        "<str:entity>/<str:project>/workspace/media/",
+        media_views.workspace_media_rows,
+        name="workspace_media",
+    ),
+    path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",
         views.artifact_file,
         name="artifact_file",
