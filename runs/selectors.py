@@ -373,8 +373,20 @@ def artifact_collections(project) -> list:
     )
 
 
+# The client uploads logged media under media/; the run page's Media section shows those files,
+# and listing each of them again (thousands, for a run logging images every step) cost the page
+# seconds.
+MEDIA_FOLDER = "media/"
+
+
 def run_files(run) -> list:
-    return list(run.files.exclude(uploaded_at=None).order_by("name"))
+    """The run's uploaded files other than its logged media."""
+    files = run.files.exclude(uploaded_at=None).exclude(name__startswith=MEDIA_FOLDER)
+    return list(files.order_by("name"))
+
+
+def run_media_file_count(run) -> int:
+    return run.files.exclude(uploaded_at=None).filter(name__startswith=MEDIA_FOLDER).count()
 
 
 def run_artifacts(run) -> dict:

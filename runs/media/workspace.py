@@ -6,10 +6,6 @@ log media at the same steps). Three queries whatever the runs, keys and steps.""
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
-
-from django.db.models import Q
 
 from runs.models import MetricKey, RichValue, Run, RunFile
 
@@ -82,10 +78,15 @@ def _values(shown: dict[tuple[int, int], int]) -> dict[tuple[int, int], dict]:
     """The logged values at the shown steps ({(run pk, key id): step}): one query."""
     if not shown:
         return {}
-    wanted = reduce(
-        or_, (Q(run_id=run, key_id=key, step=step) for (run, key), step in shown.items())
-    )
-    rows = RichValue.objects.filter(wanted).values_list("run_id", "key_id", "value")
+    # The primary key (run, key, step) as one tuple lookup builds far faster than a Q object
+    # per value; the three IN lists let SQLite search the key's index, not scan the table.
+    wanted = [(run, key, step) for (run, key), step in shown.items()]
+    rows = RichValue.objects.filter(
+        run__in={run for run, _, _ in wanted},
+        key__in={key for _, key, _ in wanted},
+        step__in={step for _, _, step in wanted},
+        pk__in=wanted,
+    ).values_list("run_id", "key_id", "value")
     return {(run, key): value for run, key, value in rows}
 
 
