@@ -268,3 +268,18 @@ def test_the_project_page_fetches_the_rows_for_its_workspace(client, bob, projec
 
     assert f'data-workspace-media data-url="{rows_url(project)}"' in html
     assert "js/workspace_media.js" in html
+
+
+def test_the_run_page_counts_logged_media_files_instead_of_listing_them(
+    client, bob, project, alice
+):
+    (run,) = make_runs(project, alice, 1)
+    log_images(run, [0, 1, 2])
+    upload(run, "requirements.txt", b"torch\n")
+    login(client, bob)
+
+    html = client.get(run.get_absolute_url()).content.decode()
+    files = re.search(r'<section class="panel" id="files">(.*?)</section>', html, re.S).group(1)
+
+    assert ">requirements.txt</a>" in files and "media/images/" not in files
+    assert '3 logged media files under <code>media/</code>, shown in <a href="#media">' in files
