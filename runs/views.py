@@ -242,7 +242,9 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "summary_rows": sorted((k, v) for k, v in summary.items() if not k.startswith("_")),
             "alerts": run.alerts.all(),
             "files": selectors.run_files(run),
-            "media_file_count": selectors.run_media_file_count(run),
+            "unlisted_media_files": max(
+                selectors.run_media_file_count(run) - selectors.MEDIA_FILES_LISTED, 0
+            ),
             "media_panels": media_panels(run),
             "artifacts": selectors.run_artifacts(run),
             "chart_groups": selectors.chart_groups(history_keys),

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from runs import selectors
 from runs.ingest import HISTORY_FILE
 from runs.media import workspace as media_workspace
 from runs.media.workspace import workspace_media
@@ -270,16 +271,19 @@ def test_the_project_page_fetches_the_rows_for_its_workspace(client, bob, projec
     assert "js/workspace_media.js" in html
 
 
-def test_the_run_page_counts_logged_media_files_instead_of_listing_them(
-    client, bob, project, alice
+def test_the_run_page_lists_the_first_media_files_and_counts_the_rest(
+    client, bob, project, alice, monkeypatch
 ):
     (run,) = make_runs(project, alice, 1)
     log_images(run, [0, 1, 2])
     upload(run, "requirements.txt", b"torch\n")
+    monkeypatch.setattr(selectors, "MEDIA_FILES_LISTED", 2)
     login(client, bob)
 
     html = client.get(run.get_absolute_url()).content.decode()
     files = re.search(r'<section class="panel" id="files">(.*?)</section>', html, re.S).group(1)
 
-    assert ">requirements.txt</a>" in files and "media/images/" not in files
-    assert '3 logged media files under <code>media/</code>, shown in <a href="#media">' in files
+    assert ">requirements.txt</a>" in files
+    assert ">media/images/samples_0_" in files and ">media/images/samples_1_" in files
+    assert ">media/images/samples_2_" not in files
+    assert "And 1 more logged media file under <code>media/</code>" in files
