@@ -389,8 +389,23 @@ def artifact_collections(project) -> list:
     )
 
 
+# The client uploads logged media under media/; the run page's Media section shows those files.
+# Listing every one again (thousands, for a run logging images every step) cost the page seconds,
+# so the Files section lists the first few and counts the rest.
+MEDIA_FOLDER = "media/"
+MEDIA_FILES_LISTED = 20
+
+
 def run_files(run) -> list:
-    return list(run.files.exclude(uploaded_at=None).order_by("name"))
+    """The run's uploaded files: all but its logged media, then the first of those."""
+    uploaded = run.files.exclude(uploaded_at=None).order_by("name")
+    media = uploaded.filter(name__startswith=MEDIA_FOLDER)
+    own = uploaded.exclude(name__startswith=MEDIA_FOLDER)
+    return [*own, *media[:MEDIA_FILES_LISTED]]
+
+
+def run_media_file_count(run) -> int:
+    return run.files.exclude(uploaded_at=None).filter(name__startswith=MEDIA_FOLDER).count()
 
 
 def run_artifacts(run) -> dict:

@@ -86,6 +86,11 @@ urlpatterns = [
         name="media_html",
     ),
     path(
+        "<str:entity>/<str:project>/workspace/media/",
+        media_views.workspace_media_rows,
+        name="workspace_media",
+    ),
+    path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",
         views.artifact_file,
         name="artifact_file",

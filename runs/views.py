@@ -264,7 +264,6 @@ def _run_title(request, project, run, name_form=None, *, renamed=False):
 
 
 def _run_page(request, project, run, name_form=None, *, status=200):
-    files = selectors.run_files(run)
     history_keys = selectors.metric_keys([run])
     system_keys = selectors.metric_keys([run], MetricKey.Stream.EVENTS)
     return render(
@@ -279,9 +278,12 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "config_rows": sorted((k, v) for k, v in run.config.items() if k != "_wandb")
             if isinstance(run.config, dict)
             else [],
-            "summary_rows": summary_rows(run.summary, files),
+            "summary_rows": summary_rows(run),
             "alerts": run.alerts.all(),
-            "files": files,
+            "files": selectors.run_files(run),
+            "unlisted_media_files": max(
+                selectors.run_media_file_count(run) - selectors.MEDIA_FILES_LISTED, 0
+            ),
             "media_panels": media_panels(run),
             "custom_charts": chart_specs(run),
             "artifacts": selectors.run_artifacts(run),

@@ -733,6 +733,22 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "logged html 7f3a",
         ),
     ),
+    "runs:workspace_media": (
+        get(
+            lambda s: f"{project_url('runs:workspace_media')(s)}?run={s.bob_run.run_id}",
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "sample 7f3a",
+        ),
+        get(
+            lambda s: (
+                f"{project_url('runs:workspace_media')(s)}?key=samples&step=0&run={s.bob_run.run_id}"
+            ),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "sample 7f3a",
+        ),
+    ),
     "runs:artifact_file": (
         get(
             project_url(

@@ -4,6 +4,8 @@ stored."""
 
 from dataclasses import dataclass, field
 
+from runs.models import Run, RunFile
+
 from .histograms import histogram_sparkline
 from .kinds import HISTOGRAM, MediaItem, kind_of, media_items
 
@@ -34,12 +36,12 @@ class SummaryRow:
         return KIND_LABELS.get(self.kind, "")
 
 
-def summary_rows(summary, files) -> list[SummaryRow]:
-    """The summary's visible keys in order; `files` are the run's uploaded files (the page has
-    them already), so no row costs a query."""
+def summary_rows(run: Run) -> list[SummaryRow]:
+    """The summary's visible keys in order; the files its media name cost one query for all
+    rows, none when the summary holds no media."""
+    summary = run.summary
     if not isinstance(summary, dict):
         return []
-    files_by_name = {file.name: file for file in files}
     rows = []
     for key, value in sorted(summary.items()):
         if key.startswith("_"):
@@ -49,7 +51,17 @@ def summary_rows(summary, files) -> list[SummaryRow]:
             row.sparkline = histogram_sparkline(value)
         elif row.kind:
             row.items = media_items(value)
-            for item in row.items:
-                item.file = files_by_name.get(item.name)
         rows.append(row)
+    _attach_files(run, rows)
     return rows
+
+
+def _attach_files(run: Run, rows: list[SummaryRow]) -> None:
+    names = {item.name for row in rows for item in row.items}
+    if not names:
+        return
+    uploaded = RunFile.objects.filter(run=run, name__in=names).exclude(uploaded_at=None)
+    files_by_name = {file.name: file for file in uploaded}
+    for row in rows:
+        for item in row.items:
+            item.file = files_by_name.get(item.name)

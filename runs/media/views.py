@@ -1,5 +1,6 @@
-"""The run page's media endpoints: one panel at another step (for the step slider), image
-thumbnails, the figures of preset charts, and logged HTML for the panel's sandboxed frame."""
+"""The media endpoints: a run page panel at another step (for its step slider), image
+thumbnails, the figures of preset charts, logged HTML for the panel's sandboxed frame, and the
+workspace's media rows of several runs."""
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
@@ -8,11 +9,19 @@ from django.utils.csp import CSP
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
+from projects.access import get_project_for_user
+from runs import selectors
 from runs.access import get_run_for_user
+from runs.models import Run
 
 from .panels import media_panel
 from .presets import chart_data, chart_spec
 from .thumbnails import thumbnail
+from .workspace import workspace_media
+
+# As the workspace's charts: at most this many runs, by default the table's first ones.
+MAX_WORKSPACE_RUNS = 20
+WORKSPACE_RUNS_SHOWN = 10
 
 
 def run_media_step(request, entity, project, run_id):
@@ -84,3 +93,38 @@ def run_media_html(request, entity, project, run_id, name):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def _workspace_runs(project, run_ids: list[str]) -> list[Run]:
+    """The named runs of the project in the order named, else the runs table's first ones."""
+    run_ids = list(dict.fromkeys(run_ids))[:MAX_WORKSPACE_RUNS]
+    if not run_ids:
+        runs = list(selectors.runs_for_table(project)[:WORKSPACE_RUNS_SHOWN])
+    else:
+        found = {run.run_id: run for run in Run.objects.filter(project=project, run_id__in=run_ids)}
+        runs = [found[run_id] for run_id in run_ids if run_id in found]
+    for run in runs:
+        run.project = project  # its links need the project's entity, already loaded
+    return runs
+
+
+def workspace_media_rows(request, entity, project):
+    """GET ?run=<id>&run=...: a row per media key the runs logged, each run's media side by
+    side; with &key=<key>&step=<step>, that row's runs at that step (for the row's slider)."""
+    project = get_project_for_user(request, entity, project)
+    key = request.GET.get("key")
+    step = request.GET.get("step")
+    if step is not None:
+        try:
+            step = int(step)
+        except ValueError:
+            return HttpResponseBadRequest("The step must be a whole number.")
+    runs = _workspace_runs(project, request.GET.getlist("run"))
+    media = workspace_media(runs, key, step)
+    context = {"project": project, "media": media, "runs": runs}
+    if key is None:
+        return render(request, "runs/media/_workspace.html", context)
+    if not media.rows:
+        raise Http404("None of these runs logged media under that key.")
+    context["row"] = media.rows[0]
+    return render(request, "runs/media/_workspace.html#cells", context)
