@@ -347,3 +347,13 @@ def test_thumbnail_storage_is_separate_from_run_files(image_run):
     default_storage.save(media.thumbnail_name(file), ContentFile(b"cached"))
 
     assert media.thumbnail(file) == b"cached"
+
+
+def test_media_logged_once_has_no_slider(client, bob, run):
+    log_images(run, [3])
+    login(client, bob)
+
+    html = media_section(client.get(run.get_absolute_url()).content.decode())
+
+    assert "data-media-slider" not in html
+    assert "Step <output data-media-step>3</output>" in html
