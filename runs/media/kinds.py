@@ -7,6 +7,8 @@ naming its files (`filenames`) or holding each medium's own value (`videos`, `au
 
 from dataclasses import dataclass
 
+from runs.models import RunFile
+
 IMAGE = "image"
 TABLE = "table"
 HISTOGRAM = "histogram"
@@ -93,3 +95,14 @@ def media_items(value) -> list[MediaItem]:
     captions = _captions(value, len(names))
     pairs = zip(names, captions, strict=True)
     return [MediaItem(name, caption) for name, caption in pairs if isinstance(name, str)]
+
+
+def attach_files(run, items: list[MediaItem]) -> None:
+    """Point each item at its uploaded run file: one query for all of them, none for no items."""
+    names = {item.name for item in items}
+    if not names:
+        return
+    uploaded = RunFile.objects.filter(run=run, name__in=names).exclude(uploaded_at=None)
+    files = {file.name: file for file in uploaded}
+    for item in items:
+        item.file = files.get(item.name)

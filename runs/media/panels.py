@@ -9,10 +9,10 @@ from operator import or_
 
 from django.db.models import Q
 
-from runs.models import MetricKey, RichValue, Run, RunFile
+from runs.models import MetricKey, RichValue, Run
 
 from .histograms import Heatmap, attach_heatmaps
-from .kinds import MEDIA_TYPES, MediaItem, kind_of, media_items
+from .kinds import MEDIA_TYPES, MediaItem, attach_files, kind_of, media_items
 
 
 @dataclass
@@ -50,18 +50,6 @@ def _media_values(run: Run):
     )
 
 
-def _attach_files(run: Run, panels: list[MediaPanel]) -> None:
-    """Point each item at its uploaded run file, in one query for all panels."""
-    names = {item.name for panel in panels for item in panel.items}
-    if not names:
-        return
-    uploaded = RunFile.objects.filter(run=run, name__in=names).exclude(uploaded_at=None)
-    files = {file.name: file for file in uploaded}
-    for panel in panels:
-        for item in panel.items:
-            item.file = files.get(item.name)
-
-
 def _panels(run: Run, steps_by_key: dict, shown: dict) -> list[MediaPanel]:
     """Panels of the keys in `steps_by_key` ({key id: (name, [steps])}) at the steps in `shown`
     ({key id: step}): one query for the values shown, one for their files."""
@@ -76,7 +64,7 @@ def _panels(run: Run, steps_by_key: dict, shown: dict) -> list[MediaPanel]:
         if kind is None:
             continue
         panels.append(MediaPanel(name, kind, steps, shown[key_id], value, media_items(value)))
-    _attach_files(run, panels)
+    attach_files(run, [item for panel in panels for item in panel.items])
     return panels
 
 

@@ -4,10 +4,10 @@ stored."""
 
 from dataclasses import dataclass, field
 
-from runs.models import Run, RunFile
+from runs.models import Run
 
 from .histograms import histogram_sparkline
-from .kinds import HISTOGRAM, MediaItem, kind_of, media_items
+from .kinds import HISTOGRAM, MediaItem, attach_files, kind_of, media_items
 
 KIND_LABELS = {
     "image": "Image",
@@ -52,16 +52,5 @@ def summary_rows(run: Run) -> list[SummaryRow]:
         elif row.kind:
             row.items = media_items(value)
         rows.append(row)
-    _attach_files(run, rows)
+    attach_files(run, [item for row in rows for item in row.items])
     return rows
-
-
-def _attach_files(run: Run, rows: list[SummaryRow]) -> None:
-    names = {item.name for row in rows for item in row.items}
-    if not names:
-        return
-    uploaded = RunFile.objects.filter(run=run, name__in=names).exclude(uploaded_at=None)
-    files_by_name = {file.name: file for file in uploaded}
-    for row in rows:
-        for item in row.items:
-            item.file = files_by_name.get(item.name)
