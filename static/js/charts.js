@@ -2,16 +2,7 @@
 // endpoints. The server buckets long series (keeping each bucket's lowest and highest value);
 // zooming re-reads the visible step range at the resolution it needs.
 (() => {
-  // Nothing in a chart's mode bar leaves the site: no "Share chart" upload to Plotly Cloud
-  // (plotly.js 4 shows it unless showSendToCloud is false), no logo link to plotly.com, and no
-  // destination for an upload even if one were asked for.
-  const CONFIG = {
-    displaylogo: false,
-    showSendToCloud: false,
-    plotlyServerURL: "",
-    responsive: true,
-    modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage", "sendChartToCloud"],
-  };
+  const CONFIG = window.PLOTLY_CONFIG;
   const LIVE_EVERY_MS = 10000;
   const WORKSPACE_RUNS = 10;
   const state = { x: "step", smoothing: 0 };

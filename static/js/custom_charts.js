@@ -2,14 +2,7 @@
 // figure (built by the server from the chart's table) when it scrolls near the viewport, so a
 // run with many charts reads only the tables someone looks at.
 (() => {
-  // As in charts.js: nothing in the mode bar sends a chart off the site.
-  const CONFIG = {
-    displaylogo: false,
-    showSendToCloud: false,
-    plotlyServerURL: "",
-    responsive: true,
-    modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage", "sendChartToCloud"],
-  };
+  const CONFIG = window.PLOTLY_CONFIG;
 
   function showNote(element, text) {
     const note = element.closest("[data-custom-chart-panel]").querySelector("[data-custom-chart-note]");

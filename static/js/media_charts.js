@@ -3,14 +3,7 @@
 // <script type="application/json"> next to each chart; the step slider swaps in new panels, which
 // are drawn as they arrive.
 (() => {
-  // As the run charts: nothing in the mode bar sends a chart off the site.
-  const CONFIG = {
-    displaylogo: false,
-    showSendToCloud: false,
-    plotlyServerURL: "",
-    responsive: true,
-    modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage", "sendChartToCloud"],
-  };
+  const CONFIG = window.PLOTLY_CONFIG;
   const MARGIN = { l: 48, r: 12, t: 8, b: 40 };
   const FIGURE_MAX_HEIGHT = 480;
 
