@@ -64,12 +64,14 @@ def run_custom_chart(request, entity, project, run_id):
     return response
 
 
-# Logged HTML is anyone's markup: it runs in a sandbox (a unique origin, no scripts, forms or
-# popups) even when opened directly, and may load nothing from anywhere, so it can neither act
-# as the site nor tell another site who looked at it. Only this site's run page may frame it.
+# Logged HTML is anyone's markup: it runs in a sandbox (a unique origin: its scripts run, so an
+# interactive figure works, but they cannot read the site's cookies or pages; no forms or popups)
+# even when opened directly, and it may load and send nothing anywhere, so it can neither act as
+# the site nor tell another site who looked at it. Only this site's run page may frame it.
 LOGGED_HTML_CSP = {
-    "sandbox": True,
+    "sandbox": ["allow-scripts"],
     "default-src": [CSP.NONE],
+    "script-src": [CSP.UNSAFE_INLINE],
     "style-src": [CSP.UNSAFE_INLINE],
     "img-src": ["data:"],
     "font-src": ["data:"],
