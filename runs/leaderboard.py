@@ -132,7 +132,7 @@ def leaderboard(project, board: Board) -> list[Row]:
         metric.desc(nulls_last=True) if descending else metric.asc(nulls_last=True),
         F("pk").asc(),
     ]
-    runs = runs.select_related("author").annotate(metric_value=metric)
+    runs = runs.select_related("author", "project__entity").annotate(metric_value=metric)
     if not board.group:
         ranked = runs.exclude(metric_value=None).order_by(*order)[: board.limit]
         return [Row(run=run, value=run.metric_value) for run in ranked]

@@ -456,5 +456,5 @@ class SavedView(models.Model):
         """The page with the saved parameters: the link the Views menu opens."""
         name = "runs:leaderboard" if self.kind == self.Kind.LEADERBOARD else "project"
         base = reverse(name, args=[self.project.entity.name, self.project.name])
-        query = urlencode(self.params)
+        query = urlencode([(name, value) for name, value in self.params])
         return f"{base}?{query}" if query else base

@@ -116,7 +116,9 @@ def saved_view_create(
             view = SavedView.objects.create(
                 project=project, owner=owner, name=name, shared=shared, kind=kind, params=params
             )
-            audit(project.entity, owner, "saved_view.create", project.path, name=name, shared=shared)
+            audit(
+                project.entity, owner, "saved_view.create", project.path, name=name, shared=shared
+            )
     except IntegrityError:  # saved at the same moment by another request
         raise _taken(project, owner, name) from None
     return view
@@ -124,9 +126,11 @@ def saved_view_create(
 
 def saved_view_rename(*, view: SavedView, actor, name: str) -> SavedView:
     name = _clean_name(name)
-    if SavedView.objects.filter(project=view.project, owner=view.owner, name=name).exclude(
-        pk=view.pk
-    ).exists():
+    if (
+        SavedView.objects.filter(project=view.project, owner=view.owner, name=name)
+        .exclude(pk=view.pk)
+        .exists()
+    ):
         raise _taken(view.project, view.owner, name)
     with transaction.atomic():
         old, view.name = view.name, name
