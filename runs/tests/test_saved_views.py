@@ -205,3 +205,20 @@ def test_the_views_menu_costs_the_same_whatever_the_number_of_views(
         save(project, bob, name=f"view {index}", shared=index % 2 == 0)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(project.get_absolute_url())
+
+
+def test_a_leaderboard_view_keeps_its_parameters_and_opens_the_leaderboard(project, bob):
+    view = save(
+        project,
+        bob,
+        kind=SavedView.Kind.LEADERBOARD,
+        state="metric=summary.acc&goal=min&group=config.dataset&sort=name&q=state+%3D+finished",
+    )
+    assert view.params == [
+        ["q", "state = finished"],
+        ["metric", "summary.acc"],
+        ["goal", "min"],
+        ["group", "config.dataset"],
+    ]
+    leaderboard = reverse("runs:leaderboard", args=[project.entity.name, project.name])
+    assert view.page_url().startswith(f"{leaderboard}?")
