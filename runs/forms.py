@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Run
+from .models import Run, SavedView
 
 MAX_TAGS = 50
 
@@ -30,3 +30,12 @@ class RunEditForm(forms.Form):
         if len(tags) > MAX_TAGS:
             raise forms.ValidationError(f"A run has at most {MAX_TAGS} tags.")
         return tags
+
+
+class SavedViewForm(forms.Form):
+    """Save a page's state: `state` is its query string, carried by the form unseen."""
+
+    name = forms.CharField(max_length=100)
+    shared = forms.BooleanField(required=False, label="Share with the team")
+    kind = forms.ChoiceField(choices=SavedView.Kind.choices, initial=SavedView.Kind.TABLE)
+    state = forms.CharField(required=False, max_length=8000, widget=forms.HiddenInput)

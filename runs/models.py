@@ -1,5 +1,7 @@
 import re
+import secrets
 import zlib
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import models
@@ -412,3 +414,47 @@ class Workspace(models.Model):
 
     def __str__(self):
         return f"{self.user} on {self.project}"
+
+
+def _saved_view_key():
+    return secrets.token_urlsafe(9)
+
+
+class SavedView(models.Model):
+    """A named state of the runs table or the leaderboard of a project: the GET parameters of
+    the page, replayed when it is opened. Shared views are seen by everyone who sees the
+    project; private ones by their owner only."""
+
+    class Kind(models.TextChoices):
+        TABLE = "table", "Runs table"
+        LEADERBOARD = "leaderboard", "Leaderboard"
+
+    # URLs name a view by a random key, never by its primary key.
+    key = models.CharField(max_length=16, unique=True, default=_saved_view_key, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="saved_views")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TABLE)
+    shared = models.BooleanField(default=False, help_text="Seen by everyone who sees the project.")
+    params = models.JSONField(default=list, help_text="The page's GET parameters, [name, value].")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "owner", "name"], name="saved_view_unique_name"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} on {self.project}"
+
+    def page_url(self) -> str:
+        """The page with the saved parameters: the link the Views menu opens."""
+        name = "runs:leaderboard" if self.kind == self.Kind.LEADERBOARD else "project"
+        base = reverse(name, args=[self.project.entity.name, self.project.name])
+        query = urlencode([(name, value) for name, value in self.params])
+        return f"{base}?{query}" if query else base

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import code_views, compare_views, views
+from . import code_views, compare_views, views, views_saved
 from .media import table_views
 from .media import views as media_views
 
@@ -35,6 +35,33 @@ urlpatterns = [
     ),
     path("<str:entity>/<str:project>/workspace/", views.workspace, name="workspace"),
     path("<str:entity>/<str:project>/compare/", compare_views.compare_runs, name="compare"),
+    path("<str:entity>/<str:project>/views/", views_saved.create_view, name="view_create"),
+    path("<str:entity>/<str:project>/views/<str:key>/", views_saved.open_view, name="view_open"),
+    path(
+        "<str:entity>/<str:project>/views/<str:key>/rename/",
+        views_saved.rename_view,
+        name="view_rename",
+    ),
+    path(
+        "<str:entity>/<str:project>/views/<str:key>/update/",
+        views_saved.update_view,
+        name="view_update",
+    ),
+    path(
+        "<str:entity>/<str:project>/views/<str:key>/delete/",
+        views_saved.delete_view,
+        name="view_delete",
+    ),
+    path(
+        "<str:entity>/<str:project>/leaderboard/",
+        views_saved.leaderboard_page,
+        name="leaderboard",
+    ),
+    path(
+        "<str:entity>/<str:project>/leaderboard.csv",
+        views_saved.leaderboard_csv,
+        name="leaderboard_csv",
+    ),
     path(
         "<str:entity>/<str:project>/runs/<str:run_id>/files/<path:name>",
         views.run_file,

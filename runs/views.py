@@ -33,10 +33,11 @@ from .forms import RunEditForm, RunNameForm
 from .media import media_panels
 from .media.presets import chart_specs
 from .media.summary import summary_rows
-from .models import Artifact, ArtifactFile, MetricKey, Run
+from .models import Artifact, ArtifactFile, MetricKey, Run, SavedView
 from .query import QueryError
 from .query.complete import suggest
 from .query.nodes import MAX_TEXT
+from .saved_views import can_save_views, views_menu
 from .selectors import RunFilter, Sort
 from .system_metrics import system_metric
 
@@ -78,6 +79,10 @@ def project_page(request, entity, project):
         "states": Run.State.choices,
         "can_write": ProjectNeed.WRITE in project.viewer_rights,
         "is_admin": Need.ADMIN in project.viewer_entity_permissions,
+        "saved_views": views_menu(project, request.user),
+        "can_save": can_save_views(project),
+        "state": request.GET.urlencode(),
+        "kind": SavedView.Kind.TABLE,
     }
     if not request.htmx:
         if page.total == 0 and not run_filter.is_active and context["can_write"]:

@@ -62,6 +62,7 @@ from runs.models import (
     Point,
     Run,
     RunFile,
+    SavedView,
     Workspace,
 )
 from teams import services
@@ -227,6 +228,43 @@ def moves(run):
 
 def api_moves(run):
     return lambda s: {"run_ids": [getattr(s, run).run_id], "target": s.target.path}
+
+
+def view_args(s):
+    return [s.team.name, s.project.name]
+
+
+def view_edit_probes(name, data, effect):
+    """A saved view's edit action on erin's shared view and on bob's private one."""
+
+    def changed(attr):
+        def check(s, user):
+            view = SavedView.objects.filter(pk=getattr(s, attr).pk).first()
+            return view is None if effect is None else effect(view)
+
+        return check
+
+    def url(attr):
+        return lambda s: reverse(name, args=[*view_args(s), getattr(s, attr).key])
+
+    return (
+        get(url("shared_view"), POST_ONLY),
+        post(
+            url("shared_view"),
+            web("login 404 403 ok 404"),
+            public=web("login 403 403 ok 403"),
+            data=lambda s: data,
+            effect=changed("shared_view"),
+            label="shared",
+        ),
+        post(
+            url("bob_view"),
+            web("login 404 ok 404 404"),
+            data=lambda s: data,
+            effect=changed("bob_view"),
+            label="private",
+        ),
+    )
 
 
 GRAPHQL_READ = (
@@ -653,6 +691,67 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             data=lambda s: {"run": [s.bob_run.run_id, s.alice_run.run_id]},
         ),
     ),
+    # Saved views: members save; a shared view is changed by its owner (erin) and team admins,
+    # a private one (bob's) is seen and changed by its owner only.
+    "runs:view_create": (
+        get(project_url("runs:view_create"), POST_ONLY),
+        post(
+            project_url("runs:view_create"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "made-here", "kind": "table", "state": "state=failed"},
+            effect=lambda s, user: SavedView.objects.filter(
+                project=s.project, owner=user, name="made-here"
+            ).exists(),
+        ),
+    ),
+    "runs:view_open": (
+        get(
+            lambda s: reverse("runs:view_open", args=[*view_args(s), s.shared_view.key]),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            label="shared",
+        ),
+        get(
+            lambda s: reverse("runs:view_open", args=[*view_args(s), s.bob_view.key]),
+            web("404 404 ok 404 404"),
+            label="private",
+        ),
+    ),
+    **{
+        f"runs:view_{action}": view_edit_probes(f"runs:view_{action}", data, effect)
+        for action, data, effect in (
+            ("rename", {"name": "renamed here"}, lambda view: view.name == "renamed here"),
+            (
+                "update",
+                {"state": "state=failed"},
+                lambda view: view.params == [["state", "failed"]],
+            ),
+            ("delete", {}, None),
+        )
+    },
+    "runs:leaderboard": (
+        get(
+            with_query(project_url("runs:leaderboard"), metric="summary.loss", group="state"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "Best run",
+        ),
+        get(
+            with_query(project_url("runs:leaderboard"), metric="loss"),
+            web("404 404 400 400 404"),
+            public=machine("400 400 400 400 400 400 400 400"),
+            label="bad metric",
+        ),
+    ),
+    "runs:leaderboard_csv": (
+        get(
+            with_query(project_url("runs:leaderboard_csv"), metric="summary.loss"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "run_id",
+        ),
+    ),
     "runs:file": (
         get(
             project_url("runs:file", lambda s: s.bob_run.run_id, lambda s: "output.log"),
@@ -1032,6 +1131,10 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.bob_run = RunFactory(project=s.project, author=bob, run_id="bobrun1", name="bob-run-name")
     s.alice_run = RunFactory(project=s.project, author=alice, run_id="alicerun1")
     RunFactory(project=s.hidden_project, author=alice, run_id="hiddenrun1")
+    s.shared_view = SavedView.objects.create(
+        project=s.project, owner=erin, name="team view", shared=True, params=[["state", "x"]]
+    )
+    s.bob_view = SavedView.objects.create(project=s.project, owner=bob, name="bob view")
     image = {"_type": "image-file", "path": IMAGE_NAME, "caption": "sample 7f3a"}
     table = {"_type": "table-file", "path": TABLE_NAME, "nrows": 1, "ncols": 2}
     history = [

@@ -343,6 +343,11 @@ class _JSONKeyTest(Func):
         return f"({sql} AND {value_sql} {self.op} %s)", [*params, *value_params, value]
 
 
+def json_key_is(column: str, path: tuple, *kinds: str) -> Q:
+    """Runs whose key holds a JSON value of one of these kinds ("number", "string", ...)."""
+    return Q(_JSONKeyTest(column, path, kinds=kinds))
+
+
 class JSONKeyValue(Func):
     """A key's value for ORDER BY: SQL NULL when missing."""
 

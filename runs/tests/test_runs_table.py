@@ -402,8 +402,9 @@ def add_alerts_and_artifacts(project):
 
 # Member: session, user, project with its entity, the viewer's entity permissions (guardian),
 # the check for quiet runs, count, page rows (authors joined), column keys, move targets,
-# writable entities. Anonymous: no session or user rows, no permissions, no move targets.
-QUERIES = {"bob": 10, "anonymous": 5}
+# writable entities, the saved views of the Views menu. Anonymous: no session or user rows, no
+# permissions, no move targets.
+QUERIES = {"bob": 11, "anonymous": 6}
 # The whole page adds recent alerts, artifact collections, their versions (with the run that
 # logged each), aliases and files, the metrics the workspace can chart and, for a signed-in
 # person, their saved workspace; the table region alone (htmx) does not.
