@@ -2,7 +2,16 @@ from django.contrib import admin
 
 from teamsite.lib.durations import human_duration
 
-from .models import Alert, Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run, RunFile
+from .models import (
+    Alert,
+    Artifact,
+    ArtifactAlias,
+    ArtifactCollection,
+    ArtifactFile,
+    Run,
+    RunFile,
+    SavedView,
+)
 
 
 @admin.register(Run)
@@ -94,3 +103,16 @@ class ArtifactCollectionAdmin(admin.ModelAdmin):
     search_fields = ["name", "project__name", "project__entity__name"]
     list_select_related = ["project__entity"]
     readonly_fields = ["project", "name", "type", "created_at"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "project", "owner", "shared", "updated_at"]
+    list_filter = ["kind", "shared"]
+    search_fields = ["name", "project__name", "project__entity__name", "owner__username"]
+    list_select_related = ["project__entity", "owner"]
+    # Who owns a view and where it lives decide who sees it: changed through the site only.
+    readonly_fields = ["key", "project", "owner", "kind", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # a view is saved from the page whose state it keeps

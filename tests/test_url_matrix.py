@@ -1016,6 +1016,7 @@ ADMIN_MODELS = {
     "runs.runfile": lambda s: s.run_file.pk,
     "runs.artifact": lambda s: s.artifact.pk,
     "runs.artifactcollection": lambda s: s.collection.pk,
+    "runs.savedview": lambda s: s.shared_view.pk,
 }
 # What the admin refuses even to staff (destructive edits go through the services).
 ADMIN_REFUSED = {
@@ -1031,6 +1032,7 @@ ADMIN_REFUSED = {
         "admin:teams_auditevent_add",
         "admin:teams_auditevent_delete",
         "admin:projects_project_add",
+        "admin:runs_savedview_add",
     )
 }
 
