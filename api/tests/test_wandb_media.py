@@ -54,12 +54,12 @@ def test_histograms_audio_html_figures_and_3d_objects_show_on_the_run_page(
     download = reverse("runs:file_download", args=[*args, last["voice"]["path"]])
     assert f'<audio controls preload="metadata" src="{download}">' in page
     frame = re.search(r"<iframe[^>]*>", page).group(0)
-    assert 'sandbox=""' in frame
+    assert 'sandbox="allow-scripts"' in frame and "allow-same-origin" not in frame
     html_url = reverse("runs:media_html", args=[*args, last["page"]["path"]])
     assert html_url in frame
     served = client.get(html_url)
     assert b"logged html" in b"".join(served.streaming_content)
-    assert served["Content-Security-Policy"].startswith("sandbox;")
+    assert served["Content-Security-Policy"].startswith("sandbox allow-scripts;")
     figure_url = reverse("runs:file_download", args=[*args, last["curve"]["path"]])
     assert f'data-plotly-figure data-url="{figure_url}"' in page
     figure = json.loads(b"".join(client.get(figure_url).streaming_content))

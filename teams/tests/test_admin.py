@@ -13,7 +13,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from accounts.models import ApiKey
 from projects.models import Project
 from projects.services import project_create
-from runs.models import Alert, Artifact, ArtifactCollection, Run, RunFile
+from runs.models import Alert, Artifact, ArtifactCollection, Run, RunFile, SavedView
 from teams import services
 from teams.models import (
     AuditEvent,
@@ -71,6 +71,7 @@ def cast(team, alice, sam, invitation, charlie):
     Artifact.objects.create(
         collection=collection, version_index=0, digest="d1", state=Artifact.State.COMMITTED
     )
+    SavedView.objects.create(project=project, owner=alice, name="best resnets", shared=True)
     return team
 
 
@@ -98,6 +99,7 @@ CHANGELISTS = {
     RunFile: ("requirements", "", "requirements.txt"),
     Artifact: ("mymodel", "state__exact=COMMITTED", "mymodel:v0"),
     ArtifactCollection: ("mymodel", "", "mymodel"),
+    SavedView: ("best", "shared__exact=1", "best resnets"),
 }
 
 
