@@ -11,12 +11,9 @@ DATABASE_URL once, at import.
 """
 
 import argparse
-import cProfile
 import gc
-import io
 import json
 import os
-import pstats
 import random
 import statistics
 import subprocess
@@ -27,7 +24,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import count_queries, database_label
+from common import count_queries, database_label, percentile, profile_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -547,34 +544,9 @@ class full_collections:
         gc.callbacks.remove(self)
 
 
-def percentile(samples, pct):
-    """Nearest-rank percentile: of 15 samples, p95 is the largest."""
-    ordered = sorted(samples)
-    rank = max(1, -(-pct * len(ordered) // 100))
-    return ordered[int(rank) - 1]
-
-
 # The profile's cumulative table: the project's chart code, the queries' execution and fetching,
 # and the JSON encoding (not the dozen frames of the test client and the middleware).
 PROFILE_FOCUS = r"runs/|compiler.py.*execute_sql|connection.py.*wait|fetchmany|encoder.py"
-
-
-def profile_text(call):
-    profiler = cProfile.Profile()
-    profiler.enable()
-    call()
-    profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(PROFILE_FOCUS, 14)
-    stats.sort_stats("tottime").print_stats(10)
-    # Keep the tables, not pstats' preamble or blank lines; shorten the long paths.
-    lines = [
-        line.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", "")
-        for line in out.getvalue().splitlines()
-        if line.strip() and not line.strip().startswith(("Ordered by", "List reduced"))
-    ]
-    return "\n".join(lines)
 
 
 def sqlite_statistics(connection, table):
@@ -795,7 +767,9 @@ def measure(world, args, results):
 
         measure_workspace(world, args, results, record, timed, get, to_profile)
         for case, call in to_profile:
-            results["profiles"].append({"case": case, "text": profile_text(call)})
+            results["profiles"].append(
+                {"case": case, "text": profile_text(call, PROFILE_FOCUS, 14)}
+            )
 
 
 def measure_workspace(world, args, results, record, timed, get, to_profile):

@@ -1,6 +1,41 @@
 """What the benchmark scripts share. They run as scripts (`python bench/<name>.py`), so this
 folder is on sys.path and they import it as `common`."""
 
+import cProfile
+import io
+import pstats
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(samples, pct):
+    """Nearest-rank percentile: of 15 samples, p95 is the largest."""
+    ordered = sorted(samples)
+    rank = max(1, -(-pct * len(ordered) // 100))
+    return ordered[int(rank) - 1]
+
+
+def profile_text(call, focus: str, rows: int) -> str:
+    """Where `call` spends its time: the `rows` costliest frames matching `focus` (cumulative),
+    then the ten costliest on their own."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    call()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(focus, rows)
+    stats.sort_stats("tottime").print_stats(10)
+    # Keep the tables, not pstats' preamble or blank lines; shorten the long paths.
+    lines = [
+        line.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", "")
+        for line in out.getvalue().splitlines()
+        if line.strip() and not line.strip().startswith(("Ordered by", "List reduced"))
+    ]
+    return "\n".join(lines)
+
 
 class count_queries:
     """Counts the statements run on `connection` (request_started resets connection.queries, so

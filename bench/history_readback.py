@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import ENV, HOST, Servers, free_port, percentile, pg_admin, wait_for
+from common import percentile
+from ingest import ENV, HOST, Servers, free_port, pg_admin, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent

@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import database_label
+from common import database_label, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -407,13 +407,6 @@ def run_load(port, headers, world, data, requests):
         "chunk_p95": percentile(chunk_ms, 95),
         "client_cpu": client_cpu,
     }
-
-
-def percentile(samples, pct):
-    """Nearest rank."""
-    ordered = sorted(samples)
-    rank = max(1, -(-pct * len(ordered) // 100))
-    return ordered[int(rank) - 1]
 
 
 # --- MLflow: its own venv and server, the same points through log-batch -----------------------

@@ -11,11 +11,9 @@ in a child process, because the settings read DATABASE_URL and MEDIA_ROOT once, 
 """
 
 import argparse
-import cProfile
 import io
 import json
 import os
-import pstats
 import statistics
 import subprocess
 import sys
@@ -24,7 +22,7 @@ import time
 import warnings
 from pathlib import Path
 
-from common import count_queries, database_label
+from common import count_queries, database_label, percentile, profile_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PAGE_TARGET_MS = 300
@@ -173,30 +171,6 @@ def create_world(args):
 # --- the measurements -------------------------------------------------------------------------
 
 
-def percentile(samples, pct):
-    """Nearest-rank percentile: of 15 samples, p95 is the largest."""
-    ordered = sorted(samples)
-    rank = max(1, -(-pct * len(ordered) // 100))
-    return ordered[int(rank) - 1]
-
-
-def profile_text(call):
-    profiler = cProfile.Profile()
-    profiler.enable()
-    call()
-    profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(PROFILE_FOCUS, 16)
-    stats.sort_stats("tottime").print_stats(10)
-    lines = [
-        line.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", "")
-        for line in out.getvalue().splitlines()
-        if line.strip() and not line.strip().startswith(("Ordered by", "List reduced"))
-    ]
-    return "\n".join(lines)
-
-
 def measure(world, args):
     from django.db import connection
     from django.test import Client
@@ -237,7 +211,7 @@ def measure(world, args):
         )
         print(f"  {case}: median {median:.1f} ms, p95 {p95:.1f} ms, CPU {cpu:.1f} ms")
         if args.profile:
-            profiles.append((case, profile_text(lambda: get(urls[0]))))
+            profiles.append((case, profile_text(lambda: get(urls[0]), PROFILE_FOCUS, 16)))
         return ok
 
     project = world["project"]

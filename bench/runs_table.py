@@ -22,7 +22,7 @@ import warnings
 from datetime import timedelta
 from pathlib import Path
 
-from common import count_queries, database_version
+from common import count_queries, database_version, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -242,13 +242,6 @@ def child(args):
 
     Path(os.environ["BENCH_OUT"]).write_text(json.dumps(results))
     return 0
-
-
-def percentile(samples, pct):
-    """Nearest-rank percentile: of 15 samples, p95 is the largest."""
-    ordered = sorted(samples)
-    rank = max(1, -(-pct * len(ordered) // 100))
-    return ordered[int(rank) - 1]
 
 
 def create_world(count):
