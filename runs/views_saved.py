@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from projects.access import get_project_for_user
+from teamsite.lib.spreadsheet import spreadsheet_safe
 
 from . import selectors
 from .forms import SavedViewForm
@@ -137,15 +138,8 @@ def leaderboard_csv(request, entity, project):
         if board.group:
             group = "" if row.group is None else row.group
             cells = [group, *cells, row.runs_in_group]
-        writer.writerow([_csv_safe(cell) for cell in cells])
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return response
-
-
-def _csv_safe(cell):
-    # Text a spreadsheet would run as a formula (a run named "=HYPERLINK(...)") is kept as text.
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return cell
 
 
 def _state(request) -> str:

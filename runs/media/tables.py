@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.core.files.storage import default_storage
 
 from runs.models import Artifact, ArtifactFile, Run, RunFile
+from teamsite.lib.spreadsheet import spreadsheet_safe
 
 from .panels import MediaPanel
 
@@ -30,8 +31,6 @@ TEXT_LIMIT = 120
 PAGE_WINDOW = 2
 # A filter on one column that reads like `> 0.5` compares numbers instead of matching text.
 COMPARISON = re.compile(r"^\s*(<=|>=|<|>|=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
-# Text a spreadsheet would run as a formula (OWASP's list, "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class TableError(Exception):
@@ -423,10 +422,7 @@ def attach_cell_files(run: Run, source: TableSource, page: TablePage) -> None:
 
 
 def _csv_value(value) -> str:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        # A spreadsheet would run it: the quote keeps it text (numbers are left alone).
-        return "'" + value
-    return cell_text(value)
+    return spreadsheet_safe(value) if isinstance(value, str) else cell_text(value)
 
 
 class _Echo:
