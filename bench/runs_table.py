@@ -46,7 +46,7 @@ TAGS = ["baseline", "sweep", "augment", "lr-search", "ablation", "v2"]
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--runs", type=int, default=100_000, help="runs in the project")
+    parser.add_argument("--runs", type=int, default=1_000_000, help="runs in the project")
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per case")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sqlite-analyze", action="store_true", help="ANALYZE SQLite too")
@@ -227,10 +227,29 @@ def child(args):
                 f"sort=-summary.loss, deep page (after {deep:,})",
                 deep_cursor(project, "-summary.loss", deep),
             ),
+            ("sort=config.lr, first page", "?sort=config.lr"),
+            (
+                f"sort=config.optimizer, deep page (after {deep:,})",
+                deep_cursor(project, "config.optimizer", deep),
+            ),
             ("state=failed", "?state=failed"),
             ("tag=ablation", "?tag=ablation"),
             ("q=comet", "?q=comet"),
             ("state=failed&tag=ablation&q=comet", "?state=failed&tag=ablation&q=comet"),
+        ]
+        # The query language over config and summary keys: broad and narrow filters, alone,
+        # combined, and sorted by another key.
+        cases += [
+            (f"q={text}" + (f", sort={order}" if order else ""), query_string(text, order))
+            for text, order in [
+                ("config.lr <= 0.0003", ""),
+                ("summary.loss < 0.1", ""),
+                ("summary.loss < 0.1", "-summary.val/accuracy"),
+                ('config.optimizer = "sgd" and summary.val/accuracy > 0.8', "-summary.loss"),
+                ("config.batch_size in (32, 128) and not state = failed", "config.lr"),
+                ("summary.rare exists", "-summary.loss"),
+                ("summary.loss > 1.9 or config.epochs = 7", "-created"),
+            ]
         ]
         for case, query in cases:
             request, check = page(query)
@@ -282,6 +301,8 @@ def create_world(count):
             }
             if index % 50 == 0:
                 del summary["loss"]  # some runs never logged it: sorted last
+            if index % 10_000 == 0:
+                summary["rare"] = index  # a key a handful of runs have
             runs.append(
                 Run(
                     project=project,
@@ -316,17 +337,34 @@ def create_world(count):
     return {"alice": alice, "team": team, "project": project, "other": other, "authors": authors}
 
 
+def query_string(text, order):
+    from urllib.parse import urlencode
+
+    return "?" + urlencode({"q": text, **({"sort": order} if order else {})})
+
+
 def deep_cursor(project, sort_value, position):
     """The query string of the page after the first `position` runs in this sort order."""
     from urllib.parse import urlencode
 
-    from runs import selectors
+    from runs import key_order, selectors
     from runs.selectors import RunFilter, Sort
 
     sort = Sort.parse(sort_value)
     runs = RunFilter().apply(selectors.runs_for_table(project))
-    row = selectors._ordered(runs, sort)[position - 1]
-    cursor = selectors.encode_cursor(sort, row, "next")
+    if sort.key in selectors.BASE_SORTS:
+        row = selectors._ordered(runs, sort)[position - 1]
+        cursor = selectors.encode_cursor(sort, row, "next")
+    else:
+        positions = key_order.page_positions(
+            runs,
+            project=project,
+            key=key_order.key_id(*selectors.json_column_key(sort.key)),
+            descending=sort.descending,
+            filtered=False,
+            limit=position,
+        )
+        cursor = selectors.encode_key_cursor(sort, positions[-1], "next")
     return "?" + urlencode({"sort": str(sort), "cursor": cursor})
 
 

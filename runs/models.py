@@ -4,7 +4,7 @@ import zlib
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +34,53 @@ FORGE_COMMIT_PAGES = {
     "bitbucket.org": "commits",
     "codeberg.org": "commit",
 }
+
+
+INDEXED_COLUMNS = ("config", "summary")
+
+
+class RunQuerySet(models.QuerySet):
+    """Keeps the index of config and summary values (RunValue) true through bulk writes."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from .values import index_runs  # it builds on these models
+
+        with transaction.atomic(savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            index_runs(created, new=not kwargs.get("update_conflicts"))
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        from .values import index_runs
+
+        columns = [column for column in INDEXED_COLUMNS if column in fields]
+        with transaction.atomic(savepoint=False):
+            updated = super().bulk_update(objs, fields, *args, **kwargs)
+            if columns:
+                index_runs(objs, columns)
+        return updated
+
+    def update(self, **kwargs):
+        columns = [column for column in INDEXED_COLUMNS if column in kwargs]
+        if not columns and "project" not in kwargs:
+            return super().update(**kwargs)
+        from .values import index_runs, move_values
+
+        with transaction.atomic(savepoint=False):
+            runs = list(self.values_list("pk", "project_id"))
+            updated = super().update(**kwargs)
+            ids = [pk for pk, _ in runs]
+            if "project" in kwargs:
+                move_values(ids, getattr(kwargs["project"], "pk", kwargs["project"]))
+            if not columns:
+                return updated
+            if any(hasattr(kwargs[column], "resolve_expression") for column in columns):
+                changed = Run.objects.filter(pk__in=ids).only("pk", "project", *columns)
+            else:  # the values written are the values to index
+                values = {column: kwargs[column] for column in columns}
+                changed = [Run(pk=pk, project_id=project, **values) for pk, project in runs]
+            index_runs(changed, columns)
+        return updated
 
 
 class Run(models.Model):
@@ -91,6 +138,8 @@ class Run(models.Model):
     events_line_count = models.PositiveIntegerField(default=0)
     console_line_count = models.PositiveIntegerField(default=0)
 
+    objects = RunQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -106,6 +155,19 @@ class Run(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        from .values import index_runs  # it builds on these models
+
+        update_fields = kwargs.get("update_fields")
+        indexed = INDEXED_COLUMNS
+        if update_fields is not None:
+            indexed = [column for column in indexed if column in update_fields]
+        adding = self._state.adding
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            if indexed:
+                index_runs([self], indexed, new=adding)
 
     def get_absolute_url(self):
         return reverse(
@@ -134,11 +196,14 @@ class Run(models.Model):
 
 
 class MetricKey(models.Model):
-    """A history or system-metrics key, interned so each point stores a small integer."""
+    """A history, system-metrics, config or summary key, interned so each point or indexed
+    value stores a small integer."""
 
     class Stream(models.IntegerChoices):
         HISTORY = 0, "History"
         EVENTS = 1, "System metrics"
+        CONFIG = 2, "Config"
+        SUMMARY = 3, "Summary"
 
     stream = models.PositiveSmallIntegerField(choices=Stream)
     name = models.CharField(max_length=512)
@@ -196,6 +261,42 @@ class RunKey(models.Model):
     rich = models.PositiveBigIntegerField(default=0, help_text="RichValue rows")
     first_step = models.BigIntegerField()
     last_step = models.BigIntegerField()
+
+
+class RunValue(models.Model):
+    """One value of a run's config or summary, by the name the runs query language gives it
+    (`lr`, `final.loss`): the index that filters, sorts and groups a project's runs by any key
+    without reading their JSON. `runs.values` writes it whenever a config or summary changes
+    and when runs move; it cascades with the run."""
+
+    class Kind(models.IntegerChoices):
+        # In the order runs sort by a key: numbers, text, true/false, then the rest.
+        NUMBER = 0, "Number"
+        STRING = 1, "Text"
+        BOOLEAN = 2, "True/false"
+        NULL = 3, "Null"
+        OBJECT = 4, "Object"
+        ARRAY = 5, "List"
+
+    pk = models.CompositePrimaryKey("run", "key")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The run's project, repeated so that one index serves a project's runs by key and value.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.PositiveSmallIntegerField(choices=Kind)
+    number = models.FloatField(null=True, help_text="Numbers, and true/false as 1/0")
+    # NULL rather than "" for values that are not text: an index range of numbers then reads
+    # (kind, number) with text IS NULL, and one of text (kind, text) with number IS NULL.
+    text = models.CharField(  # noqa: DJ001
+        max_length=400, null=True, help_text="Text, its first 400 characters"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["project", "key", "kind", "number", "text", "run"], name="run_value_order"
+            ),
+        ]
 
 
 class ConsoleLine(models.Model):

@@ -11,7 +11,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 
-from . import query
+from . import key_order, query
 from .models import (
     Alert,
     Artifact,
@@ -287,6 +287,9 @@ def decode_cursor(cursor: str, sort: Sort):
         return None
     if sort_key != str(sort) or direction not in ("next", "prev") or not isinstance(pk, int):
         return None
+    if sort.key not in BASE_SORTS:
+        value = key_order.Position.from_json(value)
+        return None if value is None else (value, pk, direction)
     if isinstance(value, dict) and "t" in value:
         value = datetime.fromisoformat(value["t"])
     return value, pk, direction
@@ -312,6 +315,8 @@ def runs_for_table(project):
 def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = None) -> RunsPage:
     runs = run_filter.apply(runs_for_table(project))
     total = runs.count()
+    if sort.key not in BASE_SORTS:
+        return _key_sorted_page(project, run_filter, runs, total, sort, cursor)
     position = decode_cursor(cursor, sort) if cursor else None
     if position is None:
         rows = _page_rows(runs, sort)
@@ -498,3 +503,39 @@ def workspace_of(user, project):
     if not user.is_authenticated:
         return None
     return Workspace.objects.filter(user=user, project=project).first()
+
+
+def _key_sorted_page(project, run_filter, runs, total, sort: Sort, cursor) -> RunsPage:
+    """runs_page sorted by a config or summary key, from the index of values (key_order)."""
+    column, name = json_column_key(sort.key)
+    key = key_order.key_id(column, name)
+    position = decode_cursor(cursor, sort) if cursor else None
+    after, _, direction = position or (None, None, "next")
+    reverse = direction == "prev"
+    positions = key_order.page_positions(
+        runs,
+        project=project,
+        key=key,
+        descending=sort.descending,
+        filtered=run_filter.is_active,
+        after=after,
+        reverse=reverse,
+        limit=PAGE_SIZE + 1,
+    )
+    more = len(positions) > PAGE_SIZE
+    positions = positions[:PAGE_SIZE]
+    if reverse:
+        positions.reverse()
+    has_next, has_prev = (True, more) if reverse else (more, after is not None)
+    page = RunsPage(runs=key_order.runs_at(positions), total=total)
+    if positions and has_next:
+        page.next_cursor = encode_key_cursor(sort, positions[-1], "next")
+    if positions and has_prev:
+        page.prev_cursor = encode_key_cursor(sort, positions[0], "prev")
+    return page
+
+
+def encode_key_cursor(sort: Sort, position: key_order.Position, direction: str) -> str:
+    """A cursor in a key's order: the run's place in the index of values (key_order)."""
+    data = [str(sort), position.as_json(), position.pk, direction]
+    return signing.dumps(data, salt=CURSOR_SALT, compress=True)

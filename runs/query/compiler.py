@@ -8,10 +8,24 @@ import re
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import BooleanField, F, Func, IntegerField, JSONField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    F,
+    Func,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models import Exists as RowsExist
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThan
 
-from ..models import Run
+from ..models import MetricKey, RunValue
+from ..values import COLUMNS as VALUE_COLUMNS
+from ..values import INDEXED_TEXT, indexable_name
 from .nodes import (
     MAX_TEXT,
     OPERATORS,
@@ -94,13 +108,12 @@ def has_tag(tag: str) -> Q:
     # SQLite has no JSON containment lookup in Django. The list's JSON text holds each tag
     # encoded as json.dumps encodes it, quotes included, so a case-sensitive search for that
     # encoding matches whole tags only; instr() is several times faster than json_each().
-    return Q(
-        RawSQL(
-            f"instr({Run._meta.db_table}.tags, %s) > 0",
-            [json.dumps(tag)],
-            output_field=BooleanField(),
-        )
-    )
+    return Q(GreaterThan(_Instr(F("tags"), Value(json.dumps(tag))), 0))
+
+
+class _Instr(Func):
+    function = "instr"
+    output_field = IntegerField()
 
 
 def _text(value, what: str) -> str:
@@ -224,11 +237,9 @@ def _run_field_value(field, value):
 
 def _json_condition(node, column, path) -> Q:
     if isinstance(node, Exists):
-        return Q(_JSONKeyTest(column, path, kinds=("missing",), negate=node.present))
+        return _key_test(column, path, kinds=("missing",), negate=node.present)
     if isinstance(node, Regex):
-        return Q(
-            _JSONKeyTest(column, path, kinds=("string",), op="~", value=_pattern(node.pattern))
-        )
+        return _key_test(column, path, kinds=("string",), op="~", value=_pattern(node.pattern))
     if isinstance(node, Contains):
         raise QueryError("Search text matches run fields; match keys with a regular expression.")
     if isinstance(node, In):
@@ -242,18 +253,78 @@ def _json_condition(node, column, path) -> Q:
     if value is None:
         if node.op != "=":
             raise QueryError(f"{node.field} cannot be ordered against null.")
-        return Q(_JSONKeyTest(column, path, kinds=("null", "missing")))
+        return _key_test(column, path, kinds=("null", "missing"))
     if isinstance(value, bool):
         if node.op != "=":
             raise QueryError(f"{node.field} cannot be ordered against true/false.")
-        return Q(_JSONKeyTest(column, path, kinds=("boolean",), op="=", value=value))
+        return _key_test(column, path, kinds=("boolean",), op="=", value=value)
     if isinstance(value, (int, float)):
         value = _number(value, node.field)
-        return Q(_JSONKeyTest(column, path, kinds=("number",), op=node.op, value=value))
+        return _key_test(column, path, kinds=("number",), op=node.op, value=value)
     if isinstance(value, str):
         value = _text(value, node.field)
-        return Q(_JSONKeyTest(column, path, kinds=("string",), op=node.op, value=value))
+        return _key_test(column, path, kinds=("string",), op=node.op, value=value)
     raise QueryError(f"{node.field} compares to numbers, text, true/false or null only.")
+
+
+# A key's conditions read the index of config and summary values (runs.values): one probe of
+# (run, key) per run, or a range of the (project, key, kind, value) index, instead of parsing
+# the JSON of every run. Only what the index cannot answer exactly (a key name too long to
+# index, text longer than its indexed beginning) reads the JSON, and only of runs that have it.
+
+VALUE_LOOKUPS = {**LOOKUPS, "~": "regex"}
+
+
+def _key_test(column, path, *, kinds, op=None, value=None, negate=False) -> Q:
+    name = ".".join(path)
+    if not indexable_name(name):
+        return Q(_JSONKeyTest(column, path, kinds=kinds, op=op, value=value, negate=negate))
+    key = key_id(column, name)
+    if kinds == ("missing",):
+        present = RowsExist(RunValue.objects.filter(run=OuterRef("pk"), key_id=key))
+        return Q(present) if negate else ~Q(present)
+    if kinds == ("null", "missing"):
+        return ~Q(
+            RowsExist(
+                RunValue.objects.filter(run=OuterRef("pk"), key_id=key).exclude(
+                    kind=RunValue.Kind.NULL
+                )
+            )
+        )
+    values = RunValue.objects.filter(run=OuterRef("pk"), key_id=key)
+    if kinds == ("boolean",):
+        return Q(RowsExist(values.filter(kind=RunValue.Kind.BOOLEAN, number=float(value))))
+    if kinds == ("number",):
+        numbers = values.filter(kind=RunValue.Kind.NUMBER, **{_lookup(op): _float(value)})
+        return Q(RowsExist(numbers))
+    texts = values.filter(kind=RunValue.Kind.STRING)
+    whole = texts.annotate(length=Length("text")).filter(length__lt=INDEXED_TEXT)
+    cut = texts.annotate(length=Length("text")).filter(length__gte=INDEXED_TEXT)
+    if op == "=":
+        if len(value) < INDEXED_TEXT:
+            return Q(RowsExist(texts.filter(text=value)))
+        whole, cut = texts.none(), cut.filter(text=value[:INDEXED_TEXT])
+    indexed = Q(RowsExist(whole.filter(**{f"text__{VALUE_LOOKUPS[op]}": value})))
+    in_json = _JSONKeyTest(column, path, kinds=kinds, op=op, value=value)
+    return indexed | (Q(RowsExist(cut)) & Q(in_json))
+
+
+def _lookup(op) -> str:
+    return f"number__{LOOKUPS[op]}"
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float: beyond every indexed number too
+        return math.inf if value > 0 else -math.inf
+
+
+def key_id(column: str, name: str) -> Subquery:
+    """The id of a config or summary key (SQL NULL, matching nothing, if no run has it)."""
+    return Subquery(
+        MetricKey.objects.filter(stream=VALUE_COLUMNS[column], name=name).values("pk")[:1]
+    )
 
 
 def _candidate_paths(path: tuple) -> list[tuple]:

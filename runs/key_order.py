@@ -1,0 +1,153 @@
+"""Pages of a project's runs sorted by a config or summary key, read from the index of values
+(RunValue) in its own order, so that the first page and one a million runs deep each read a
+page's worth of index entries.
+
+The order: runs whose value is a number, then text, true/false, null, an object, a list, and
+last the runs without the key. Values run in the sort's direction within each kind, and the
+run's primary key breaks ties the same way, so the order is total and a cursor (kind, value,
+pk) says exactly where a page ends."""
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import CharField, Exists, F, FloatField, OuterRef, Q, Subquery, Value
+
+from .models import MetricKey, Run, RunValue
+from .values import COLUMNS, indexable_name
+
+MISSING = len(RunValue.Kind.values)  # the segment of runs without the key, after every kind
+SEGMENTS = (*sorted(RunValue.Kind.values), MISSING)
+VALUE_COLUMN = {RunValue.Kind.NUMBER: "number", RunValue.Kind.BOOLEAN: "number"}
+VALUE_COLUMN[RunValue.Kind.STRING] = "text"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a run stands in a key's order."""
+
+    segment: int  # a RunValue.Kind, or MISSING
+    value: float | str | None
+    pk: int
+
+    def as_json(self) -> list:
+        return [self.segment, self.value, self.pk]
+
+    @classmethod
+    def from_json(cls, data) -> "Position | None":
+        if not isinstance(data, list) or len(data) != 3:
+            return None
+        segment, value, pk = data
+        if segment not in SEGMENTS or not isinstance(pk, int) or isinstance(pk, bool):
+            return None
+        expected = {"number": (int, float), "text": (str,)}.get(VALUE_COLUMN.get(segment))
+        if expected and (not isinstance(value, expected) or isinstance(value, bool)):
+            return None
+        return cls(segment, value if expected else None, pk)
+
+
+def key_id(column: str, name: str):
+    """The key's id as a subquery (SQL NULL when no run has the key), or None for a name too
+    long to index, which no run has."""
+    if not indexable_name(name):
+        return None
+    return Subquery(MetricKey.objects.filter(stream=COLUMNS[column], name=name).values("pk")[:1])
+
+
+def page_positions(
+    runs, *, project, key, descending: bool, filtered: bool, after=None, reverse=False, limit: int
+) -> list[Position]:
+    """The positions of up to `limit` runs of `runs` (the project's runs, `filtered` when
+    conditions narrow them) in the key's order, after the position `after` (from the start
+    when None); `reverse` walks the order backwards from `after`, nearest first. One query:
+    each kind's rows read in index order, at most `limit` of each, in one UNION ALL."""
+    descending = descending != reverse
+    segments = SEGMENTS if not reverse else tuple(reversed(SEGMENTS))
+    if after is not None:
+        segments = segments[segments.index(after.segment) :]
+    parts = []
+    for rank, segment in enumerate(segments):
+        start = after if after is not None and after.segment == segment else None
+        if segment == MISSING:
+            rows = _missing(runs, key, descending, start)
+        elif key is not None:
+            rows = _values(runs, project, key, segment, descending, filtered, start)
+        else:
+            continue
+        columns = {"p_rank": Value(rank), **columns_of(segment)}
+        parts.append(rows.annotate(**columns).values_list(*columns)[:limit])
+    direction = "DESC" if descending else "ASC"
+    sql, params = [], []
+    for part in parts:
+        part_sql, part_params = part.query.sql_with_params()
+        sql.append(f"SELECT * FROM ({part_sql}) AS part{len(sql)}")
+        params += part_params
+    # The parts each come in index order; the outer ORDER BY (a few hundred rows at most)
+    # fixes the order of the whole, comparing text as the database does.
+    query = (
+        f"SELECT * FROM ({' UNION ALL '.join(sql)}) AS parts ORDER BY 1, 3 {direction},"
+        f" 4 {direction}, 2 {direction} LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*params, limit])
+        rows = cursor.fetchall()
+    return [
+        Position(
+            segments[rank], number if VALUE_COLUMN.get(segments[rank]) == "number" else text, pk
+        )
+        for rank, pk, number, text in rows
+    ]
+
+
+def columns_of(segment) -> dict:
+    """The columns each part of the page's UNION selects, in this order."""
+    if segment == MISSING:
+        return {
+            "p_pk": F("pk"),
+            "p_number": Value(None, output_field=FloatField()),
+            "p_text": Value(None, output_field=CharField()),
+        }
+    return {"p_pk": F("run_id"), "p_number": F("number"), "p_text": F("text")}
+
+
+def _values(runs, project, key, segment, descending, filtered, start):
+    column = VALUE_COLUMN.get(segment)
+    rows = RunValue.objects.filter(project=project, key_id=key, kind=segment)
+    # Equalities on the other columns of the (project, key, kind, number, text, run) index, so
+    # that the rows come in the index's order and no sort is needed.
+    rows = rows.filter(
+        **{f"{other}__isnull": True for other in ("number", "text") if other != column}
+    )
+    if filtered:
+        rows = rows.filter(Exists(runs.filter(pk=OuterRef("run_id"))))
+    if start is not None:
+        rows = rows.filter(_beyond(column, start, descending, pk="run_id"))
+    order = [column, "run_id"] if column else ["run_id"]
+    rows = rows.order_by(*(f"-{name}" if descending else name for name in order))
+    return rows
+
+
+def _beyond(column, start: Position, descending: bool, pk: str) -> Q:
+    """Rows after `start` in the segment's order: by value (when the kind has one), then pk."""
+    beyond = "lt" if descending else "gt"
+    if column is None:
+        return Q(**{f"{pk}__{beyond}": start.pk})
+    # The redundant bound (value <= v, or >=) lets the index start at the cursor.
+    return Q(**{f"{column}__{beyond}e": start.value}) & (
+        Q(**{f"{column}__{beyond}": start.value})
+        | Q(**{column: start.value, f"{pk}__{beyond}": start.pk})
+    )
+
+
+def _missing(runs, key, descending, start):
+    if key is not None:
+        runs = runs.filter(~Exists(RunValue.objects.filter(run=OuterRef("pk"), key_id=key)))
+    if start is not None:
+        runs = runs.filter(_beyond(None, start, descending, pk="pk"))
+    return runs.order_by("-pk" if descending else "pk")
+
+
+def runs_at(positions: list[Position]) -> list[Run]:
+    """The runs at these positions, in their order, in one query."""
+    runs = Run.objects.filter(pk__in=[p.pk for p in positions]).select_related("author")
+    by_pk = {run.pk: run for run in runs}
+    return [by_pk[p.pk] for p in positions if p.pk in by_pk]

@@ -1,0 +1,162 @@
+"""The index of config and summary values (runs.values) stays true to what runs hold, through
+every way runs are written, moved and deleted."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runs import services
+from runs.models import MetricKey, Run, RunValue
+from runs.values import INDEXED_TEXT, flat_values, indexed
+from tests.factories import ProjectFactory, RunFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Kind = RunValue.Kind
+
+
+def index_of(run) -> dict:
+    """{(column, name): (kind, number, text)} of a run's indexed values."""
+    streams = {MetricKey.Stream.CONFIG: "config", MetricKey.Stream.SUMMARY: "summary"}
+    return {
+        (streams[stream], name): (kind, number, text)
+        for stream, name, kind, number, text in RunValue.objects.filter(run=run).values_list(
+            "key__stream", "key__name", "kind", "number", "text"
+        )
+    }
+
+
+def expected_index(run) -> dict:
+    return {
+        (column, name): indexed(value)
+        for column in ("config", "summary")
+        for name, value in flat_values(getattr(run, column)).items()
+    }
+
+
+@pytest.fixture
+def alice():
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def team(alice):
+    return TeamFactory(name="vision", creator=alice)
+
+
+@pytest.fixture
+def project(team, alice):
+    return ProjectFactory(entity=team, creator=alice, name="resnet")
+
+
+def test_names_follow_the_query_language():
+    data = {
+        "lr": 0.1,
+        "val/acc": 0.9,
+        "final": {"loss": 0.2, "deep": {"x": 1}},
+        "a.b": "literal",
+        "a": {"b": "nested", "c": 3},
+        "odd": {"with.dot": 1},
+        "": 5,
+    }
+    assert flat_values(data) == {
+        "lr": 0.1,
+        "val/acc": 0.9,
+        "final": {"loss": 0.2, "deep": {"x": 1}},
+        "final.loss": 0.2,
+        "final.deep": {"x": 1},
+        "final.deep.x": 1,
+        "a.b": "literal",  # the key as written wins over the path a -> b
+        "a": {"b": "nested", "c": 3},
+        "a.c": 3,
+        "odd": {"with.dot": 1},  # a nested key with a dot has no query name
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        (3, (Kind.NUMBER, 3.0, None)),
+        (0.5, (Kind.NUMBER, 0.5, None)),
+        (10**400, (Kind.NUMBER, math.inf, None)),
+        (True, (Kind.BOOLEAN, 1.0, None)),
+        (False, (Kind.BOOLEAN, 0.0, None)),
+        ("adam", (Kind.STRING, None, "adam")),
+        ("x" * 1000, (Kind.STRING, None, "x" * INDEXED_TEXT)),
+        (None, (Kind.NULL, None, None)),
+        ({"a": 1}, (Kind.OBJECT, None, None)),
+        ([1, 2], (Kind.ARRAY, None, None)),
+    ],
+)
+def test_values_are_stored_by_kind(value, stored):
+    assert indexed(value) == stored
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+        max_leaves=12,
+    )
+)
+def test_any_json_flattens_to_indexable_values(data):
+    for name, value in flat_values({"k": data}).items():
+        assert name and len(name) <= 512
+        kind, number, text = indexed(value)
+        assert kind in Kind.values
+        assert text is None or len(text) <= INDEXED_TEXT
+
+
+def test_create_save_and_client_update_keep_the_index(project, alice):
+    run = RunFactory(project=project, author=alice, config={"lr": 0.1}, summary={"loss": 1})
+    assert index_of(run) == expected_index(run)
+    run.summary = {"loss": 0.5, "acc": 0.9}
+    run.save(update_fields=["summary"])
+    assert index_of(run) == expected_index(run)
+    assert index_of(run)["summary", "loss"] == (Kind.NUMBER, 0.5, None)
+    run.config = {}
+    run.save()
+    assert ("config", "lr") not in index_of(run)
+
+
+def test_bulk_writes_keep_the_index(project, alice):
+    runs = Run.objects.bulk_create(
+        [
+            Run(project=project, run_id=f"r{n}", config={"n": n}, summary={"s": str(n)})
+            for n in range(3)
+        ]
+    )
+    assert all(index_of(run) == expected_index(run) for run in runs)
+    for run in runs:
+        run.summary = {"s": None, "t": [1]}
+    Run.objects.bulk_update(runs, ["summary"])
+    assert all(index_of(run) == expected_index(run) for run in runs)
+    Run.objects.filter(project=project).update(config={"same": True})
+    for run in Run.objects.filter(project=project):
+        assert index_of(run) == expected_index(run)
+        assert index_of(run)["config", "same"] == (Kind.BOOLEAN, 1.0, None)
+
+
+def test_moved_runs_take_their_values_and_deleted_runs_leave_none(project, team, alice):
+    target = ProjectFactory(entity=team, creator=alice, name="archive")
+    run = RunFactory(project=project, author=alice, config={"lr": 0.1})
+    stays = RunFactory(project=project, author=alice, config={"lr": 0.2})
+    services.runs_move(
+        actor=alice, source=project, runs=Run.objects.filter(pk=run.pk), target=target
+    )
+    assert set(RunValue.objects.filter(run=run).values_list("project", flat=True)) == {target.pk}
+    assert set(RunValue.objects.filter(run=stays).values_list("project", flat=True)) == {project.pk}
+    services.runs_delete(actor=alice, project=target, runs=Run.objects.filter(pk=run.pk))
+    assert not RunValue.objects.filter(run_id=run.pk).exists()
+
+
+def test_file_stream_summary_reindexes(project, alice):
+    from runs.ingest import FileStreamUpdate, apply_file_stream
+
+    run = RunFactory(project=project, author=alice, summary={"_step": 1, "loss": 2})
+    apply_file_stream(run, FileStreamUpdate(summary={"_step": 2, "loss": 1.5}))
+    run.refresh_from_db()
+    assert index_of(run)["summary", "loss"] == (Kind.NUMBER, 1.5, None)
+    assert index_of(run) == expected_index(run)
