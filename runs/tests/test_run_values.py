@@ -105,6 +105,7 @@ def test_any_json_flattens_to_indexable_values(data):
     for name, value in flat_values({"k": data}).items():
         assert name and len(name) <= 512
         kind, number, text = indexed(value)
+        assert number is None or not math.isnan(number)
         assert kind in Kind.values
         assert text is None or len(text) <= INDEXED_TEXT
 
