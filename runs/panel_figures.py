@@ -55,7 +55,8 @@ def _category_order(labels):
 def _layout(**extra) -> dict:
     return {
         "height": HEIGHT,
-        "margin": {"l": 56, "r": 16, "t": 8, "b": 48},
+        # Room above the plot for Plotly's mode bar, which would otherwise cover points.
+        "margin": {"l": 56, "r": 16, "t": 28, "b": 48},
         "showlegend": False,
         **extra,
     }
