@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runs import panels
@@ -359,6 +359,44 @@ def test_the_cap_is_stated_when_more_runs_match(client, project, alice, bob, mon
     assert "More than 4 runs match: the panels show the 4 most recent." in (
         response.content.decode()
     )
+
+
+def test_the_table_swap_brings_the_panels_along(client, project, alice, bob):
+    make_runs(project, alice)
+    client.force_login(bob)
+    url = reverse("project", args=[project.entity.name, project.name])
+    response = client.get(
+        url,
+        {"panel": "scatter:config.lr:config.lr", "q": "config.opt = sgd"},
+        headers={"HX-Request": "true", "HX-Target": "runs-region"},
+    )
+    html = response.content.decode()
+    assert 'id="query-panels"' in html and 'hx-swap-oob="true"' in html
+    spec, _ = figure(response)
+    assert len(spec["data"][0]["x"]) == 4
+    # The filter form carries the panels, so applying a filter keeps them.
+    assert '<input type="hidden" name="panel" value="scatter:config.lr:config.lr">' in html
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from("scatterbarcorrelationparallel:.,`summaryconfiglr/ \\é"),
+            max_size=60,
+        ),
+        max_size=3,
+    )
+)
+def test_any_panel_parameters_give_a_page(client, project, alice, bob, specs):
+    if not Run.objects.filter(project=project).exists():
+        make_runs(project, alice)
+    client.force_login(bob)
+    response = page(client, project, *specs)
+    assert response.status_code == 200
+    assert len(response.context["query_panels"]) == len(specs)
 
 
 # Who sees them
