@@ -158,38 +158,122 @@ def parallel(panel: Panel, rows: list[dict], run_url) -> Figure:
     figure.runs = len(drawn)
     if not drawn:
         return figure
-    dimensions = []
-    for axis in panel.axes:
-        if axis in numeric_axes:
-            dimensions.append({"label": axis, "values": [row[axis] for row in drawn]})
-            continue
-        labels = [label(row[axis]) for row in drawn]
-        order = _category_order(labels)
-        index = {text: position for position, text in enumerate(order)}
-        dimensions.append(
+    axes = [*panel.axes, panel.metric]
+    numeric_axes.add(panel.metric)
+    scales = [_axis_scale([row[axis] for row in drawn], axis in numeric_axes) for axis in axes]
+    metric = [row[panel.metric] for row in drawn]
+    lowest, highest = min(metric), max(metric)
+    bins = {}
+    for row, value in zip(drawn, metric, strict=True):
+        share = (value - lowest) / (highest - lowest) if highest > lowest else 0.5
+        bins.setdefault(min(int(share * len(VIRIDIS)), len(VIRIDIS) - 1), []).append(row)
+    for colour_bin, chosen in sorted(bins.items()):
+        x, y, text, links = [], [], [], []
+        for row in chosen:
+            name, url = row["name"] or row["run_id"], run_url(row["run_id"])
+            for position, (axis, (place, _)) in enumerate(zip(axes, scales, strict=True)):
+                x.append(position)
+                y.append(place(row[axis]))
+                text.append(f"{name}<br>{_escape(axis)}: {_escape(label(row[axis]))}")
+                links.append(url)
+            x.append(None)
+            y.append(None)
+            text.append(None)
+            links.append(None)
+        figure.data.append(
             {
-                "label": axis,
-                "values": [index[text] for text in labels],
-                "tickvals": list(range(len(order))),
-                "ticktext": order,
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": x,
+                "y": y,
+                "text": text,
+                "customdata": links,
+                "hovertemplate": "%{text}<extra></extra>",
+                "line": {"color": VIRIDIS[colour_bin], "width": 1.5},
+                "marker": {"color": VIRIDIS[colour_bin], "size": 4},
+                "opacity": 0.75,
+                "connectgaps": False,
             }
         )
-    metric = [row[panel.metric] for row in drawn]
-    dimensions.append({"label": panel.metric, "values": metric})
-    figure.data = [
+    # The colour scale of the metric, on a trace with no points of its own.
+    figure.data.append(
         {
-            "type": "parcoords",
-            "dimensions": dimensions,
-            "line": {
-                "color": metric,
-                "colorscale": "Viridis",
+            "type": "scatter",
+            "mode": "markers",
+            "x": [None, None],
+            "y": [None, None],
+            "hoverinfo": "skip",
+            "marker": {
+                "color": [lowest, highest],
+                "cmin": lowest,
+                "cmax": highest,
+                "colorscale": [[i / (len(VIRIDIS) - 1), c] for i, c in enumerate(VIRIDIS)],
                 "showscale": True,
-                "colorbar": {"title": {"text": panel.metric}},
+                "colorbar": {"title": {"text": panel.metric}, "thickness": 12},
             },
         }
+    )
+    annotations = [
+        {
+            "x": position,
+            "y": place,
+            "text": _escape(text),
+            "showarrow": False,
+            "xanchor": "left",
+            "xshift": 4,
+            "font": {"size": 10},
+        }
+        for position, (_, ticks) in enumerate(scales)
+        for place, text in ticks
     ]
-    figure.layout = _layout(margin={"l": 64, "r": 64, "t": 48, "b": 24})
+    figure.layout = _layout(
+        xaxis={
+            "tickvals": list(range(len(axes))),
+            "ticktext": axes,
+            "range": [-0.15, len(axes) - 0.4],
+            "showgrid": False,
+            "zeroline": False,
+            "automargin": True,
+        },
+        yaxis={"visible": False, "range": [-0.06, 1.06]},
+        shapes=[
+            {"type": "line", "x0": i, "x1": i, "y0": 0, "y1": 1, "line": {"color": "#888"}}
+            for i in range(len(axes))
+        ],
+        annotations=annotations,
+        hovermode="closest",
+    )
     return figure
+
+
+# Parallel coordinates are drawn as lines (SVG): Plotly's own parcoords trace needs WebGL and
+# compiles shaders with eval, which the pages' Content Security Policy rightly refuses.
+VIRIDIS = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]
+MAX_CATEGORY_TICKS = 15
+
+
+def _axis_scale(values: list, numeric: bool):
+    """(value -> height in [0, 1], [(height, tick text)]) of one parallel axis: numbers from
+    lowest to highest, text values (and missing ones, as (none)) evenly in their order."""
+    if numeric:
+        lowest, highest = min(values), max(values)
+        if highest == lowest:
+            return (lambda value: 0.5), [(0.5, f"{lowest:.4g}")]
+        span = highest - lowest
+
+        def place(value):
+            return (value - lowest) / span
+
+        middle = (lowest + highest) / 2
+        ticks = [(0.0, f"{lowest:.4g}"), (0.5, f"{middle:.4g}"), (1.0, f"{highest:.4g}")]
+        return place, ticks
+    order = _category_order(label(value) for value in values)
+    heights = {
+        text: (i / (len(order) - 1) if len(order) > 1 else 0.5) for i, text in enumerate(order)
+    }
+    step = max(1, math.ceil(len(order) / MAX_CATEGORY_TICKS))
+    ticks = [(heights[text], text) for text in order[::step]]
+    return (lambda value: heights[label(value)]), ticks
 
 
 def group_stats(panel: Panel, rows: list[dict]) -> list[tuple[str, float, float, int]]:
@@ -328,6 +412,8 @@ def correlation(panel: Panel, rows: list[dict], run_url) -> Figure:
             "y": [f"config.{name}" for name, _, _ in results],
             "x": [r for _, r, _ in results],
             "customdata": [count for *_, count in results],
+            "text": [f"{r:.2f} · {count} runs" for _, r, count in results],
+            "textposition": "auto",
             "marker": {"color": ["#4c78a8" if r >= 0 else "#e45756" for _, r, _ in results]},
             "hovertemplate": "%{y}<br>r = %{x:.3f}<br>runs: %{customdata}<extra></extra>",
         }

@@ -210,19 +210,36 @@ def test_scatter_with_a_numeric_colour_uses_a_colour_scale(client, project, alic
     assert sorted(set(trace["marker"]["color"])) == [32, 64, 128]
 
 
-def test_parallel_has_text_axes_as_categories_and_the_metric_last(client, project, alice, bob):
-    make_runs(project, alice)
+def test_parallel_draws_a_line_per_run_across_the_axes_to_the_metric(client, project, alice, bob):
+    runs = make_runs(project, alice)
     client.force_login(bob)
     spec, item = figure(page(client, project, "parallel:config.lr,config.opt:summary.acc"))
-    [trace] = spec["data"]
-    lr, opt, acc = trace["dimensions"]
-    assert lr["label"] == "config.lr" and "ticktext" not in lr
-    assert opt["ticktext"] == ["adam", "adamw", "sgd"]
-    assert opt["tickvals"] == [0, 1, 2]
-    assert acc["label"] == "summary.acc"
-    assert trace["line"]["color"] == acc["values"]
-    # Most recent first: run r8 was made last.
-    assert opt["values"][0] == opt["ticktext"].index("adamw")
+    *lines, scale = spec["data"]
+    assert spec["layout"]["xaxis"]["ticktext"] == ["config.lr", "config.opt", "summary.acc"]
+    ticks = {note["text"] for note in spec["layout"]["annotations"] if note["x"] == 1}
+    assert ticks == {"adam", "adamw", "sgd"}  # the text axis, its values in order
+    finished = {run.name: run for run in runs if run.summary}
+    lowest = min(run.summary["acc"] for run in finished.values())
+    highest = max(run.summary["acc"] for run in finished.values())
+    assert (scale["marker"]["cmin"], scale["marker"]["cmax"]) == (lowest, highest)
+    drawn = {}
+    for trace in lines:
+        points = zip(trace["x"], trace["y"], trace["text"], trace["customdata"], strict=True)
+        for x, y, text, url in points:
+            if x is not None:
+                drawn.setdefault(text.split("<br>")[0], {})[x] = (y, url)
+    assert set(drawn) == set(finished)
+    for name, heights in drawn.items():
+        run = finished[name]
+        lr, opt, acc = (heights[position][0] for position in range(3))
+        assert lr == pytest.approx((run.config["lr"] - 0.001) / (0.009 - 0.001))
+        assert opt == {"adam": 0.0, "adamw": 0.5, "sgd": 1.0}[run.config["opt"]]
+        assert acc == pytest.approx((run.summary["acc"] - lowest) / (highest - lowest))
+        assert heights[0][1] == run.get_absolute_url()
+    # The best run's line has the brightest colour of the scale.
+    best = max(finished.values(), key=lambda run: run.summary["acc"])
+    [bright] = [trace for trace in lines if best.name in " ".join(filter(None, trace["text"]))]
+    assert bright["line"]["color"] == "#fde725"
     assert item.figure.runs == 9
 
 

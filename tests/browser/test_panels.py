@@ -121,6 +121,9 @@ def test_a_bad_panel_says_so_and_phone_width_does_not_overflow(
     )
     expect(drawn_panels(page)).to_have_count(2)
     expect(page.locator("#query-panels")).to_contain_text("“pie” is not a panel kind")
+    parallel = page.locator('[data-panel-kind="parallel"] [data-query-panel]')
+    expect(parallel.locator(".scatterlayer .trace path.js-line")).not_to_have_count(0)
+    expect(parallel).not_to_contain_text("WebGL")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     shot(page, "3-phone")
     assert overflow <= 0
