@@ -89,7 +89,7 @@ def scatter(panel: Panel, rows: list[dict], run_url) -> Figure:
             "mode": "markers",
             "x": [row[panel.x] for row in chosen],
             "y": [row[panel.y] for row in chosen],
-            "text": [row["name"] or row["run_id"] for row in chosen],
+            "text": [_html(row["name"] or row["run_id"]) for row in chosen],
             "customdata": [run_url(row["run_id"]) for row in chosen],
             "hovertemplate": (
                 f"%{{text}}<br>{_escape(panel.x)}: %{{x}}<br>{_escape(panel.y)}: %{{y}}"
@@ -170,11 +170,11 @@ def parallel(panel: Panel, rows: list[dict], run_url) -> Figure:
     for colour_bin, chosen in sorted(bins.items()):
         x, y, text, links = [], [], [], []
         for row in chosen:
-            name, url = row["name"] or row["run_id"], run_url(row["run_id"])
+            name, url = _html(row["name"] or row["run_id"]), run_url(row["run_id"])
             for position, (axis, (place, _)) in enumerate(zip(axes, scales, strict=True)):
                 x.append(position)
                 y.append(place(row[axis]))
-                text.append(f"{name}<br>{_escape(axis)}: {_escape(label(row[axis]))}")
+                text.append(f"{name}<br>{_html(axis)}: {_html(label(row[axis]))}")
                 links.append(url)
             x.append(None)
             y.append(None)
@@ -217,7 +217,7 @@ def parallel(panel: Panel, rows: list[dict], run_url) -> Figure:
         {
             "x": position,
             "y": place,
-            "text": _escape(text),
+            "text": _html(text),
             "showarrow": False,
             "xanchor": "left",
             "xshift": 4,
@@ -426,6 +426,11 @@ def correlation(panel: Panel, rows: list[dict], run_url) -> Figure:
     return figure
 
 
+def _html(text: str) -> str:
+    """Text for Plotly's labels, which read a little HTML: a run named <b> stays as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _escape(text: str) -> str:
-    """A key inside a hover template, where %{…} would be read as a placeholder."""
-    return text.replace("%{", "%\u200b{").replace("<", "&lt;")
+    """Text inside a hover template, where %{…} would also be read as a placeholder."""
+    return _html(text).replace("%{", "%\u200b{")

@@ -205,6 +205,10 @@ class _Decoded(Field):
         return value
 
 
+class _DecodedValue(JSONKeyValue):
+    output_field = _Decoded()
+
+
 JSON_KINDS = ("number", "string", "boolean")
 
 
@@ -245,7 +249,7 @@ def panel_rows(project, run_filter, fields: list[str], *, with_config: bool) -> 
             aliases[field] = (f"f{index}", None)
             continue
         column, path = json_key(field)
-        annotations[f"v{index}"] = _json_value(column, path)
+        annotations[f"v{index}"] = _DecodedValue(column, path)
         annotations[f"k{index}"] = _kind_of(column, path)
         aliases[field] = (f"v{index}", f"k{index}")
     names = ["run_id", "name", *(["config"] if with_config else [])]
@@ -265,9 +269,3 @@ def panel_rows(project, run_filter, fields: list[str], *, with_config: bool) -> 
                 row[field] = _value(record[value_alias], record[kind_alias])
         rows.append(row)
     return PanelRows(rows=rows[:RUN_CAP], cap=RUN_CAP, capped=len(rows) > RUN_CAP)
-
-
-def _json_value(column, path):
-    value = JSONKeyValue(column, path)
-    value.output_field = _Decoded()
-    return value
