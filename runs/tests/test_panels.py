@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from runs import panels
 from runs.models import Run, SavedView
 from runs.panel_figures import pearson
-from runs.panels import Panel, PanelSpecError, format_key, parse_spec
+from runs.panels import Panel, PanelSpecError, parse_spec
 from runs.panels_views import compose_spec
 from runs.saved_views import saved_view_create
 from tests.factories import ProjectFactory, RunFactory
@@ -106,7 +106,6 @@ def test_any_key_written_by_a_panel_reads_back(pieces):
     field = "summary." + ".".join(pieces)
     panel = Panel("correlation", metric=field)
     assert parse_spec(panel.spec()).metric == field
-    assert format_key("group") == "group"
 
 
 def test_the_add_form_fields_become_one_parameter():
