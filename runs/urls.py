@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import code_views, compare_views, views, views_saved
+from . import code_views, compare_views, panels_views, views, views_saved
 from .media import table_views
 from .media import views as media_views
 
@@ -34,6 +34,7 @@ urlpatterns = [
         name="query_suggestions",
     ),
     path("<str:entity>/<str:project>/workspace/", views.workspace, name="workspace"),
+    path("<str:entity>/<str:project>/panels/add/", panels_views.add_panel, name="panel_add"),
     path("<str:entity>/<str:project>/compare/", compare_views.compare_runs, name="compare"),
     path("<str:entity>/<str:project>/views/", views_saved.create_view, name="view_create"),
     path("<str:entity>/<str:project>/views/<str:key>/", views_saved.open_view, name="view_open"),

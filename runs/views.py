@@ -34,6 +34,7 @@ from .media import media_panels
 from .media.presets import chart_specs
 from .media.summary import summary_rows
 from .models import Artifact, ArtifactFile, MetricKey, Run, SavedView
+from .panels_views import panels_context
 from .query import QueryError
 from .query.complete import suggest
 from .query.nodes import MAX_TEXT
@@ -83,6 +84,7 @@ def project_page(request, entity, project):
         "can_save": can_save_views(project),
         "state": request.GET.urlencode(),
         "kind": SavedView.Kind.TABLE,
+        **panels_context(request, project, run_filter, keys),
     }
     if not request.htmx:
         if page.total == 0 and not run_filter.is_active and context["can_write"]:

@@ -503,6 +503,12 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             public=EVERYONE_OK,
             shows=lambda s: s.bob_run.name,
         ),
+        get(
+            with_query(project_url("project"), panel="scatter:summary.loss:summary.acc:group"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            label="with a panel",
+        ),
     ),
     "projects:settings": (
         get(
@@ -664,6 +670,16 @@ ROWS: dict[str, tuple[Probe, ...]] = {
                     "panels", flat=True
                 )
             ),
+        ),
+    ),
+    # The Add panel form: answered with a redirect to the project page with one more panel.
+    "runs:panel_add": (
+        get(
+            with_query(
+                project_url("runs:panel_add"), kind="correlation", metric="summary.loss", page=""
+            ),
+            PROJECT_READ,
+            public=EVERYONE_OK,
         ),
     ),
     "runs:compare": (
