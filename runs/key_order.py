@@ -54,11 +54,22 @@ def key_id(column: str, name: str):
 
 
 def page_positions(
-    runs, *, project, key, descending: bool, filtered: bool, after=None, reverse=False, limit: int
+    runs,
+    *,
+    project,
+    key,
+    descending: bool,
+    filtered: bool,
+    narrow: bool = False,
+    after=None,
+    reverse=False,
+    limit: int,
 ) -> list[Position]:
     """The positions of up to `limit` runs of `runs` (the project's runs, `filtered` when
     conditions narrow them) in the key's order, after the position `after` (from the start
-    when None); `reverse` walks the order backwards from `after`, nearest first. One query:
+    when None); `reverse` walks the order backwards from `after`, nearest first. `narrow`
+    says few runs match: their values are looked up rather than the key's whole order walked.
+    One query:
     each kind's rows read in index order, at most `limit` of each, in one UNION ALL."""
     descending = descending != reverse
     segments = SEGMENTS if not reverse else tuple(reversed(SEGMENTS))
@@ -70,7 +81,7 @@ def page_positions(
         if segment == MISSING:
             rows = _missing(runs, key, descending, start)
         elif key is not None:
-            rows = _values(runs, project, key, segment, descending, filtered, start)
+            rows = _values(runs, project, key, segment, descending, filtered, narrow, start)
         else:
             continue
         columns = {"p_rank": Value(rank), **columns_of(segment)}
@@ -109,15 +120,15 @@ def columns_of(segment) -> dict:
     return {"p_pk": F("run_id"), "p_number": F("number"), "p_text": F("text")}
 
 
-def _values(runs, project, key, segment, descending, filtered, start):
+def _values(runs, project, key, segment, descending, filtered, narrow, start):
     column = VALUE_COLUMN.get(segment)
     rows = RunValue.objects.filter(project=project, key_id=key, kind=segment)
-    # Equalities on the other columns of the (project, key, kind, number, text, run) index, so
-    # that the rows come in the index's order and no sort is needed.
-    rows = rows.filter(
-        **{f"{other}__isnull": True for other in ("number", "text") if other != column}
-    )
-    if filtered:
+    if column is None:
+        # (project, key, kind, number IS NULL, run): the (..., number, run) index's own order.
+        rows = rows.filter(number__isnull=True)
+    if filtered and narrow:  # few runs match: look each one's value up, then sort them
+        rows = rows.filter(run_id__in=runs.values("pk"))
+    elif filtered:  # many match: walk the index in order, probing each run
         rows = rows.filter(Exists(runs.filter(pk=OuterRef("run_id"))))
     if start is not None:
         rows = rows.filter(_beyond(column, start, descending, pk="run_id"))

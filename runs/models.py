@@ -292,10 +292,13 @@ class RunValue(models.Model):
     )
 
     class Meta:
+        # One index per kind of value, each in the order runs sort by it (run breaking ties),
+        # so that a page of a key's order is a range read without sorting.
         indexes = [
             models.Index(
-                fields=["project", "key", "kind", "number", "text", "run"], name="run_value_order"
+                fields=["project", "key", "kind", "number", "run"], name="run_value_number"
             ),
+            models.Index(fields=["project", "key", "kind", "text", "run"], name="run_value_text"),
         ]
 
 

@@ -27,6 +27,8 @@ from .query.nodes import MAX_TEXT
 from .system_metrics import SystemMetric, system_metric
 
 PAGE_SIZE = 50
+# Up to this many matches, a page is read from the set of matching runs (see runs_page).
+NARROW_MATCHES = 50_000
 KEY_SAMPLE_RUNS = 200
 BASE_SORTS = {
     "name": "name",
@@ -80,8 +82,10 @@ class RunFilter:
             return replace(self, q=""), error
         return self, None
 
-    def apply(self, runs):
-        return runs.filter(query.to_q(self.query()))
+    def apply(self, runs, *, project=None):
+        """These runs narrowed by the filter; given their `project`, conditions on keys read
+        the project's matching runs as a set (see runs.query.to_q)."""
+        return runs.filter(query.to_q(self.query(), project=project))
 
     def as_params(self) -> dict:
         return {key: value for key, value in vars(self).items() if value}
@@ -313,10 +317,14 @@ def runs_for_table(project):
 
 
 def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = None) -> RunsPage:
-    runs = run_filter.apply(runs_for_table(project))
-    total = runs.count()
+    # The count reads the matching runs as a set; a page of many matches is found faster by
+    # walking the runs in order and probing each, a page of few from the set.
+    matching = run_filter.apply(runs_for_table(project), project=project)
+    total = matching.count()
+    narrow = total <= NARROW_MATCHES
+    runs = matching if narrow else run_filter.apply(runs_for_table(project))
     if sort.key not in BASE_SORTS:
-        return _key_sorted_page(project, run_filter, runs, total, sort, cursor)
+        return _key_sorted_page(project, run_filter, runs, total, sort, cursor, narrow=narrow)
     position = decode_cursor(cursor, sort) if cursor else None
     if position is None:
         rows = _page_rows(runs, sort)
@@ -505,7 +513,7 @@ def workspace_of(user, project):
     return Workspace.objects.filter(user=user, project=project).first()
 
 
-def _key_sorted_page(project, run_filter, runs, total, sort: Sort, cursor) -> RunsPage:
+def _key_sorted_page(project, run_filter, runs, total, sort: Sort, cursor, *, narrow) -> RunsPage:
     """runs_page sorted by a config or summary key, from the index of values (key_order)."""
     column, name = json_column_key(sort.key)
     key = key_order.key_id(column, name)
@@ -518,6 +526,7 @@ def _key_sorted_page(project, run_filter, runs, total, sort: Sort, cursor) -> Ru
         key=key,
         descending=sort.descending,
         filtered=run_filter.is_active,
+        narrow=narrow,
         after=after,
         reverse=reverse,
         limit=PAGE_SIZE + 1,

@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 ('run', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='runs.run')),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'key', 'kind', 'number', 'text', 'run'], name='run_value_order')],
+                'indexes': [models.Index(fields=['project', 'key', 'kind', 'number', 'run'], name='run_value_number'), models.Index(fields=['project', 'key', 'kind', 'text', 'run'], name='run_value_text')],
             },
         ),
         migrations.RunPython(index_existing_runs, migrations.RunPython.noop),

@@ -5,6 +5,7 @@ what it says: `Not(summary.loss < 1)` holds for runs without a loss, as MongoDB'
 import json
 import math
 import re
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.db import connection
@@ -70,10 +71,23 @@ MAX_SQLITE_INTEGER = 2**63 - 1
 NOTHING = Q(pk__in=[])
 
 
-def to_q(node) -> Q:
-    """The condition for `Run.objects.filter(...)`; QueryError for what cannot be answered."""
+# Set while compiling for one project's runs: see to_q.
+_SET_OF_PROJECT = ContextVar("set_of_project", default=None)
+
+
+def to_q(node, *, project=None) -> Q:
+    """The condition for `Run.objects.filter(...)`; QueryError for what cannot be answered.
+
+    A condition on a key reads the index of values either as a set of the `project`'s
+    matching runs (`pk IN (...)`: its cost grows with the matches, best for counting and for
+    narrow queries) or, without a project, by probing each run considered (EXISTS: best when
+    walking runs in an order until a page is full, and the query matches many)."""
     check(node)
-    return _q(node)
+    token = _SET_OF_PROJECT.set(project)
+    try:
+        return _q(node)
+    finally:
+        _SET_OF_PROJECT.reset(token)
 
 
 def _q(node) -> Q:
@@ -279,34 +293,34 @@ def _key_test(column, path, *, kinds, op=None, value=None, negate=False) -> Q:
     name = ".".join(path)
     if not indexable_name(name):
         return Q(_JSONKeyTest(column, path, kinds=kinds, op=op, value=value, negate=negate))
-    key = key_id(column, name)
+    values = RunValue.objects.filter(key_id=key_id(column, name))
     if kinds == ("missing",):
-        present = RowsExist(RunValue.objects.filter(run=OuterRef("pk"), key_id=key))
-        return Q(present) if negate else ~Q(present)
+        return _having(values) if negate else ~_having(values)
     if kinds == ("null", "missing"):
-        return ~Q(
-            RowsExist(
-                RunValue.objects.filter(run=OuterRef("pk"), key_id=key).exclude(
-                    kind=RunValue.Kind.NULL
-                )
-            )
-        )
-    values = RunValue.objects.filter(run=OuterRef("pk"), key_id=key)
+        return ~_having(values.exclude(kind=RunValue.Kind.NULL))
     if kinds == ("boolean",):
-        return Q(RowsExist(values.filter(kind=RunValue.Kind.BOOLEAN, number=float(value))))
+        return _having(values.filter(kind=RunValue.Kind.BOOLEAN, number=float(value)))
     if kinds == ("number",):
-        numbers = values.filter(kind=RunValue.Kind.NUMBER, **{_lookup(op): _float(value)})
-        return Q(RowsExist(numbers))
+        return _having(values.filter(kind=RunValue.Kind.NUMBER, **{_lookup(op): _float(value)}))
     texts = values.filter(kind=RunValue.Kind.STRING)
     whole = texts.annotate(length=Length("text")).filter(length__lt=INDEXED_TEXT)
     cut = texts.annotate(length=Length("text")).filter(length__gte=INDEXED_TEXT)
     if op == "=":
         if len(value) < INDEXED_TEXT:
-            return Q(RowsExist(texts.filter(text=value)))
+            return _having(texts.filter(text=value))
         whole, cut = texts.none(), cut.filter(text=value[:INDEXED_TEXT])
-    indexed = Q(RowsExist(whole.filter(**{f"text__{VALUE_LOOKUPS[op]}": value})))
+    indexed = _having(whole.filter(**{f"text__{VALUE_LOOKUPS[op]}": value}))
     in_json = _JSONKeyTest(column, path, kinds=kinds, op=op, value=value)
-    return indexed | (Q(RowsExist(cut)) & Q(in_json))
+    return indexed | (_having(cut) & Q(in_json))
+
+
+def _having(values) -> Q:
+    """Runs with one of these indexed values: the project's matching runs as a set, when
+    compiling for a project (`to_q(..., project=)`), or else a probe of each run."""
+    project = _SET_OF_PROJECT.get()
+    if project is not None:
+        return Q(pk__in=values.filter(project=project).values("run_id"))
+    return Q(RowsExist(values.filter(run=OuterRef("pk"))))
 
 
 def _lookup(op) -> str:

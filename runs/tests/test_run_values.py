@@ -161,3 +161,34 @@ def test_file_stream_summary_reindexes(project, alice):
     run.refresh_from_db()
     assert index_of(run)["summary", "loss"] == (Kind.NUMBER, 1.5, None)
     assert index_of(run) == expected_index(run)
+
+
+def walk(project, run_filter, sort):
+    from runs import selectors
+
+    seen, cursor = [], None
+    while True:
+        page = selectors.runs_page(project, run_filter, selectors.Sort.parse(sort), cursor)
+        seen += [run.run_id for run in page.runs]
+        if not (cursor := page.next_cursor):
+            return page.total, seen
+
+
+@pytest.mark.parametrize("sort", ["-summary.loss", "config.opt", "-created"])
+def test_narrow_and_broad_queries_page_the_same_runs(project, alice, monkeypatch, sort):
+    """A page is read from the set of matching runs or by probing runs in order, by how many
+    match; both ways give the same runs in the same order."""
+    from runs import selectors
+
+    for n in range(130):
+        summary = {"loss": n % 7} if n % 5 else {"loss": "diverged"} if n % 10 else {}
+        config = {"opt": ["adam", "sgd", None][n % 3], "lr": n % 4 / 10}
+        RunFactory(project=project, author=alice, run_id=f"r{n:03}", summary=summary, config=config)
+    run_filter = selectors.RunFilter(q="config.lr >= 0.1 and not summary.loss = 3")
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 10**6)
+    narrow = walk(project, run_filter, sort)
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 0)
+    broad = walk(project, run_filter, sort)
+    assert narrow == broad
+    total, seen = narrow
+    assert total == len(seen) == len(set(seen)) > selectors.PAGE_SIZE
