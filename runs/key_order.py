@@ -10,7 +10,18 @@ pk) says exactly where a page ends."""
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, Exists, F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    CharField,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
 
 from .models import MetricKey, Run, RunValue
 from .values import COLUMNS, indexable_name
@@ -69,8 +80,8 @@ def page_positions(
     conditions narrow them) in the key's order, after the position `after` (from the start
     when None); `reverse` walks the order backwards from `after`, nearest first. `narrow`
     says few runs match: their values are looked up rather than the key's whole order walked.
-    One query:
-    each kind's rows read in index order, at most `limit` of each, in one UNION ALL."""
+    One query: each kind's rows read in index order, at most `limit` of each, in one UNION
+    ALL."""
     descending = descending != reverse
     segments = SEGMENTS if not reverse else tuple(reversed(SEGMENTS))
     if after is not None:
@@ -84,20 +95,33 @@ def page_positions(
             rows = _values(runs, project, key, segment, descending, filtered, narrow, start)
         else:
             continue
-        columns = {"p_rank": Value(rank), **columns_of(segment)}
-        parts.append(rows.annotate(**columns).values_list(*columns)[:limit])
+        columns = {"p_rank": Value(rank, output_field=IntegerField()), **columns_of(segment)}
+        parts.append(rows.annotate(**columns).values_list(*columns))
     direction = "DESC" if descending else "ASC"
-    sql, params = [], []
-    for part in parts:
-        part_sql, part_params = part.query.sql_with_params()
-        sql.append(f"SELECT * FROM ({part_sql}) AS part{len(sql)}")
-        params += part_params
+    deferred = len(parts) > 1 and segments[-1] == MISSING
+    compiled = []
+    for number, part in enumerate(parts):
+        is_deferred = deferred and number == len(parts) - 1
+        part_sql, part_params = (part if is_deferred else part[:limit]).query.sql_with_params()
+        compiled.append((f"SELECT * FROM ({part_sql}) AS part{number}", list(part_params)))
     # The parts each come in index order; the outer ORDER BY (a few hundred rows at most)
     # fixes the order of the whole, comparing text as the database does.
-    query = (
-        f"SELECT * FROM ({' UNION ALL '.join(sql)}) AS parts ORDER BY 1, 3 {direction},"
-        f" 4 {direction}, 2 {direction} LIMIT %s"
-    )
+    order = f"ORDER BY 1, 3 {direction}, 4 {direction}, 2 {direction} LIMIT %s"
+    if deferred:
+        # Finding runs without the key may read every run: it is read up to what the runs
+        # with a value leave of the page, so not at all when they fill it (LIMIT 0).
+        (missing_sql, missing_params), earlier = compiled[-1], compiled[:-1]
+        query = (
+            f"WITH earlier AS ({' UNION ALL '.join(sql for sql, _ in earlier)})"
+            f" SELECT * FROM (SELECT * FROM earlier UNION ALL SELECT * FROM ({missing_sql}"
+            " LIMIT (CASE WHEN (SELECT COUNT(*) FROM earlier) < %s THEN %s - (SELECT COUNT(*)"
+            f" FROM earlier) ELSE 0 END)) AS missing) AS parts {order}"
+        )
+        params = [*(p for _, ps in earlier for p in ps), *missing_params, limit, limit]
+    else:
+        joined = " UNION ALL ".join(sql for sql, _ in compiled)
+        query = f"SELECT * FROM ({joined}) AS parts {order}"
+        params = [p for _, ps in compiled for p in ps]
     with connection.cursor() as cursor:
         cursor.execute(query, [*params, limit])
         rows = cursor.fetchall()
@@ -114,8 +138,9 @@ def columns_of(segment) -> dict:
     if segment == MISSING:
         return {
             "p_pk": F("pk"),
-            "p_number": Value(None, output_field=FloatField()),
-            "p_text": Value(None, output_field=CharField()),
+            # Typed, so that PostgreSQL matches these columns with the index's in the UNION.
+            "p_number": Cast(Value(None), FloatField()),
+            "p_text": Cast(Value(None), CharField()),
         }
     return {"p_pk": F("run_id"), "p_number": F("number"), "p_text": F("text")}
 

@@ -22,7 +22,7 @@ from .models import (
     Run,
     Workspace,
 )
-from .query import QueryError
+from .query import QueryError, compiler
 from .query.nodes import MAX_TEXT
 from .system_metrics import SystemMetric, system_metric
 
@@ -82,10 +82,10 @@ class RunFilter:
             return replace(self, q=""), error
         return self, None
 
-    def apply(self, runs, *, project=None):
+    def apply(self, runs, *, project=None, key_ids=None):
         """These runs narrowed by the filter; given their `project`, conditions on keys read
         the project's matching runs as a set (see runs.query.to_q)."""
-        return runs.filter(query.to_q(self.query(), project=project))
+        return runs.filter(query.to_q(self.query(), project=project, key_ids=key_ids))
 
     def as_params(self) -> dict:
         return {key: value for key, value in vars(self).items() if value}
@@ -319,12 +319,17 @@ def runs_for_table(project):
 def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = None) -> RunsPage:
     # The count reads the matching runs as a set; a page of many matches is found faster by
     # walking the runs in order and probing each, a page of few from the set.
-    matching = run_filter.apply(runs_for_table(project), project=project)
+    names = compiler.key_names(run_filter.query())
+    if sort.key not in BASE_SORTS:
+        names.add(json_column_key(sort.key))
+    key_ids = compiler.resolve_key_ids(names)
+    matching = run_filter.apply(runs_for_table(project), project=project, key_ids=key_ids)
     total = matching.count()
     narrow = total <= NARROW_MATCHES
-    runs = matching if narrow else run_filter.apply(runs_for_table(project))
+    runs = matching if narrow else run_filter.apply(runs_for_table(project), key_ids=key_ids)
     if sort.key not in BASE_SORTS:
-        return _key_sorted_page(project, run_filter, runs, total, sort, cursor, narrow=narrow)
+        key = key_ids.get(json_column_key(sort.key))
+        return _key_sorted_page(project, run_filter, runs, total, sort, cursor, narrow, key)
     position = decode_cursor(cursor, sort) if cursor else None
     if position is None:
         rows = _page_rows(runs, sort)
@@ -513,10 +518,8 @@ def workspace_of(user, project):
     return Workspace.objects.filter(user=user, project=project).first()
 
 
-def _key_sorted_page(project, run_filter, runs, total, sort: Sort, cursor, *, narrow) -> RunsPage:
+def _key_sorted_page(project, run_filter, runs, total, sort, cursor, narrow, key) -> RunsPage:
     """runs_page sorted by a config or summary key, from the index of values (key_order)."""
-    column, name = json_column_key(sort.key)
-    key = key_order.key_id(column, name)
     position = decode_cursor(cursor, sort) if cursor else None
     after, _, direction = position or (None, None, "next")
     reverse = direction == "prev"

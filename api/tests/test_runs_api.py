@@ -285,9 +285,9 @@ def test_list_costs_the_same_queries_for_10_and_200_runs(
     make_runs(mnist, alice, count, tags=["t"], summary={"loss": 1.0})
 
     # The address's failed-key count (the cache), key lookup and last-used time, project, the
-    # caller's permissions, the project's check for quiet runs, count, the page's place in
-    # the index of summary values, its runs.
-    with django_assert_num_queries(9):
+    # caller's permissions, the project's check for quiet runs, the sort key's id, count, the
+    # page's place in the index of summary values, its runs.
+    with django_assert_num_queries(10):
         response = api.get("example-team/mnist/runs", alice_key, {"sort": "-summary.loss"})
 
     assert response.status_code == 200

@@ -71,23 +71,53 @@ MAX_SQLITE_INTEGER = 2**63 - 1
 NOTHING = Q(pk__in=[])
 
 
-# Set while compiling for one project's runs: see to_q.
+# Set while compiling for one project's runs, and with the ids of the query's keys: see to_q.
 _SET_OF_PROJECT = ContextVar("set_of_project", default=None)
+_KEY_IDS = ContextVar("key_ids", default=None)
 
 
-def to_q(node, *, project=None) -> Q:
+def to_q(node, *, project=None, key_ids: dict | None = None) -> Q:
     """The condition for `Run.objects.filter(...)`; QueryError for what cannot be answered.
 
     A condition on a key reads the index of values either as a set of the `project`'s
     matching runs (`pk IN (...)`: its cost grows with the matches, best for counting and for
     narrow queries) or, without a project, by probing each run considered (EXISTS: best when
-    walking runs in an order until a page is full, and the query matches many)."""
+    walking runs in an order until a page is full, and the query matches many). `key_ids`
+    ({(column, name): id or None}, from resolve_key_ids) lets the database's planner see
+    which key each condition reads; without, the ids are looked up inside the query."""
     check(node)
-    token = _SET_OF_PROJECT.set(project)
+    tokens = _SET_OF_PROJECT.set(project), _KEY_IDS.set(key_ids)
     try:
         return _q(node)
     finally:
-        _SET_OF_PROJECT.reset(token)
+        _SET_OF_PROJECT.reset(tokens[0])
+        _KEY_IDS.reset(tokens[1])
+
+
+def key_names(node) -> set[tuple[str, str]]:
+    """The (column, name) of every config and summary key a query reads."""
+    if isinstance(node, (And, Or)):
+        return set().union(*(key_names(item) for item in node.items))
+    if isinstance(node, Not):
+        return key_names(node.item)
+    field = getattr(node, "field", None)
+    key = json_key(field) if isinstance(field, str) else None
+    return {(key[0], ".".join(key[1]))} if key else set()
+
+
+def resolve_key_ids(names) -> dict:
+    """{(column, name): id, or None where no run has the key}, in one query."""
+    wanted = Q()
+    for column, name in names:
+        wanted |= Q(stream=VALUE_COLUMNS[column], name=name)
+    if not wanted:
+        return {}
+    streams = {stream: column for column, stream in VALUE_COLUMNS.items()}
+    found = {
+        (streams[stream], name): pk
+        for stream, name, pk in MetricKey.objects.filter(wanted).values_list("stream", "name", "pk")
+    }
+    return {name: found.get(name) for name in names}
 
 
 def _q(node) -> Q:
@@ -293,7 +323,9 @@ def _key_test(column, path, *, kinds, op=None, value=None, negate=False) -> Q:
     name = ".".join(path)
     if not indexable_name(name):
         return Q(_JSONKeyTest(column, path, kinds=kinds, op=op, value=value, negate=negate))
-    values = RunValue.objects.filter(key_id=key_id(column, name))
+    key_ids = _KEY_IDS.get()
+    key = key_ids[column, name] if key_ids and (column, name) in key_ids else key_id(column, name)
+    values = RunValue.objects.filter(key_id=key)
     if kinds == ("missing",):
         return _having(values) if negate else ~_having(values)
     if kinds == ("null", "missing"):
