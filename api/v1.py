@@ -214,7 +214,7 @@ def list_runs(request, entity: str, project: str, params: Query[RunsQuery]):
     run_filter = _run_filter(params)
     run_filter.query()  # a query with a mistake is a 400 (QueryError) before anything runs
     services.project_check_quiet_runs(project=project)
-    page = selectors.runs_page(project, run_filter, sort, params.cursor)
+    page = selectors.runs_page(project, run_filter, sort, params.cursor, exact_total=True)
     for run in page.runs:
         run.project = project  # for the run's URL, without a query per run
     return {

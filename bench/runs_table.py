@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "teamsite_bench"
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+KEPT = Path(__file__).resolve().parent / ".data"  # --keep's SQLite files
 
 PAGE_TARGET_MS = 150
 MOVE_TARGET_MS = 1000
@@ -50,6 +51,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per case")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sqlite-analyze", action="store_true", help="ANALYZE SQLite too")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the project (SQLite: bench/.data/, PostgreSQL: teamsite_bench_<runs>) and "
+        "reuse it when run again with as many runs",
+    )
     args = parser.parse_args()
     if args.child:
         return child(args)
@@ -67,12 +74,18 @@ def main():
 
 def run_child(database, args):
     with tempfile.TemporaryDirectory(prefix="teamsite-bench-") as tmp:
-        if database == "sqlite":
+        pg_database = f"{PG_BENCH_DB}_{args.runs}" if args.keep else PG_BENCH_DB
+        if database == "sqlite" and args.keep:
+            KEPT.mkdir(exist_ok=True)
+            url = f"sqlite:///{KEPT}/runs_table-{args.runs}.sqlite3"
+        elif database == "sqlite":
             url = f"sqlite:///{tmp}/bench.sqlite3"
         else:
-            url = PG_BENCH_URL
-            pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-            pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
+            url = PG_BENCH_URL.replace(PG_BENCH_DB, pg_database)
+            if not args.keep:
+                pg_admin(f"DROP DATABASE IF EXISTS {pg_database}")
+            if not pg_database_exists(pg_database):
+                pg_admin(f"CREATE DATABASE {pg_database}")
         out = Path(tmp) / "results.json"
         env = {
             **os.environ,
@@ -91,6 +104,8 @@ def run_child(database, args):
         command += ["--repeat", str(args.repeat)]
         if args.sqlite_analyze:
             command.append("--sqlite-analyze")
+        if args.keep:
+            command.append("--keep")
         try:
             completed = subprocess.run(command, env=env, cwd=ROOT, check=False)
             if completed.returncode != 0 or not out.exists():
@@ -98,8 +113,16 @@ def run_child(database, args):
                 return None
             return json.loads(out.read_text())
         finally:
-            if database == "postgres":
-                pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+            if database == "postgres" and not args.keep:
+                pg_admin(f"DROP DATABASE IF EXISTS {pg_database} WITH (FORCE)")
+
+
+def pg_database_exists(name) -> bool:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://")) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return found.fetchone() is not None
 
 
 def pg_admin(sql):
@@ -159,7 +182,7 @@ def child(args):
     results["migrate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    world = create_world(args.runs)
+    world = (kept_world(args.runs) if args.keep else None) or create_world(args.runs)
     if connection.vendor == "postgresql":
         # What autovacuum does soon after a bulk load: statistics, and the visibility map that
         # lets COUNT(*) read an index alone.
@@ -343,6 +366,30 @@ def query_string(text, order):
     return "?" + urlencode({"q": text, **({"sort": order} if order else {})})
 
 
+def kept_world(count):
+    """The world a previous run with --keep made, if it has `count` runs."""
+    from django.contrib.auth import get_user_model
+
+    from projects.models import Project
+    from runs.models import Run
+    from teams.models import Entity
+
+    project = Project.objects.filter(name="resnet").first()
+    if project is None or Run.objects.filter(project=project).count() != count:
+        return None
+    team = Entity.objects.get(name="bench-team")
+    users = {user.username: user for user in get_user_model().objects.all()}
+    authors = [users["alice"], *(users[f"author{number}"] for number in range(1, AUTHORS))]
+    other = Project.objects.get(entity=team, name="archive")
+    return {
+        "alice": users["alice"],
+        "team": team,
+        "project": project,
+        "other": other,
+        "authors": authors,
+    }
+
+
 def deep_cursor(project, sort_value, position):
     """The query string of the page after the first `position` runs in this sort order."""
     from urllib.parse import urlencode
@@ -361,14 +408,13 @@ def deep_cursor(project, sort_value, position):
             project=project,
             key=key_order.key_id(*selectors.json_column_key(sort.key)),
             descending=sort.descending,
-            filtered=False,
             limit=position,
         )
         cursor = selectors.encode_key_cursor(sort, positions[-1], "next")
     return "?" + urlencode({"sort": str(sort), "cursor": cursor})
 
 
-def measure_moves(world, results, connection, repeat=5):
+def measure_moves(world, results, connection, repeat=6):
     """runs_move of one author's 10% of the runs, with the author filter, alternately to the
     other project and back: each move is one transaction."""
     from runs import selectors, services

@@ -21,6 +21,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from .models import MetricKey, Run, RunValue
@@ -70,67 +71,137 @@ def page_positions(
     project,
     key,
     descending: bool,
-    filtered: bool,
+    matching=None,
     narrow: bool = False,
     after=None,
     reverse=False,
     limit: int,
 ) -> list[Position]:
-    """The positions of up to `limit` runs of `runs` (the project's runs, `filtered` when
-    conditions narrow them) in the key's order, after the position `after` (from the start
-    when None); `reverse` walks the order backwards from `after`, nearest first. `narrow`
-    says few runs match: their values are looked up rather than the key's whole order walked.
-    One query: each kind's rows read in index order, at most `limit` of each, in one UNION
-    ALL."""
+    """The positions of up to `limit` runs in the key's order, after the position `after`
+    (from the start when None); `reverse` walks the order backwards from `after`, nearest
+    first. `runs` are the project's runs, narrowed by probing each (runs.query.to_q) when
+    `matching`, the same runs read as a set, is given: a `narrow` set's values are looked up
+    and sorted; otherwise the key's order is walked, probing runs, and only if the first
+    WALK entries hold too few matches is the set sorted instead (a second query). One query:
+    each kind's rows in index order, at most `limit` of each, in one UNION ALL."""
     descending = descending != reverse
     segments = SEGMENTS if not reverse else tuple(reversed(SEGMENTS))
     if after is not None:
         segments = segments[segments.index(after.segment) :]
-    parts = []
+    query = _PageQuery(limit)
     for rank, segment in enumerate(segments):
         start = after if after is not None and after.segment == segment else None
-        if segment == MISSING:
-            rows = _missing(runs, key, descending, start)
-        elif key is not None:
-            rows = _values(runs, project, key, segment, descending, filtered, narrow, start)
-        else:
-            continue
         columns = {"p_rank": Value(rank, output_field=IntegerField()), **columns_of(segment)}
-        parts.append(rows.annotate(**columns).values_list(*columns))
-    direction = "DESC" if descending else "ASC"
-    deferred = len(parts) > 1 and segments[-1] == MISSING
-    compiled = []
-    for number, part in enumerate(parts):
-        is_deferred = deferred and number == len(parts) - 1
-        part_sql, part_params = (part if is_deferred else part[:limit]).query.sql_with_params()
-        compiled.append((f"SELECT * FROM ({part_sql}) AS part{number}", list(part_params)))
-    # The parts each come in index order; the outer ORDER BY (a few hundred rows at most)
-    # fixes the order of the whole, comparing text as the database does.
-    order = f"ORDER BY 1, 3 {direction}, 4 {direction}, 2 {direction} LIMIT %s"
-    if deferred:
-        # Finding runs without the key may read every run: it is read up to what the runs
-        # with a value leave of the page, so not at all when they fill it (LIMIT 0).
-        (missing_sql, missing_params), earlier = compiled[-1], compiled[:-1]
-        query = (
-            f"WITH earlier AS ({' UNION ALL '.join(sql for sql, _ in earlier)})"
-            f" SELECT * FROM (SELECT * FROM earlier UNION ALL SELECT * FROM ({missing_sql}"
-            " LIMIT (CASE WHEN (SELECT COUNT(*) FROM earlier) < %s THEN %s - (SELECT COUNT(*)"
-            f" FROM earlier) ELSE 0 END)) AS missing) AS parts {order}"
+        if segment == MISSING:
+            narrowed = matching if narrow and matching is not None else runs
+            missing = _missing(narrowed, key, descending, start)
+            query.add_missing(missing.annotate(**columns).values_list(*columns))
+            continue
+        if key is None:
+            continue
+        rows = _values(project, key, segment, descending, start).annotate(**columns)
+        if matching is None:
+            query.add(rows.values_list(*columns))
+        elif narrow:  # few runs match: look each one's value up, then sort them
+            query.add(rows.filter(run_id__in=matching.values("pk")).values_list(*columns))
+        else:
+            probe = runs.filter(pk=RawSQL('"walk"."p_pk"', ())).values("pk")
+            query.add_walk(rows.values_list(*columns), probe)
+    order = "DESC" if descending else "ASC"
+    rows = query.run(f"ORDER BY 1, 3 {order}, 4 {order}, 2 {order}")
+    if rows and rows[0][0] == SHORT_WALK:  # the matches are too sparse in this order: sort them
+        return page_positions(
+            runs,
+            project=project,
+            key=key,
+            descending=descending != reverse,
+            matching=matching,
+            narrow=True,
+            after=after,
+            reverse=reverse,
+            limit=limit,
         )
-        params = [*(p for _, ps in earlier for p in ps), *missing_params, limit, limit]
-    else:
-        joined = " UNION ALL ".join(sql for sql, _ in compiled)
-        query = f"SELECT * FROM ({joined}) AS parts {order}"
-        params = [p for _, ps in compiled for p in ps]
-    with connection.cursor() as cursor:
-        cursor.execute(query, [*params, limit])
-        rows = cursor.fetchall()
     return [
         Position(
             segments[rank], number if VALUE_COLUMN.get(segments[rank]) == "number" else text, pk
         )
         for rank, pk, number, text in rows
     ]
+
+
+WALK = 2000  # index entries a page of many matches walks before sorting the matches instead
+SHORT_WALK = -1  # the rank of the row that says a walk found too few
+
+
+class _PageQuery:
+    """The one SQL statement of page_positions: parts of at most `limit` rows each, in order,
+    with the runs without the key read last and only as far as the page still needs."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.ctes, self.parts, self.missing = [], [], None
+
+    def add(self, rows):
+        self.parts.append(_sql(rows[: self.limit]))
+
+    def add_walk(self, rows, probe):
+        """The first rows in order whose runs the probe finds, among the first WALK; when
+        those hold fewer than a page and there are more, a marker row says the walk was too
+        short (page_positions then sorts the matching runs instead)."""
+        name = f"walk{len(self.ctes) // 2}"
+        walk_sql, walk_params = _sql(rows[:WALK])
+        probe_sql, probe_params = _sql(probe)
+        self.ctes += [
+            (f"{name}_read AS ({walk_sql})", walk_params),
+            (
+                f"{name} AS (SELECT * FROM {name}_read AS walk WHERE EXISTS ({probe_sql})"
+                " LIMIT %s)",
+                [*probe_params, self.limit],
+            ),
+        ]
+        self.parts.append(
+            (
+                f"SELECT * FROM {name} UNION ALL SELECT {SHORT_WALK}, 0, NULL, NULL WHERE"
+                f" (SELECT COUNT(*) FROM {name}) < %s AND (SELECT COUNT(*) FROM {name}_read) >= %s",
+                [self.limit, WALK],
+            )
+        )
+
+    def add_missing(self, rows):
+        if not self.parts:  # first in the walk: read as any other part
+            self.parts.append(_sql(rows[: self.limit]))
+        else:
+            self.missing = _sql(rows)
+
+    def run(self, order) -> list:
+        ctes, params = [sql for sql, _ in self.ctes], [p for _, ps in self.ctes for p in ps]
+        earlier = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part" for sql, _ in self.parts)
+        params += [p for _, ps in self.parts for p in ps]
+        if self.missing is None:
+            body = earlier
+        else:
+            # Finding runs without the key may read every run: read it only up to what the
+            # runs with a value leave of the page, so not at all when they fill it (LIMIT 0).
+            ctes.append(f"earlier AS ({earlier})")
+            missing_sql, missing_params = self.missing
+            count = "(SELECT COUNT(*) FROM earlier)"
+            body = (
+                f"SELECT * FROM earlier UNION ALL SELECT * FROM ({missing_sql} LIMIT (CASE"
+                f" WHEN {count} < %s THEN %s - {count} ELSE 0 END)) AS missing"
+            )
+            params += [*missing_params, self.limit, self.limit]
+        with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{with_clause}SELECT * FROM ({body}) AS parts {order} LIMIT %s",
+                [*params, self.limit],
+            )
+            return cursor.fetchall()
+
+
+def _sql(queryset) -> tuple[str, list]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, list(params)
 
 
 def columns_of(segment) -> dict:
@@ -145,21 +216,17 @@ def columns_of(segment) -> dict:
     return {"p_pk": F("run_id"), "p_number": F("number"), "p_text": F("text")}
 
 
-def _values(runs, project, key, segment, descending, filtered, narrow, start):
+def _values(project, key, segment, descending, start):
+    """The project's index entries of the key with values of this kind, in the sort's order."""
     column = VALUE_COLUMN.get(segment)
     rows = RunValue.objects.filter(project=project, key_id=key, kind=segment)
     if column is None:
         # (project, key, kind, number IS NULL, run): the (..., number, run) index's own order.
         rows = rows.filter(number__isnull=True)
-    if filtered and narrow:  # few runs match: look each one's value up, then sort them
-        rows = rows.filter(run_id__in=runs.values("pk"))
-    elif filtered:  # many match: walk the index in order, probing each run
-        rows = rows.filter(Exists(runs.filter(pk=OuterRef("run_id"))))
     if start is not None:
         rows = rows.filter(_beyond(column, start, descending, pk="run_id"))
     order = [column, "run_id"] if column else ["run_id"]
-    rows = rows.order_by(*(f"-{name}" if descending else name for name in order))
-    return rows
+    return rows.order_by(*(f"-{name}" if descending else name for name in order))
 
 
 def _beyond(column, start: Position, descending: bool, pk: str) -> Q:

@@ -28,7 +28,9 @@ from .system_metrics import SystemMetric, system_metric
 
 PAGE_SIZE = 50
 # Up to this many matches, a page is read from the set of matching runs (see runs_page).
-NARROW_MATCHES = 50_000
+NARROW_MATCHES = 10_000
+# Where more match conditions on keys, the table counts this many and says "10,000+".
+COUNT_LIMIT = 10_000
 KEY_SAMPLE_RUNS = 200
 BASE_SORTS = {
     "name": "name",
@@ -204,6 +206,7 @@ def _column_names(data: dict, prefix: str = ""):
 class RunsPage:
     runs: list
     total: int
+    total_is_lower_bound: bool = False  # at least `total` runs match
     next_cursor: str | None = None
     prev_cursor: str | None = None
     extra_columns: list = field(default_factory=list)
@@ -316,20 +319,37 @@ def runs_for_table(project):
     return Run.objects.filter(project=project).select_related("author")
 
 
-def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = None) -> RunsPage:
-    # The count reads the matching runs as a set; a page of many matches is found faster by
-    # walking the runs in order and probing each, a page of few from the set.
+def runs_page(
+    project, run_filter: RunFilter, sort: Sort, cursor: str | None = None, *, exact_total=False
+) -> RunsPage:
+    """A page of the project's runs. Where many runs match conditions on keys, `total` counts
+    up to COUNT_LIMIT and says so (`total_is_lower_bound`), unless `exact_total`."""
     names = compiler.key_names(run_filter.query())
+    filters_keys = bool(names)
     if sort.key not in BASE_SORTS:
         names.add(json_column_key(sort.key))
     key_ids = compiler.resolve_key_ids(names)
-    matching = run_filter.apply(runs_for_table(project), project=project, key_ids=key_ids)
-    total = matching.count()
-    narrow = total <= NARROW_MATCHES
-    runs = matching if narrow else run_filter.apply(runs_for_table(project), key_ids=key_ids)
+    base = runs_for_table(project)
+    # Conditions on keys read the index of values two ways (runs.query.to_q): as the set of
+    # matching runs, best when few match, or by probing runs one by one, best for walking runs
+    # in an order until a page (or the count's limit) is reached when many match.
+    condition = query.to_q(run_filter.query(), project=project, key_ids=key_ids)
+    matching = base.filter(condition)
+    bound = compiler.match_bound(condition, NARROW_MATCHES) if filters_keys else None
+    narrow = bound is not None and bound <= NARROW_MATCHES
+    if not filters_keys or narrow:
+        runs, total = matching, matching.count()
+    else:
+        runs = run_filter.apply(base, key_ids=key_ids)
+        total = runs.count() if exact_total else runs[: COUNT_LIMIT + 1].count()
+    capped = total > COUNT_LIMIT and not exact_total and filters_keys and not narrow
+    total = COUNT_LIMIT if capped else total
     if sort.key not in BASE_SORTS:
         key = key_ids.get(json_column_key(sort.key))
-        return _key_sorted_page(project, run_filter, runs, total, sort, cursor, narrow, key)
+        matching = matching if run_filter.is_active else None
+        page = _key_sorted_page(project, runs, matching, total, sort, cursor, narrow, key)
+        page.total_is_lower_bound = capped
+        return page
     position = decode_cursor(cursor, sort) if cursor else None
     if position is None:
         rows = _page_rows(runs, sort)
@@ -348,7 +368,7 @@ def runs_page(project, run_filter: RunFilter, sort: Sort, cursor: str | None = N
             has_next, has_prev = True, more
         else:
             has_next, has_prev = more, True
-    page = RunsPage(runs=rows, total=total)
+    page = RunsPage(runs=rows, total=total, total_is_lower_bound=capped)
     if rows and has_next:
         page.next_cursor = encode_cursor(sort, rows[-1], "next")
     if rows and has_prev:
@@ -518,7 +538,7 @@ def workspace_of(user, project):
     return Workspace.objects.filter(user=user, project=project).first()
 
 
-def _key_sorted_page(project, run_filter, runs, total, sort, cursor, narrow, key) -> RunsPage:
+def _key_sorted_page(project, runs, matching, total, sort, cursor, narrow, key) -> RunsPage:
     """runs_page sorted by a config or summary key, from the index of values (key_order)."""
     position = decode_cursor(cursor, sort) if cursor else None
     after, _, direction = position or (None, None, "next")
@@ -528,7 +548,7 @@ def _key_sorted_page(project, run_filter, runs, total, sort, cursor, narrow, key
         project=project,
         key=key,
         descending=sort.descending,
-        filtered=run_filter.is_active,
+        matching=matching,
         narrow=narrow,
         after=after,
         reverse=reverse,

@@ -105,6 +105,39 @@ def key_names(node) -> set[tuple[str, str]]:
     return {(key[0], ".".join(key[1]))} if key else set()
 
 
+def match_bound(condition: Q, cap: int) -> int | None:
+    """An upper bound of the runs a condition compiled for a project (to_q with `project`)
+    selects, from the index ranges its key conditions read (each counted up to `cap` + 1);
+    None when it cannot tell (run fields, negations). At most one query per key condition,
+    none where the answer would be None, and none after a conjunct proves narrow."""
+    if not _bounded(condition):
+        return None
+    if isinstance(condition, tuple):
+        return condition[1][: cap + 1].count()
+    if condition.connector == Q.AND:
+        bound = None
+        for child in condition.children:
+            if _bounded(child):
+                found = match_bound(child, cap)
+                bound = found if bound is None else min(bound, found)
+                if bound <= cap:
+                    break
+        return bound
+    return sum(match_bound(child, cap) for child in condition.children)
+
+
+def _bounded(condition) -> bool:
+    """Whether match_bound can bound a condition."""
+    if isinstance(condition, tuple):
+        lookup, rows = condition
+        return lookup == "pk__in" and getattr(rows, "model", None) is RunValue
+    if not isinstance(condition, Q) or condition.negated or not condition.children:
+        return False
+    if condition.connector == Q.AND:
+        return any(_bounded(child) for child in condition.children)
+    return all(_bounded(child) for child in condition.children)
+
+
 def resolve_key_ids(names) -> dict:
     """{(column, name): id, or None where no run has the key}, in one query."""
     wanted = Q()

@@ -174,11 +174,17 @@ def walk(project, run_filter, sort):
             return page.total, seen
 
 
+@pytest.mark.parametrize("walk_length", [2000, 60, 3])
 @pytest.mark.parametrize("sort", ["-summary.loss", "config.opt", "-created"])
-def test_narrow_and_broad_queries_page_the_same_runs(project, alice, monkeypatch, sort):
-    """A page is read from the set of matching runs or by probing runs in order, by how many
-    match; both ways give the same runs in the same order."""
-    from runs import selectors
+def test_narrow_and_broad_queries_page_the_same_runs(
+    project, alice, monkeypatch, sort, walk_length
+):
+    """A page is read from the set of matching runs or by probing runs in order (falling back
+    to the set when the walk finds too few), by how many match; every way gives the same runs
+    in the same order."""
+    from runs import key_order, selectors
+
+    monkeypatch.setattr(key_order, "WALK", walk_length)
 
     for n in range(130):
         summary = {"loss": n % 7} if n % 5 else {"loss": "diverged"} if n % 10 else {}
@@ -192,3 +198,34 @@ def test_narrow_and_broad_queries_page_the_same_runs(project, alice, monkeypatch
     assert narrow == broad
     total, seen = narrow
     assert total == len(seen) == len(set(seen)) > selectors.PAGE_SIZE
+
+
+def test_many_matches_of_key_conditions_are_counted_up_to_a_limit(
+    client, project, alice, monkeypatch
+):
+    """The table counts runs matching conditions on keys up to COUNT_LIMIT ("5+" here) when
+    many match; few matches, run-field filters and the JSON API count exactly."""
+    from runs import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 5)
+    monkeypatch.setattr(selectors, "NARROW_MATCHES", 5)
+    for n in range(12):
+        RunFactory(project=project, author=alice, run_id=f"r{n}", config={"lr": n % 2})
+    sort = selectors.Sort.parse("-created")
+
+    def page(q):
+        return selectors.runs_page(project, selectors.RunFilter(q=q), sort)
+
+    many, few = page("config.lr = 0"), page("config.lr = 1 and run_id = r1")
+    assert (many.total, many.total_is_lower_bound, len(many.runs)) == (5, True, 6)
+    assert (few.total, few.total_is_lower_bound) == (1, False)
+    assert page("state = running").total_is_lower_bound is False
+    exact = selectors.runs_page(
+        project, selectors.RunFilter(q="config.lr = 0"), sort, exact_total=True
+    )
+    assert (exact.total, exact.total_is_lower_bound) == (6, False)
+
+    client.force_login(alice)
+    response = client.get(project.get_absolute_url(), {"q": "config.lr = 0"})
+    assert '<strong id="run-count">5+</strong>' in response.content.decode()
+    assert 'data-total-text="5+"' in response.content.decode()

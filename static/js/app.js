@@ -46,10 +46,12 @@ function bulkState(form) {
     const max = Number(button.dataset.maxSelection || Infinity);
     button.disabled = count < min || count > max;
   });
+  // "10,000+" where the table counted only that far.
+  const shown = all ? form.dataset.totalText || String(total) : String(count);
   const label = form.querySelector("[data-selection-count]");
-  if (label) label.textContent = count ? `${count} selected` : "";
+  if (label) label.textContent = count ? `${shown} selected` : "";
   const summary = form.querySelector("[data-move-summary]");
-  if (summary) summary.textContent = `${count} run${count === 1 ? "" : "s"} selected.`;
+  if (summary) summary.textContent = `${shown} run${count === 1 ? "" : "s"} selected.`;
 }
 
 // Buttons rendered enabled (so they work without JavaScript) start from the real selection.
