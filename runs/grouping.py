@@ -1,0 +1,338 @@
+"""Grouping runs by up to three keys (config keys, the run's group, its job type, its tags), with
+the number of runs and the mean, standard deviation, lowest and highest value of metrics per
+group: the runs table's grouped rows, and the groups the workspace charts draw.
+
+The database groups and aggregates in one query, GROUP BY over each key's JSON expression;
+Python only names the rows. A run with several tags is in the group of each of its tags; runs
+without a key's value form a group of their own. The reads are the few functions here, so that
+an index of config and summary values can later serve them."""
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Case, F, FloatField, Value, When
+from django.db.models.functions import Cast
+
+from . import query
+from .models import Run
+from .query.compiler import JSONKeyKind, JSONKeyValue, json_key_is
+from .query.nodes import MAX_TEXT, json_key
+
+MAX_GROUP_KEYS = 3
+MAX_GROUPS = 200
+DEFAULT_METRICS = 4
+SAMPLE_RUNS = 200  # the latest runs whose summaries name the default metrics
+MAX_GROUP_PARAMS = 10
+# Run fields runs group by, besides config keys, with their labels.
+RUN_FIELD_KEYS = {"group": "group", "job_type": "job type", "tags": "tags"}
+# SQLite's names of JSON types, as PostgreSQL (and the query language) name them.
+SQLITE_KINDS = {
+    "integer": "number",
+    "real": "number",
+    "text": "string",
+    "true": "boolean",
+    "false": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    field: str  # "config.lr", "config.optimizer.name", "group", "job_type" or "tags"
+
+    @property
+    def json_path(self):
+        """("config", ("optimizer", "name")) for a config key; None for a run field."""
+        return None if self.field in RUN_FIELD_KEYS else json_key(self.field)
+
+    @property
+    def label(self) -> str:
+        return RUN_FIELD_KEYS.get(self.field) or self.field.removeprefix("config.")
+
+    @property
+    def query_field(self) -> str:
+        """The key as the query language writes it."""
+        if self.field in RUN_FIELD_KEYS:
+            return self.field
+        return query.quote_key("config", self.field.removeprefix("config."))
+
+
+def parse_group_keys(params, project=None) -> tuple[list[GroupKey], str | None]:
+    """The keys the `group` parameters name (repeated, or a comma list), once each and at most
+    MAX_GROUP_KEYS, and a message naming what was ignored (None when nothing was). `project`
+    is for a later check against the project's own keys."""
+    values = params.getlist("group") if hasattr(params, "getlist") else [params.get("group", "")]
+    keys, refused = [], []
+    for value in values[:MAX_GROUP_PARAMS]:
+        for name in str(value).split(","):
+            name = name.strip()
+            if not name:
+                continue
+            key = _group_key(name)
+            if key is None:
+                refused.append(name)
+            elif key not in keys:
+                keys.append(key)
+    problems = []
+    if refused:
+        names = ", ".join(f"“{name[:60]}”" for name in refused[:3])
+        problems.append(
+            f"Runs cannot be grouped by {names}: group by a config key (config.lr),"
+            " group, job_type or tags."
+        )
+    if len(keys) > MAX_GROUP_KEYS:
+        keys = keys[:MAX_GROUP_KEYS]
+        problems.append(f"Runs group by at most {MAX_GROUP_KEYS} keys: the first ones are used.")
+    return keys, " ".join(problems) or None
+
+
+def _group_key(name: str) -> GroupKey | None:
+    if name in RUN_FIELD_KEYS:
+        return GroupKey(name)
+    if len(name) > MAX_TEXT or not name.startswith("config."):
+        return None
+    try:
+        path = json_key(name)
+    except query.QueryError:  # an empty part: config.a..b
+        return None
+    return GroupKey(name) if path is not None else None
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    kind: str  # "number", "string", "boolean", "null", "object", "array" or "missing"
+    value: object = None
+
+    def __str__(self):
+        if self.kind == "missing":
+            return "(none)"
+        if self.kind in ("null", "boolean", "object", "array"):
+            return json.dumps(self.value)
+        return str(self.value)
+
+    def node(self, key: GroupKey):
+        """The query condition that selects the runs of this group; None where the query
+        language cannot name the value (objects, lists)."""
+        field = key.field
+        if self.kind == "missing":
+            return query.Not(query.Exists(field))
+        if field == "tags":
+            return query.HasTag(str(self.value))
+        if self.kind == "null":
+            return query.And((query.Compare(field, "=", None), query.Exists(field)))
+        if self.kind in ("number", "string", "boolean"):
+            return query.Compare(field, "=", self.value)
+        return None
+
+    def text(self, key: GroupKey) -> str | None:
+        """The same condition in the text query language."""
+        field = key.query_field
+        if self.kind == "missing":
+            return f"not {field} exists"
+        if key.field == "tags":
+            return f"tags has {quote_text(str(self.value))}"
+        if self.kind == "null":
+            return f"{field} = null and {field} exists"
+        if self.kind == "string":
+            return f"{field} = {quote_text(self.value)}"
+        if self.kind in ("number", "boolean"):
+            return f"{field} = {json.dumps(self.value)}"
+        return None
+
+
+def quote_text(text: str) -> str:
+    """A value as a quoted string of the query language (a backslash escapes `"` and itself)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class MetricStats:
+    count: int  # runs of the group with a number for the metric
+    mean: float | None
+    std: float | None  # population standard deviation
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    values: tuple  # a GroupValue per key
+    count: int
+    metrics: tuple = ()  # a MetricStats per metric
+
+    def node(self, keys):
+        nodes = [value.node(key) for key, value in zip(keys, self.values, strict=True)]
+        return None if None in nodes else query.And(tuple(nodes))
+
+    def query_text(self, keys, within: str = "") -> str | None:
+        """The text query of this group's runs within the query `within`; None where the
+        language cannot name the group or the query would be too long."""
+        parts = [value.text(key) for key, value in zip(keys, self.values, strict=True)]
+        if None in parts:
+            return None
+        text = " and ".join(parts)
+        if within.strip():
+            text = f"({within}) and {text}"
+        return text if len(text) <= MAX_TEXT else None
+
+
+def metric_number(field: str):
+    """A config or summary key's value where it is a number, else NULL."""
+    column, path = json_key(field)
+    return Case(
+        When(
+            json_key_is(column, path, "number"),
+            then=Cast(JSONKeyValue(column, path), FloatField()),
+        ),
+        default=Value(None),
+        output_field=FloatField(),
+    )
+
+
+def group_rows(runs, keys: list[GroupKey], metrics: list[str], limit: int) -> list[GroupRow]:
+    """The groups of `runs` (a queryset of runs) by `keys`, largest first (then by value), at
+    most `limit`, with each metric's statistics (summary or config keys): one query."""
+    if not keys:
+        return []
+    quote = connection.ops.quote_name
+    annotations = {}
+    for index, key in enumerate(keys):
+        path = key.json_path
+        annotations[f"grp{index}"] = JSONKeyValue(*path) if path else F(key.field)
+        if path:
+            annotations[f"kind{index}"] = JSONKeyKind(*path)
+    for index, metric in enumerate(metrics):
+        annotations[f"m{index}"] = metric_number(metric)
+    inner = runs.order_by().annotate(**annotations).values(*annotations)
+    inner_sql, params = inner.query.sql_with_params()
+
+    postgresql = connection.vendor == "postgresql"
+    columns, joins = [], []
+    for index, key in enumerate(keys):
+        value = f"r.{quote(f'grp{index}')}"
+        if key.field == "tags":
+            joins.append(_tags_join(value, f"tag{index}", postgresql))
+            columns.append(f"tag{index}.value")
+        elif key.json_path:
+            columns += [_kind_sql(f"r.{quote(f'kind{index}')}", postgresql), value]
+        else:
+            columns.append(value)
+    aggregates = ["COUNT(*)"]
+    for index in range(len(metrics)):
+        value = f"r.{quote(f'm{index}')}"
+        # SQLite has no standard deviation: the mean of squares gives it.
+        spread = f"STDDEV_POP({value})" if postgresql else f"AVG({value} * {value})"
+        aggregates += [f"COUNT({value})", f"AVG({value})", spread, f"MIN({value})", f"MAX({value})"]
+    grouped = ", ".join(columns)
+    sql = (
+        f"SELECT {grouped}, {', '.join(aggregates)} FROM ({inner_sql}) AS r {' '.join(joins)} "
+        f"GROUP BY {grouped} ORDER BY COUNT(*) DESC, {grouped} LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [_row(keys, len(metrics), row, postgresql) for row in cursor.fetchall()]
+
+
+def _tags_join(tags_sql: str, alias: str, postgresql: bool) -> str:
+    """One row per tag of a run, or one row with NULL for a run without tags."""
+    if postgresql:
+        return (
+            f"LEFT JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof({tags_sql})"
+            f" = 'array' THEN {tags_sql} ELSE '[]'::jsonb END) AS {alias}(value) ON TRUE"
+        )
+    return (
+        f"LEFT JOIN json_each(CASE WHEN json_type({tags_sql}) = 'array'"
+        f" THEN {tags_sql} ELSE '[]' END) AS {alias}"
+    )
+
+
+def _kind_sql(kind_sql: str, postgresql: bool) -> str:
+    """The kind under PostgreSQL's names, so 1 and 1.0 (SQLite: integer, real) group together
+    and true stays apart from 1 (SQLite reads both as 1)."""
+    if postgresql:
+        return kind_sql
+    whens = " ".join(f"WHEN '{name}' THEN '{kind}'" for name, kind in SQLITE_KINDS.items())
+    return f"(CASE {kind_sql} {whens} ELSE {kind_sql} END)"
+
+
+def _row(keys, metric_count, row, postgresql) -> GroupRow:
+    values, at = [], 0
+    for key in keys:
+        if key.json_path:
+            kind, raw = row[at], row[at + 1]
+            at += 2
+            values.append(_json_group_value(kind, raw, postgresql))
+        else:
+            raw = row[at]
+            at += 1
+            missing = raw is None or raw == ""
+            values.append(GroupValue("missing") if missing else GroupValue("string", raw))
+    count = row[at]
+    at += 1
+    metrics = []
+    for _ in range(metric_count):
+        numbers, mean, spread, low, high = row[at : at + 5]
+        at += 5
+        if numbers and not postgresql and spread is not None:
+            spread = math.sqrt(max(spread - mean * mean, 0.0))
+        metrics.append(MetricStats(numbers, mean, spread if numbers else None, low, high))
+    return GroupRow(values=tuple(values), count=count, metrics=tuple(metrics))
+
+
+def _json_group_value(kind, raw, postgresql) -> GroupValue:
+    if kind is None:
+        return GroupValue("missing")
+    if postgresql:  # jsonb arrives as JSON text
+        return GroupValue(kind, json.loads(raw))
+    if kind == "boolean":
+        return GroupValue(kind, bool(raw))
+    if kind in ("object", "array"):
+        return GroupValue(kind, json.loads(raw))
+    return GroupValue(kind, raw)
+
+
+def default_metrics(project, limit: int = DEFAULT_METRICS) -> list[str]:
+    """The summary keys that hold numbers in most of the project's latest runs (nested ones by
+    their dotted path), for a grouped table without columns of its own."""
+    counts = Counter()
+    summaries = Run.objects.filter(project=project).values_list("summary", flat=True)
+    for summary in summaries[:SAMPLE_RUNS]:
+        if isinstance(summary, dict):
+            counts.update(set(_number_keys(summary)))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [f"summary.{name}" for name, _ in ranked[:limit]]
+
+
+def _number_keys(data: dict, prefix: str = ""):
+    for key, value in data.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, dict):
+            yield from _number_keys(value, f"{prefix}{key}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield f"{prefix}{key}"
+
+
+def group_members_sql(runs, keys, groups: list[GroupRow], per_group: int):
+    """(sql, params) of a query of (grp, member): the latest `per_group` runs of each group,
+    `grp` the group's index in `groups`, `member` the run's primary key. Groups the query
+    language cannot name (objects, lists) have no members. None when no group has any."""
+    parts, all_params = [], []
+    for index, group in enumerate(groups):
+        node = group.node(keys)
+        if node is None:
+            continue
+        members = (
+            runs.filter(query.to_q(node))
+            .order_by("-created_at", "-pk")
+            .annotate(member=F("pk"))
+            .values("member")[:per_group]
+        )
+        sql, params = members.query.sql_with_params()
+        parts.append(f"SELECT {index} AS grp, s.member FROM ({sql}) AS s")
+        all_params += params
+    if not parts:
+        return None
+    return " UNION ALL ".join(parts), all_params
