@@ -52,8 +52,10 @@ def grouped_table(request, project, run_filter: RunFilter) -> GroupedTable:
     rows = grouping.group_rows(runs, keys, metrics, grouping.MAX_GROUPS + 1)
     table.more = len(rows) > grouping.MAX_GROUPS
     table.rows = [_table_row(request, keys, row, run_filter) for row in rows[: grouping.MAX_GROUPS]]
-    table.remove_links = [(key, _without_group(request, keys, key)) for key in keys]
-    table.ungrouped = _without_group(request, keys, None)
+    table.remove_links = [
+        (key, _grouped_by(request, [other for other in keys if other != key])) for key in keys
+    ]
+    table.ungrouped = _grouped_by(request, [])
     table.chart_params = urlencode(
         [*run_filter.as_params().items(), *(("group", key.field) for key in keys)]
     )
@@ -94,10 +96,11 @@ def _table_row(request, keys, row: grouping.GroupRow, run_filter) -> dict:
     }
 
 
-def _without_group(request, keys, removed) -> str:
+def _grouped_by(request, keys) -> str:
+    """The page's query string, grouped by `keys` instead."""
     params = request.GET.copy()
     params.pop("cursor", None)
-    params.setlist("group", [key.field for key in keys if key != removed])
+    params.setlist("group", [key.field for key in keys])
     return params.urlencode()
 
 

@@ -579,3 +579,16 @@ def test_grouped_chart_costs_fixed_queries(
 
 
 GROUPED_CHART_QUERIES = 8
+
+
+def test_the_key_chips_remove_one_key_and_ungroup_removes_all(client, bob, project, runs):
+    client.force_login(bob)
+
+    response = client.get(url_of(project), {"group": ["job_type", "tags"], "state": "finished"})
+
+    table = group_table(response)
+    assert [(key.field, parse_qs(link)) for key, link in table.remove_links] == [
+        ("job_type", {"group": ["tags"], "state": ["finished"]}),
+        ("tags", {"group": ["job_type"], "state": ["finished"]}),
+    ]
+    assert parse_qs(table.ungrouped) == {"state": ["finished"]}
