@@ -16,6 +16,7 @@ from .selectors import RunFilter
 MAX_TABLE_METRICS = 12  # as many as the table's added columns
 CHART_GROUPS = 10
 RUNS_PER_CHART_GROUP = 10  # as many as the ungrouped workspace charts
+CHART_RUNS_WINDOW = 10_000  # the latest runs that the charted runs of a group are taken from
 CHART_BUCKETS = 250
 
 
@@ -142,12 +143,14 @@ def project_metric_groups(request, entity, project):
     run_filter, _ = RunFilter.from_params(request.GET).checked()
     runs = run_filter.apply(Run.objects.filter(project=project))
     groups = grouping.group_rows(runs, keys, [], CHART_GROUPS)
-    members = grouping.group_members_sql(runs, keys, groups, RUNS_PER_CHART_GROUP)
+    members = grouping.group_members_sql(
+        runs, keys, groups, RUNS_PER_CHART_GROUP, window=CHART_RUNS_WINDOW
+    )
     key_id = charts.key_ids(MetricKey.Stream.HISTORY, [key]).get(key)
     series = {}
     if members is not None and key_id is not None:
         series = charts.group_series(members, key_id, lo=lo, hi=hi, buckets=CHART_BUCKETS)
-    empty = {"step": [], "mean": [], "min": [], "max": []}
+    empty = {"charted": 0, "step": [], "mean": [], "min": [], "max": []}
     return JsonResponse(
         {
             "key": key,
@@ -155,15 +158,15 @@ def project_metric_groups(request, entity, project):
                 {
                     "label": " · ".join(str(value) for value in group.values),
                     "count": group.count,
-                    "charted": min(group.count, RUNS_PER_CHART_GROUP),
                     **series.get(index, empty),
                 }
                 for index, group in enumerate(groups)
             ],
             "note": (
                 f"One line per group ({', '.join(key.label for key in keys)}): the mean of up to"
-                f" {RUNS_PER_CHART_GROUP} of its latest runs at each step, shaded from their"
-                f" lowest to their highest value; the {CHART_GROUPS} largest groups."
+                f" {RUNS_PER_CHART_GROUP} of its latest runs at each step (among the latest"
+                f" {CHART_RUNS_WINDOW:,}), shaded from their lowest to their highest value;"
+                f" the {CHART_GROUPS} largest groups."
             ),
         }
     )

@@ -9,14 +9,16 @@ import json
 import math
 import re
 import statistics
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from runs import grouping
+from runs import grouping, grouping_views
 from runs.ingest import HISTORY_FILE, apply_file_stream, parse_file_stream
 from runs.models import Run, SavedView
 from runs.selectors import RunFilter, json_column_value
@@ -28,6 +30,7 @@ OPTIMIZERS = ["adam", "sgd", "adamw"]
 LEARNING_RATES = [0.1, 0.01, 0.001]
 JOB_TYPES = ["train", "eval"]
 TAG_SETS = [["baseline"], ["v2", "sweep"], [], ["sweep"]]
+T0 = timezone.now() - timedelta(days=1)
 
 
 @pytest.fixture
@@ -592,3 +595,58 @@ def test_the_key_chips_remove_one_key_and_ungroup_removes_all(client, bob, proje
         ("tags", {"group": ["job_type"], "state": ["finished"]}),
     ]
     assert parse_qs(table.ungrouped) == {"state": ["finished"]}
+
+
+def test_odd_keys_and_values_are_quoted_in_the_group_links(client, bob, project):
+    values = ['say "hi"', "back\\slash", "two words", "and", "", "ünï"]
+    for index, value in enumerate(values):
+        RunFactory(project=project, run_id=f"r{index}", config={"run setup": {"note": value}})
+    RunFactory(project=project, run_id="other", config={})
+    client.force_login(bob)
+
+    response = client.get(url_of(project), {"group": "config.run setup.note"})
+
+    rows = group_table(response).rows
+    assert len(rows) == len(values) + 1
+    for row in rows:
+        query = parse_qs(html.unescape(row["link"]))["q"][0]
+        assert query.startswith(("config.`run setup`.note = ", "not config.`run setup`.note"))
+        filtered = client.get(url_of(project), {"q": query})
+        assert filtered.context["query_error"] is None, query
+        assert filtered.context["page"].total == row["count"] == 1, query
+
+
+def test_a_group_of_objects_has_no_link_but_is_counted(client, bob, project):
+    RunFactory(project=project, run_id="a", config={"layers": [64, 64]})
+    RunFactory(project=project, run_id="b", config={"layers": [64, 64]})
+    client.force_login(bob)
+
+    response = client.get(url_of(project), {"group": "config.layers"})
+
+    (row,) = group_table(response).rows
+    assert row["values_missing"] == [("[64, 64]", False)] and row["count"] == 2
+    assert row["link"] is None
+
+
+def test_grouped_chart_takes_runs_from_the_latest_and_counts_those_charted(
+    client, bob, project, alice, monkeypatch
+):
+    monkeypatch.setattr(grouping_views, "CHART_RUNS_WINDOW", 3)
+    for index in range(5):
+        run = RunFactory(
+            project=project,
+            author=alice,
+            run_id=f"r{index}",
+            job_type="train",
+            created_at=T0 + timedelta(minutes=index),
+        )
+        if index != 4:  # the latest run logs no loss
+            send(run, [{"_step": 0, "loss": float(index)}])
+    client.force_login(bob)
+
+    data = client.get(chart_url(project), {"key": "loss", "group": "job_type"}).json()
+
+    (train,) = data["groups"]
+    # Of the latest three runs (2, 3, 4), two logged the loss.
+    assert (train["count"], train["charted"]) == (5, 2)
+    assert train["mean"] == [2.5] and train["min"] == [2.0] and train["max"] == [3.0]

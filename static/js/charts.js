@@ -75,7 +75,8 @@
     groups.forEach((group, index) => {
       const color = GROUP_COLORS[index % GROUP_COLORS.length];
       const legendgroup = `group-${index}`;
-      const runs = `${group.count} run${group.count === 1 ? "" : "s"}`;
+      let runs = `${group.count} run${group.count === 1 ? "" : "s"}`;
+      if (group.charted < group.count) runs += `, ${group.charted} charted`;
       const band = { x: group.step, type: "scatter", mode: "lines", legendgroup,
         showlegend: false, hoverinfo: "skip", line: { color, width: 0 }, connectgaps: false };
       // "tonexty" fills down to the trace before it: the band's lower edge comes first.
