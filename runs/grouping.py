@@ -63,7 +63,11 @@ def parse_group_keys(params, project=None) -> tuple[list[GroupKey], str | None]:
     """The keys the `group` parameters name (repeated, or a comma list), once each and at most
     MAX_GROUP_KEYS, and a message naming what was ignored (None when nothing was). `project`
     is for a later check against the project's own keys."""
-    values = params.getlist("group") if hasattr(params, "getlist") else [params.get("group", "")]
+    if hasattr(params, "getlist"):  # a QueryDict
+        values = params.getlist("group")
+    else:  # a dict: {"group": "config.lr"} or {"group": ["config.lr", "tags"]}
+        values = params.get("group") or []
+        values = [values] if isinstance(values, str) else list(values)
     keys, refused = [], []
     for value in values[:MAX_GROUP_PARAMS]:
         for name in str(value).split(","):
@@ -226,11 +230,11 @@ def group_rows(runs, keys: list[GroupKey], metrics: list[str], limit: int) -> li
         spread = f"STDDEV_POP({value})" if postgresql else f"AVG({value} * {value})"
         aggregates += [f"COUNT({value})", f"AVG({value})", spread, f"MIN({value})", f"MAX({value})"]
     grouped = ", ".join(columns)
-    # With metrics, a fence that keeps the database from merging the subquery into the grouped
-    # query, where each of a metric's five aggregates would read the run's JSON again: read
-    # once per run, a metric costs a fifth. (Neither SQLite nor PostgreSQL merges a subquery
-    # with a LIMIT or an OFFSET.) Without metrics, merged is quicker.
-    fence = (" OFFSET 0" if postgresql else " LIMIT -1") if metrics else ""
+    # A fence that keeps the database from merging the subquery into the grouped query, where
+    # every mention of a key (each of a metric's five aggregates; the kind in SELECT, GROUP BY
+    # and ORDER BY) would read the run's JSON again: read once per run, a metric costs a fifth
+    # and a key on SQLite two thirds. Neither database merges a subquery with LIMIT or OFFSET.
+    fence = " OFFSET 0" if postgresql else " LIMIT -1"
     sql = (
         f"SELECT {grouped}, {', '.join(aggregates)} FROM ({inner_sql}{fence}) AS r"
         f" {' '.join(joins)} "

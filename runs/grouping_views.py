@@ -25,7 +25,7 @@ class GroupedTable:
     keys: list
     error: str | None = None
     metrics: list = field(default_factory=list)  # [{"key": "summary.loss", "label": "loss"}]
-    rows: list = field(default_factory=list)  # [{"values", "count", "link", "cells"}]
+    rows: list = field(default_factory=list)  # [{"values_missing", "count", "link", "cells"}]
     more: bool = False  # more than MAX_GROUPS groups: the largest are shown
     remove_links: list = field(default_factory=list)  # [(key, query string without it)]
     ungrouped: str = ""  # the query string without grouping

@@ -216,8 +216,11 @@ def test_numbers_group_as_numbers_and_true_apart_from_one(project):
     }
 
 
-def test_each_group_query_selects_exactly_its_runs(project, runs):
-    group_keys = keys("config.lr", "tags")
+@pytest.mark.parametrize(
+    "fields", [["config.lr", "tags"], ["group", "job_type", "config.optimizer.name"]]
+)
+def test_each_group_query_selects_exactly_its_runs(project, runs, fields):
+    group_keys = keys(*fields)
     for row in grouping.group_rows(project_runs(project), group_keys, [], 500):
         text = row.query_text(group_keys)
         found = RunFilter(q=text).apply(project_runs(project)).count()
@@ -249,6 +252,17 @@ def test_the_standard_deviation_is_not_lost_to_large_values(project):
         ([""], [], False),
     ],
 )
+def test_group_keys_are_also_read_from_a_plain_dict():
+    assert [key.field for key in grouping.parse_group_keys({"group": "tags,group"})[0]] == [
+        "tags",
+        "group",
+    ]
+    assert [key.field for key in grouping.parse_group_keys({"group": ["config.lr"]})[0]] == [
+        "config.lr"
+    ]
+    assert grouping.parse_group_keys({}) == ([], None)
+
+
 def test_group_keys_are_parsed_and_bad_ones_named(values, fields, has_error):
     from django.http import QueryDict
 
