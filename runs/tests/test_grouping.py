@@ -239,6 +239,17 @@ def test_the_standard_deviation_is_not_lost_to_large_values(project):
 # Parsing the keys
 
 
+def test_group_keys_are_also_read_from_a_plain_dict():
+    assert [key.field for key in grouping.parse_group_keys({"group": "tags,group"})[0]] == [
+        "tags",
+        "group",
+    ]
+    assert [key.field for key in grouping.parse_group_keys({"group": ["config.lr"]})[0]] == [
+        "config.lr"
+    ]
+    assert grouping.parse_group_keys({}) == ([], None)
+
+
 @pytest.mark.parametrize(
     ("values", "fields", "has_error"),
     [
@@ -252,17 +263,6 @@ def test_the_standard_deviation_is_not_lost_to_large_values(project):
         ([""], [], False),
     ],
 )
-def test_group_keys_are_also_read_from_a_plain_dict():
-    assert [key.field for key in grouping.parse_group_keys({"group": "tags,group"})[0]] == [
-        "tags",
-        "group",
-    ]
-    assert [key.field for key in grouping.parse_group_keys({"group": ["config.lr"]})[0]] == [
-        "config.lr"
-    ]
-    assert grouping.parse_group_keys({}) == ([], None)
-
-
 def test_group_keys_are_parsed_and_bad_ones_named(values, fields, has_error):
     from django.http import QueryDict
 
