@@ -436,13 +436,26 @@ def test_without_columns_the_table_aggregates_the_common_summary_numbers(
     ]
 
 
-def test_outsider_gets_404_and_anonymous_is_sent_to_log_in(client, charlie, project, runs):
-    client.force_login(charlie)
-    assert client.get(url_of(project), {"group": "job_type"}).status_code == 404
+def test_outsiders_and_anonymous_visitors_get_404_on_a_private_project(
+    client, charlie, project, runs
+):
     chart = reverse("runs:project_metric_groups", args=[project.entity.name, project.name])
-    assert client.get(chart, {"group": "job_type", "key": "loss"}).status_code == 404
-    client.logout()
-    assert client.get(chart, {"group": "job_type", "key": "loss"}).status_code in (302, 404)
+    for visitor in (charlie, None):
+        client.logout()
+        if visitor is not None:
+            client.force_login(visitor)
+        assert client.get(url_of(project), {"group": "job_type"}).status_code == 404
+        assert client.get(chart, {"group": "job_type", "key": "loss"}).status_code == 404
+
+
+def test_anonymous_visitors_group_a_public_project(client, public_team, alice):
+    public = ProjectFactory(entity=public_team, creator=alice, name="open", visibility="public")
+    make_runs(public, alice, 10)
+
+    response = client.get(url_of(public), {"group": "job_type"})
+
+    assert response.status_code == 200
+    assert {row["count"] for row in group_table(response).rows} == {5}
 
 
 @pytest.mark.parametrize("size", [3, 30])
