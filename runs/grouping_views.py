@@ -163,10 +163,10 @@ def project_metric_groups(request, entity, project):
                 for index, group in enumerate(groups)
             ],
             "note": (
-                f"One line per group ({', '.join(key.label for key in keys)}): the mean of up to"
-                f" {RUNS_PER_CHART_GROUP} of its latest runs at each step (among the latest"
-                f" {CHART_RUNS_WINDOW:,}), shaded from their lowest to their highest value;"
-                f" the {CHART_GROUPS} largest groups."
+                f"One line per group ({', '.join(key.label for key in keys)}), for the"
+                f" {CHART_GROUPS} largest: the mean of up to {RUNS_PER_CHART_GROUP} of its runs"
+                f" (the latest, of the latest {CHART_RUNS_WINDOW:,}), shaded from lowest to"
+                " highest."
             ),
         }
     )

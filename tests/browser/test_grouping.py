@@ -69,6 +69,10 @@ def test_group_the_table_from_the_toolbar_and_open_a_group(page, login, alice, s
     expect(page.locator("#run-count")).to_have_text("2")
     expect(page.locator("#query")).to_have_value('config.optimizer = "sgd"')
     assert "group=" not in page.url and "state=finished" in page.url
+    # The workspace follows: a line per run of the group.
+    panel = page.locator('[data-workspace-panel][data-key="loss"]')
+    expect(panel.locator(".legendtext")).to_have_text(["quiet-lake-4", "quiet-lake-3"])
+    expect(page.locator("[data-workspace-note]")).to_contain_text("One line per run")
     shot(page, "group-opened")
 
 
