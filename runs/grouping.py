@@ -20,6 +20,7 @@ from . import query
 from .models import Run
 from .query.compiler import JSONKeyKind, JSONKeyValue, json_key_is
 from .query.nodes import MAX_TEXT, json_key
+from .query.text import UNSEARCHABLE
 
 MAX_GROUP_KEYS = 3
 MAX_GROUPS = 200
@@ -95,7 +96,8 @@ def parse_group_keys(params, project=None) -> tuple[list[GroupKey], str | None]:
 def _group_key(name: str) -> GroupKey | None:
     if name in RUN_FIELD_KEYS:
         return GroupKey(name)
-    if len(name) > MAX_TEXT or not name.startswith("config."):
+    # A NUL or a lone surrogate cannot reach the database (PostgreSQL refuses them in text).
+    if len(name) > MAX_TEXT or not name.startswith("config.") or UNSEARCHABLE.search(name):
         return None
     try:
         path = json_key(name)

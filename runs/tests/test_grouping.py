@@ -256,6 +256,7 @@ def test_group_keys_are_also_read_from_a_plain_dict():
         (["config.", "config.a..b", "name"], [], True),
         (["group", "tags", "job_type", "config.lr"], ["group", "tags", "job_type"], True),
         ([""], [], False),
+        (["config.a\x00", "config.\ud800"], [], True),
     ],
 )
 def test_group_keys_are_parsed_and_bad_ones_named(values, fields, has_error):
@@ -378,6 +379,18 @@ def test_a_bad_group_key_is_ignored_with_a_message(client, bob, project, runs):
     body = response.content.decode()
     assert 'id="group-error"' in body and "Runs cannot be grouped by" in body
     assert 'id="runs-table"' in body and 'id="grouped-table"' not in body
+
+
+def test_keys_the_database_cannot_take_are_refused_not_a_server_error(client, bob, project, runs):
+    client.force_login(bob)
+    chart = reverse("runs:project_metric_groups", args=[project.entity.name, project.name])
+
+    table = client.get(url_of(project), {"group": "config.lr\x00"})
+    data = client.get(chart, {"group": "config.lr\x00", "key": "loss"})
+
+    # The site refuses a NUL in any parameter; grouping refuses it too (see the parsing test).
+    assert table.status_code == 400
+    assert data.status_code == 400
 
 
 def test_a_bad_key_beside_good_ones_leaves_the_good_ones(client, bob, project, runs):
