@@ -552,3 +552,28 @@ def test_a_group_of_objects_has_no_link_but_is_counted(client, bob, project):
     (row,) = group_table(response).rows
     assert row["values_missing"] == [("[64, 64]", False)] and row["count"] == 2
     assert row["link"] is None
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        "config." + "k" * 1000,
+        "config." + "k" * 2000,
+        "config.ünï.`x`",
+        'config."a b"',
+        "config.a,config.b,config.c,config.d",
+        "config.a.b.c.d.e.f.g.h",
+        ",,,",
+        "tags,tags,TAGS",
+        "config.\u202e",
+    ],
+)
+def test_odd_group_parameters_never_fail(client, bob, project, runs, group):
+    client.force_login(bob)
+    chart = reverse("runs:project_metric_groups", args=[project.entity.name, project.name])
+
+    table = client.get(url_of(project), {"group": group, "col": "summary.loss"})
+    data = client.get(chart, {"group": group, "key": "loss"})
+
+    assert table.status_code == 200
+    assert data.status_code in (200, 400)
