@@ -227,3 +227,51 @@ def export_rows(run: Run, key: str, stream: int = MetricKey.Stream.HISTORY, batc
             return
         yield from rows
         after = rows[-1][0]
+
+
+def group_series(members, key_id: int, *, lo=None, hi=None, buckets=DEFAULT_BUCKETS) -> dict:
+    """One metric of groups of runs: per group, the number of its runs that logged the metric
+    (`charted`) and, at each step (or each of about `buckets` spans of steps, for long series),
+    the mean of their values and the lowest and highest. `members` is (sql, params) of a query
+    of (grp, member): a group's index and a run's primary key. Two queries, whatever the
+    number of groups and runs."""
+    members_sql, members_params = members
+    table = connection.ops.quote_name(Point._meta.db_table)
+    bounds, bound_params = "", []
+    if lo is not None:
+        bounds, bound_params = bounds + " AND p.step >= %s", [*bound_params, lo]
+    if hi is not None:
+        bounds, bound_params = bounds + " AND p.step <= %s", [*bound_params, hi]
+    series = {}
+    with connection.cursor() as cursor:
+        # Each run's first and last step, read from the primary key rather than its points.
+        cursor.execute(
+            f"SELECT e.grp, COUNT(e.first), MIN(e.first), MAX(e.last) FROM (SELECT m.grp,"
+            f" (SELECT MIN(p.step) FROM {table} AS p WHERE p.run_id = m.member"
+            f" AND p.key_id = %s{bounds}) AS first, (SELECT MAX(p.step) FROM {table} AS p"
+            f" WHERE p.run_id = m.member AND p.key_id = %s{bounds}) AS last"
+            f" FROM ({members_sql}) AS m) AS e GROUP BY e.grp",
+            [key_id, *bound_params, key_id, *bound_params, *members_params],
+        )
+        edges = [row for row in cursor.fetchall() if row[1]]
+        if not edges:
+            return series
+        for group, charted, _, _ in edges:
+            series[group] = {"charted": charted, "step": [], "mean": [], "min": [], "max": []}
+        first = min(row[2] for row in edges)
+        last = max(row[3] for row in edges)
+        width = max(1, math.ceil((last - first + 1) / buckets))
+        cursor.execute(
+            f"SELECT m.grp, (p.step - %s) / %s AS bucket, MIN(p.step), AVG(p.value),"
+            f" MIN(p.value), MAX(p.value) FROM {table} AS p JOIN ({members_sql}) AS m"
+            f" ON p.run_id = m.member WHERE p.key_id = %s{bounds}"
+            f" GROUP BY m.grp, bucket ORDER BY m.grp, bucket",
+            [first, width, *members_params, key_id, *bound_params],
+        )
+        for group, _, step, mean, low, high in cursor.fetchall():
+            points = series[group]
+            points["step"].append(step)
+            points["mean"].append(mean)
+            points["min"].append(low)
+            points["max"].append(high)
+    return series

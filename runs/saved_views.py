@@ -14,7 +14,7 @@ from .selectors import RunFilter
 
 # The GET parameters each page reads; anything else (a cursor, htmx's own) is not state.
 PAGE_PARAMS = {
-    SavedView.Kind.TABLE: ("q", "state", "tag", "author", "sort", "col", "panel"),
+    SavedView.Kind.TABLE: ("q", "state", "tag", "author", "sort", "col", "panel", "group"),
     SavedView.Kind.LEADERBOARD: ("q", "metric", "goal", "group", "limit"),
 }
 MAX_PARAMS = 40

@@ -29,7 +29,7 @@ from .system_metrics import SystemMetric, system_metric
 PAGE_SIZE = 50
 # Up to this many matches, a page is read from the set of matching runs (see runs_page).
 NARROW_MATCHES = 10_000
-# Where more match conditions on keys, the table counts this many and says "10,000+".
+# Where more match a filter, the table counts this many and says "10,000+".
 COUNT_LIMIT = 10_000
 KEY_SAMPLE_RUNS = 200
 BASE_SORTS = {
@@ -322,8 +322,8 @@ def runs_for_table(project):
 def runs_page(
     project, run_filter: RunFilter, sort: Sort, cursor: str | None = None, *, exact_total=False
 ) -> RunsPage:
-    """A page of the project's runs. Where many runs match conditions on keys, `total` counts
-    up to COUNT_LIMIT and says so (`total_is_lower_bound`), unless `exact_total`."""
+    """A page of the project's runs. Where many runs match a filter, `total` counts up to
+    COUNT_LIMIT and says so (`total_is_lower_bound`), unless `exact_total`."""
     names = compiler.key_names(run_filter.query())
     filters_keys = bool(names)
     if sort.key not in BASE_SORTS:
@@ -337,12 +337,12 @@ def runs_page(
     matching = base.filter(condition)
     bound = compiler.match_bound(condition, NARROW_MATCHES) if filters_keys else None
     narrow = bound is not None and bound <= NARROW_MATCHES
-    if not filters_keys or narrow:
+    if not run_filter.is_active or narrow:
         runs, total = matching, matching.count()
     else:
-        runs = run_filter.apply(base, key_ids=key_ids)
+        runs = run_filter.apply(base, key_ids=key_ids) if filters_keys else matching
         total = runs.count() if exact_total else runs[: COUNT_LIMIT + 1].count()
-    capped = total > COUNT_LIMIT and not exact_total and filters_keys and not narrow
+    capped = total > COUNT_LIMIT and not exact_total and run_filter.is_active and not narrow
     total = COUNT_LIMIT if capped else total
     if sort.key not in BASE_SORTS:
         key = key_ids.get(json_column_key(sort.key))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import code_views, compare_views, panels_views, views, views_saved
+from . import code_views, compare_views, grouping_views, panels_views, views, views_saved
 from .media import table_views
 from .media import views as media_views
 
@@ -28,6 +28,11 @@ urlpatterns = [
         name="console",
     ),
     path("<str:entity>/<str:project>/metric/", views.project_metric, name="project_metric"),
+    path(
+        "<str:entity>/<str:project>/metric/groups/",
+        grouping_views.project_metric_groups,
+        name="project_metric_groups",
+    ),
     path(
         "<str:entity>/<str:project>/query-suggestions/",
         views.query_suggestions,

@@ -26,7 +26,7 @@ from teams import selectors as team_selectors
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
-from . import charts, code, selectors, services
+from . import charts, code, grouping_views, selectors, services
 from .access import get_run_for_user
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
@@ -85,6 +85,7 @@ def project_page(request, entity, project):
         "state": request.GET.urlencode(),
         "kind": SavedView.Kind.TABLE,
         **panels_context(request, project, run_filter, keys),
+        "grouping": grouping_views.grouped_table(request, project, run_filter),
     }
     if not request.htmx:
         if page.total == 0 and not run_filter.is_active and context["can_write"]:

@@ -648,6 +648,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: s.bob_run.run_id,
         ),
     ),
+    "runs:project_metric_groups": (
+        get(
+            with_query(project_url("runs:project_metric_groups"), key="loss", group="job_type"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: '"groups"',
+        ),
+    ),
     "runs:query_suggestions": (
         get(
             with_query(project_url("runs:query_suggestions"), q="sta"),

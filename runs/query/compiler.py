@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    CharField,
     F,
     Func,
     IntegerField,
@@ -513,6 +514,25 @@ class JSONKeyValue(Func):
             column_sql, column_params, self.path, connection.vendor
         )
         return value_sql, params
+
+
+class JSONKeyKind(Func):
+    """A key's JSON type as the database names it (SQLite: integer, real, text, true, false,
+    null, object, array; PostgreSQL: number, string, boolean, null, object, array); SQL NULL
+    when the key is missing."""
+
+    output_field = CharField()
+
+    def __init__(self, column, path):
+        super().__init__(F(column))
+        self.path = path
+
+    def as_sql(self, compiler, connection, **extra):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        _, (kind_sql, params) = _json_value_sql(
+            column_sql, column_params, self.path, connection.vendor
+        )
+        return kind_sql, params
 
 
 class JSONKeyRank(Func):

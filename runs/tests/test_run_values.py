@@ -203,8 +203,8 @@ def test_narrow_and_broad_queries_page_the_same_runs(
 def test_many_matches_of_key_conditions_are_counted_up_to_a_limit(
     client, project, alice, monkeypatch
 ):
-    """The table counts runs matching conditions on keys up to COUNT_LIMIT ("5+" here) when
-    many match; few matches, run-field filters and the JSON API count exactly."""
+    """The table counts runs matching a filter up to COUNT_LIMIT ("5+" here) when many match;
+    few matches, the unfiltered table and the JSON API count exactly."""
     from runs import selectors
 
     monkeypatch.setattr(selectors, "COUNT_LIMIT", 5)
@@ -219,7 +219,11 @@ def test_many_matches_of_key_conditions_are_counted_up_to_a_limit(
     many, few = page("config.lr = 0"), page("config.lr = 1 and run_id = r1")
     assert (many.total, many.total_is_lower_bound, len(many.runs)) == (5, True, 6)
     assert (few.total, few.total_is_lower_bound) == (1, False)
-    assert page("state = running").total_is_lower_bound is False
+    finished = page("state = finished")  # a run field: no index of values to read
+    assert (finished.total, finished.total_is_lower_bound) == (5, True)
+    assert page("run_id = r3").total_is_lower_bound is False
+    unfiltered = selectors.runs_page(project, selectors.RunFilter(), sort)
+    assert (unfiltered.total, unfiltered.total_is_lower_bound) == (12, False)
     exact = selectors.runs_page(
         project, selectors.RunFilter(q="config.lr = 0"), sort, exact_total=True
     )
@@ -229,3 +233,37 @@ def test_many_matches_of_key_conditions_are_counted_up_to_a_limit(
     response = client.get(project.get_absolute_url(), {"q": "config.lr = 0"})
     assert '<strong id="run-count">5+</strong>' in response.content.decode()
     assert 'data-total-text="5+"' in response.content.decode()
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_grouping_through_the_index_equals_grouping_the_json(project, alice, filtered):
+    from runs import grouping
+
+    for n in range(40):
+        value = [1, 2.5, "adam", True, None, {"a": n % 2}, [n % 2]][n % 7] if n % 9 else "x"
+        config = {} if n % 11 == 0 else {"opt": value}
+        summary = {"loss": n / 7, "acc": "n/a" if n % 5 == 0 else n % 3}
+        RunFactory(project=project, author=alice, run_id=f"r{n}", config=config, summary=summary)
+    runs = Run.objects.filter(project=project)
+    if filtered:
+        runs = runs.exclude(run_id__in=["r1", "r2", "r3"])
+    (key,), _ = grouping.parse_group_keys({"group": "config.opt"})
+    metrics = ["summary.loss", "summary.acc"]
+
+    def as_set(rows):
+        return {
+            (
+                tuple(str(value) for value in row.values),
+                row.count,
+                tuple(
+                    (m.count, round(m.mean or 0, 9), round(m.std or 0, 9), m.min, m.max)
+                    for m in row.metrics
+                ),
+            )
+            for row in rows
+        }
+
+    indexed = grouping.group_rows(runs, [key], metrics, 100, project=project, filtered=filtered)
+    in_json = grouping.group_rows(runs, [key], metrics, 100)
+    assert as_set(indexed) == as_set(in_json)
+    assert [row.count for row in indexed] == sorted((row.count for row in indexed), reverse=True)

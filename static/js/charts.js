@@ -58,6 +58,53 @@
     return result;
   }
 
+  // Grouped workspace (the table grouped by ?group=): per group, its mean line over a band from
+  // the lowest to the highest value of its runs, in one colour.
+  const GROUP_COLORS = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+  ];
+
+  function translucent(hex, alpha) {
+    const [r, g, b] = [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
+    return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+  }
+
+  function groupTraces(groups) {
+    const result = [];
+    groups.forEach((group, index) => {
+      const color = GROUP_COLORS[index % GROUP_COLORS.length];
+      const legendgroup = `group-${index}`;
+      let runs = `${group.count} run${group.count === 1 ? "" : "s"}`;
+      if (group.charted < group.count) runs += `, ${group.charted} charted`;
+      const band = { x: group.step, type: "scatter", mode: "lines", legendgroup,
+        showlegend: false, hoverinfo: "skip", line: { color, width: 0 }, connectgaps: false };
+      // "tonexty" fills down to the trace before it: the band's lower edge comes first.
+      result.push({ ...band, y: group.min, name: `${group.label} min` });
+      result.push({ ...band, y: group.max, name: `${group.label} max`, fill: "tonexty",
+        fillcolor: translucent(color, 0.18) });
+      result.push({
+        x: group.step, y: smooth(group.mean, state.smoothing), name: `${group.label} (${runs})`,
+        type: "scatter", mode: group.step.length < 30 ? "lines+markers" : "lines", legendgroup,
+        line: { color, width: 2 }, connectgaps: false,
+      });
+    });
+    return result;
+  }
+
+  // The grouping the runs table shows (its filters and keys), or null when it is not grouped.
+  function groupParams() {
+    const grouped = document.querySelector("#runs-region [data-group-params]");
+    return grouped ? grouped.dataset.groupParams : null;
+  }
+
+  function showWorkspaceNote(text) {
+    const note = document.querySelector("[data-workspace-note]");
+    if (!note) return;
+    if (note.dataset.runsNote === undefined) note.dataset.runsNote = note.textContent;
+    note.textContent = text || note.dataset.runsNote;
+  }
+
   // Bytes read best with SI prefixes (300M); other units as plain numbers with thousands
   // separators (22,643 MB rather than 22.643k MB). Charts without a unit keep Plotly's default.
   function tickFormat(unit) {
@@ -84,7 +131,8 @@
   function draw(element) {
     const entry = cache.get(element);
     if (!entry || !window.Plotly) return;
-    window.Plotly.react(element, traces(element, entry.series), layout(element), CONFIG);
+    const data = entry.groups ? groupTraces(entry.groups) : traces(element, entry.series);
+    window.Plotly.react(element, data, layout(element), CONFIG);
     if (!element.dataset.zoomBound) {
       element.dataset.zoomBound = "1";
       element.on("plotly_relayout", (event) => onZoom(element, event));
@@ -113,6 +161,11 @@
       params.set("max", Math.max(0, Math.ceil(entry.range[1])));
     }
     if (element.hasAttribute("data-workspace-panel")) {
+      const grouping = groupParams();
+      if (grouping !== null) {
+        new URLSearchParams(grouping).forEach((value, name) => params.append(name, value));
+        return `${root.dataset.groupMetricUrl}?${params}`;
+      }
       workspaceRuns().forEach((id) => params.append("run", id));
     }
     return `${root.dataset.metricUrl}?${params}`;
@@ -126,9 +179,11 @@
     }
     const data = await response.json();
     const entry = cache.get(element) || { range: null };
-    entry.series = data.series || [data];
+    entry.groups = data.groups || null;
+    entry.series = data.groups ? data.groups : data.series || [data];
     cache.set(element, entry);
     element.dataset.loaded = String(entry.series.reduce((n, s) => n + s.step.length, 0));
+    if (element.hasAttribute("data-workspace-panel")) showWorkspaceNote(data.note);
     draw(element);
   }
 
