@@ -304,7 +304,11 @@ def _json_group_value(kind, raw, postgresql) -> GroupValue:
     if kind is None:
         return GroupValue("missing")
     if postgresql:  # jsonb arrives as JSON text
-        return GroupValue(kind, json.loads(raw))
+        raw = json.loads(raw)
+    if kind == "number":
+        return GroupValue(kind, _number(raw))
+    if postgresql:
+        return GroupValue(kind, raw)
     if kind == "boolean":
         return GroupValue(kind, bool(raw))
     if kind in ("object", "array"):
@@ -429,6 +433,13 @@ def indexed_group_rows(runs, key: GroupKey, metrics, limit, project, filtered) -
     return rows[:limit]
 
 
+def _number(value):
+    """1 for 1 and 1.0 alike, which group together: the group shows one way of writing it."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 def _metric_name(metric: str) -> tuple[str, str]:
     column, path = json_key(metric)
     return column, ".".join(path)
@@ -437,8 +448,7 @@ def _metric_name(metric: str) -> tuple[str, str]:
 def _indexed_value(kind, number, text) -> GroupValue:
     name = INDEXED_KINDS[kind]
     if name == "number":
-        value = int(number) if number.is_integer() and abs(number) < 2**53 else number
-        return GroupValue(name, value)
+        return GroupValue(name, _number(number))
     if name == "boolean":
         return GroupValue(name, bool(number))
     if name == "string":
