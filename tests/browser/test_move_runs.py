@@ -131,7 +131,7 @@ def test_move_only_the_runs_matching_the_filter(signed_in, resnet, alice, team):
     mark_document(page)
 
     with page.expect_response(lambda response: "state=failed" in response.url) as response:
-        page.get_by_label("State").select_option("failed")
+        page.get_by_label("State", exact=True).select_option("failed")
     assert response.value.request.headers.get("hx-request") == "true"
     expect(page).to_have_url(re.compile(r"[?&]state=failed(&|$)"))
     expect(page.locator("#run-count")).to_have_text(str(len(failed)))
