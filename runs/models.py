@@ -147,7 +147,10 @@ class Run(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "created_at", "id"], name="run_project_created"),
-            models.Index(fields=["project", "state"], name="run_project_state"),
+            # Filters by state, and the check for quiet runs: one seek, however many run.
+            models.Index(
+                fields=["project", "state", "heartbeat_at"], name="run_project_state_beat"
+            ),
             models.Index(fields=["project", "author"], name="run_project_author"),
             models.Index(fields=["project", "name", "id"], name="run_project_name"),
             models.Index(fields=["project", "runtime", "id"], name="run_project_runtime"),

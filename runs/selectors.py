@@ -403,8 +403,11 @@ VERSIONS_SHOWN = 5
 
 
 def recent_alerts(project) -> list:
+    # `project + 0`: SQLite, without statistics, would otherwise walk every run of the
+    # project (a million) looking for alerts, rather than the few alerts for their runs.
     return list(
-        Alert.objects.filter(run__project=project)
+        Alert.objects.annotate(alert_project=F("run__project_id") + 0)
+        .filter(alert_project=project.pk)
         .select_related("run__project__entity")
         .order_by("-created_at", "-id")[:RECENT_ALERTS]
     )
