@@ -29,8 +29,10 @@ from .system_metrics import SystemMetric, system_metric
 PAGE_SIZE = 50
 # Up to this many matches, a page is read from the set of matching runs (see runs_page).
 NARROW_MATCHES = 10_000
-# Where more match a filter, the table counts this many and says "10,000+".
+# Where more match a filter, the table counts this many and says "10,000+" ...
 COUNT_LIMIT = 10_000
+# ... unless the index of values bounds the matches by this many: they are counted exactly.
+SET_COUNT_MATCHES = 100_000
 KEY_SAMPLE_RUNS = 200
 BASE_SORTS = {
     "name": "name",
@@ -335,14 +337,19 @@ def runs_page(
     # in an order until a page (or the count's limit) is reached when many match.
     condition = query.to_q(run_filter.query(), project=project, key_ids=key_ids)
     matching = base.filter(condition)
-    bound = compiler.match_bound(condition, NARROW_MATCHES) if filters_keys else None
+    bound = compiler.match_bound(condition, SET_COUNT_MATCHES) if filters_keys else None
     narrow = bound is not None and bound <= NARROW_MATCHES
-    if not run_filter.is_active or narrow:
-        runs, total = matching, matching.count()
-    else:
-        runs = run_filter.apply(base, key_ids=key_ids) if filters_keys else matching
-        total = runs.count() if exact_total else runs[: COUNT_LIMIT + 1].count()
-    capped = total > COUNT_LIMIT and not exact_total and run_filter.is_active and not narrow
+    probed = run_filter.apply(base, key_ids=key_ids) if filters_keys else matching
+    runs = matching if narrow else probed
+    # Counting the set costs what it holds; counting by probing, what it takes to find the
+    # first COUNT_LIMIT matches: the set is counted exactly while it is not too large.
+    counted = (
+        not run_filter.is_active
+        or exact_total
+        or (bound is not None and bound <= SET_COUNT_MATCHES)
+    )
+    total = matching.count() if counted else probed[: COUNT_LIMIT + 1].count()
+    capped = not counted and total > COUNT_LIMIT
     total = COUNT_LIMIT if capped else total
     if sort.key not in BASE_SORTS:
         key = key_ids.get(json_column_key(sort.key))

@@ -204,11 +204,13 @@ def test_many_matches_of_key_conditions_are_counted_up_to_a_limit(
     client, project, alice, monkeypatch
 ):
     """The table counts runs matching a filter up to COUNT_LIMIT ("5+" here) when many match;
-    few matches, the unfiltered table and the JSON API count exactly."""
+    matches the index of values bounds by SET_COUNT_MATCHES, the unfiltered table and the JSON
+    API are counted exactly."""
     from runs import selectors
 
     monkeypatch.setattr(selectors, "COUNT_LIMIT", 5)
     monkeypatch.setattr(selectors, "NARROW_MATCHES", 5)
+    monkeypatch.setattr(selectors, "SET_COUNT_MATCHES", 5)
     for n in range(12):
         RunFactory(project=project, author=alice, run_id=f"r{n}", config={"lr": n % 2})
     sort = selectors.Sort.parse("-created")
@@ -219,6 +221,8 @@ def test_many_matches_of_key_conditions_are_counted_up_to_a_limit(
     many, few = page("config.lr = 0"), page("config.lr = 1 and run_id = r1")
     assert (many.total, many.total_is_lower_bound, len(many.runs)) == (5, True, 6)
     assert (few.total, few.total_is_lower_bound) == (1, False)
+    monkeypatch.setattr(selectors, "SET_COUNT_MATCHES", 6)  # the index bounds them: exact
+    assert (page("config.lr = 0").total, page("config.lr = 0").total_is_lower_bound) == (6, False)
     finished = page("state = finished")  # a run field: no index of values to read
     assert (finished.total, finished.total_is_lower_bound) == (5, True)
     assert page("run_id = r3").total_is_lower_bound is False
@@ -230,6 +234,7 @@ def test_many_matches_of_key_conditions_are_counted_up_to_a_limit(
     assert (exact.total, exact.total_is_lower_bound) == (6, False)
 
     client.force_login(alice)
+    monkeypatch.setattr(selectors, "SET_COUNT_MATCHES", 5)
     response = client.get(project.get_absolute_url(), {"q": "config.lr = 0"})
     assert '<strong id="run-count">5+</strong>' in response.content.decode()
     assert 'data-total-text="5+"' in response.content.decode()
