@@ -410,13 +410,19 @@ VERSIONS_SHOWN = 5
 
 
 def recent_alerts(project) -> list:
-    # `project + 0`: SQLite, without statistics, would otherwise walk every run of the
-    # project (a million) looking for alerts, rather than the few alerts for their runs.
-    return list(
+    # The alerts are picked in a subquery of alerts and runs alone, with `project + 0`:
+    # SQLite, without statistics, would otherwise walk every run of the project (a million)
+    # looking for alerts, rather than the few alerts for their runs.
+    latest = (
         Alert.objects.annotate(alert_project=F("run__project_id") + 0)
         .filter(alert_project=project.pk)
+        .order_by("-created_at", "-id")
+        .values("pk")[:RECENT_ALERTS]
+    )
+    return list(
+        Alert.objects.filter(pk__in=latest)
         .select_related("run__project__entity")
-        .order_by("-created_at", "-id")[:RECENT_ALERTS]
+        .order_by("-created_at", "-id")
     )
 
 
