@@ -22,6 +22,7 @@ from .query import compiler
 from .query.compiler import JSONKeyKind, JSONKeyValue, json_key_is
 from .query.nodes import MAX_TEXT, json_key
 from .query.text import UNSEARCHABLE
+from .values import INDEXED_TEXT
 
 MAX_GROUP_KEYS = 3
 MAX_GROUPS = 200
@@ -405,15 +406,24 @@ def indexed_group_rows(runs, key: GroupKey, metrics, limit, project, filtered) -
         f"WHEN {kind} THEN {rank}"
         for rank, kind in enumerate(sorted(INDEXED_KINDS, key=INDEXED_KINDS.get))
     )
+    # Text groups, and the rest, each read in the order of their own index, (kind, text) and
+    # (kind, number), so that neither needs sorting a million entries to group them.
+    selected = f"{', '.join(aggregates)} FROM {table} g {' '.join(joins)} WHERE {where}"
     sql = (
-        f"SELECT g.kind, g.number, g.text, {', '.join(aggregates)} FROM {table} g"
-        f" {' '.join(joins)} WHERE {where} GROUP BY g.kind, g.number, g.text"
-        f" ORDER BY COUNT(*) DESC, CASE g.kind {kind_order} END, g.number, g.text LIMIT %s"
+        f"SELECT * FROM (SELECT * FROM (SELECT g.kind AS kind, g.number AS number,"
+        f" CAST(NULL AS VARCHAR({INDEXED_TEXT})) AS text,"
+        f" {selected} AND g.kind <> %s GROUP BY g.kind, g.number) AS others UNION ALL"
+        f" SELECT * FROM (SELECT g.kind, CAST(NULL AS DOUBLE PRECISION), g.text, {selected}"
+        " AND g.kind = %s"
+        f" GROUP BY g.kind, g.text) AS texts) AS grouped"
+        f" ORDER BY 4 DESC, CASE kind {kind_order} END, number, text LIMIT %s"
     )
+    text = RunValue.Kind.STRING
     rows = []
     if group_key is not None:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *where_params, limit])
+            part = [*params, *where_params]
+            cursor.execute(sql, [*part, text, *part, text, limit])
             for kind, number, text, *stats in cursor.fetchall():
                 value = _indexed_value(kind, number, text)
                 rows.append(_stats_row((value,), stats, len(metrics), postgresql))
