@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import (
     CharField,
-    Exists,
     F,
     FloatField,
     IntegerField,
@@ -25,6 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from .models import MetricKey, Run, RunValue
+from .query.compiler import Probe
 from .values import COLUMNS, indexable_name
 
 MISSING = len(RunValue.Kind.values)  # the segment of runs without the key, after every kind
@@ -154,8 +154,8 @@ class _PageQuery:
         self.ctes += [
             (f"{name}_read AS ({walk_sql})", walk_params),
             (
-                f"{name} AS (SELECT * FROM {name}_read AS walk WHERE EXISTS ({probe_sql})"
-                " LIMIT %s)",
+                f"{name} AS (SELECT * FROM {name}_read AS walk WHERE EXISTS ({probe_sql}"
+                " LIMIT 1 OFFSET 0) LIMIT %s)",  # OFFSET 0: see runs.query.compiler.Probe
                 [*probe_params, self.limit],
             ),
         ]
@@ -243,7 +243,7 @@ def _beyond(column, start: Position, descending: bool, pk: str) -> Q:
 
 def _missing(runs, key, descending, start):
     if key is not None:
-        runs = runs.filter(~Exists(RunValue.objects.filter(run=OuterRef("pk"), key_id=key)))
+        runs = runs.filter(~Probe(RunValue.objects.filter(run=OuterRef("pk"), key_id=key)))
     if start is not None:
         runs = runs.filter(_beyond(None, start, descending, pk="pk"))
     return runs.order_by("-pk" if descending else "pk")

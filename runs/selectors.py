@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.db.models import F, JSONField, Prefetch, Q, Subquery
+from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
@@ -29,8 +29,8 @@ from .system_metrics import SystemMetric, system_metric
 PAGE_SIZE = 50
 # Up to this many matches, a page is read from the set of matching runs (see runs_page).
 NARROW_MATCHES = 10_000
-# Where more match a filter, the table counts this many and says "10,000+" ...
-COUNT_LIMIT = 10_000
+# Where more match a filter, the table counts this many and says "1000+" ...
+COUNT_LIMIT = 1000
 # ... unless the index of values bounds the matches by this many: they are counted exactly.
 SET_COUNT_MATCHES = 100_000
 KEY_SAMPLE_RUNS = 200
@@ -337,18 +337,25 @@ def runs_page(
     # in an order until a page (or the count's limit) is reached when many match.
     condition = query.to_q(run_filter.query(), project=project, key_ids=key_ids)
     matching = base.filter(condition)
-    bound = compiler.match_bound(condition, SET_COUNT_MATCHES) if filters_keys else None
+    bound, driver = (None, None)
+    if filters_keys:
+        bound, driver = compiler.match_bound(condition, SET_COUNT_MATCHES)
     narrow = bound is not None and bound <= NARROW_MATCHES
     probed = run_filter.apply(base, key_ids=key_ids) if filters_keys else matching
     runs = matching if narrow else probed
     # Counting the set costs what it holds; counting by probing, what it takes to find the
-    # first COUNT_LIMIT matches: the set is counted exactly while it is not too large.
-    counted = (
-        not run_filter.is_active
-        or exact_total
-        or (bound is not None and bound <= SET_COUNT_MATCHES)
-    )
-    total = matching.count() if counted else probed[: COUNT_LIMIT + 1].count()
+    # first COUNT_LIMIT matches: the set is counted exactly while it is not too large, from
+    # the index rows of its narrowest key condition, each run checked against the rest.
+    by_set = bound is not None and bound <= SET_COUNT_MATCHES
+    counted = not run_filter.is_active or exact_total or by_set
+    if by_set and driver is not None and compiler.single_key_condition(condition):
+        total = bound  # one run per row of the index, each one a match
+    elif by_set and driver is not None:
+        total = driver.filter(Exists(probed.filter(pk=OuterRef("run_id")))).count()
+    elif counted:
+        total = matching.count()
+    else:
+        total = probed[: COUNT_LIMIT + 1].count()
     capped = not counted and total > COUNT_LIMIT
     total = COUNT_LIMIT if capped else total
     if sort.key not in BASE_SORTS:

@@ -106,25 +106,36 @@ def key_names(node) -> set[tuple[str, str]]:
     return {(key[0], ".".join(key[1]))} if key else set()
 
 
-def match_bound(condition: Q, cap: int) -> int | None:
-    """An upper bound of the runs a condition compiled for a project (to_q with `project`)
-    selects, from the index ranges its key conditions read (each counted up to `cap` + 1);
-    None when it cannot tell (run fields, negations). At most one query per key condition,
-    none where the answer would be None, and none after a conjunct proves narrow."""
+def match_bound(condition: Q, cap: int) -> tuple[int | None, object]:
+    """(bound, rows): an upper bound of the runs a condition compiled for a project (to_q
+    with `project`) selects, from the index ranges its key conditions read (each counted up
+    to `cap` + 1), and the index rows of the narrowest key condition every match must have
+    (None under an `or`); (None, None) when it cannot tell (run fields, negations). At most
+    one query per key condition, none where the answer would be None, and none after a
+    conjunct proves narrow."""
     if not _bounded(condition):
-        return None
+        return None, None
     if isinstance(condition, tuple):
-        return condition[1][: cap + 1].count()
+        return condition[1][: cap + 1].count(), condition[1]
     if condition.connector == Q.AND:
-        bound = None
+        bound, rows = None, None
         for child in condition.children:
             if _bounded(child):
-                found = match_bound(child, cap)
-                bound = found if bound is None else min(bound, found)
+                found, found_rows = match_bound(child, cap)
+                if bound is None or found < bound:
+                    bound, rows = found, found_rows
                 if bound <= cap:
                     break
-        return bound
-    return sum(match_bound(child, cap) for child in condition.children)
+        return bound, rows
+    return sum(match_bound(child, cap)[0] for child in condition.children), None
+
+
+def single_key_condition(condition) -> bool:
+    """Whether a condition compiled for a project is one key condition alone, so that the
+    runs it selects are exactly its rows of the index (counted by match_bound)."""
+    while isinstance(condition, Q) and not condition.negated and len(condition.children) == 1:
+        condition = condition.children[0]
+    return isinstance(condition, tuple) and _bounded(condition)
 
 
 def _bounded(condition) -> bool:
@@ -386,7 +397,15 @@ def _having(values) -> Q:
     project = _SET_OF_PROJECT.get()
     if project is not None:
         return Q(pk__in=values.filter(project=project).values("run_id"))
-    return Q(RowsExist(values.filter(run=OuterRef("pk"))))
+    return Q(Probe(values.filter(run=OuterRef("pk"))))
+
+
+class Probe(RowsExist):
+    """EXISTS, looked up for each row. `OFFSET 0` keeps PostgreSQL from turning it into a
+    join that hashes every value of the key first, which is what a walk that stops after a
+    page, or a count that stops at its limit, must not wait for."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
 
 
 def _lookup(op) -> str:
