@@ -348,8 +348,10 @@ def runs_page(
     # the index rows of its narrowest key condition, each run checked against the rest.
     by_set = bound is not None and bound <= SET_COUNT_MATCHES
     counted = not run_filter.is_active or exact_total or by_set
-    if by_set and driver is not None and compiler.single_key_condition(condition):
-        total = bound  # one run per row of the index, each one a match
+    exact_rows = compiler.exact_key_rows(condition) if by_set else None
+    if exact_rows is not None:
+        # One run per row of the index, each one a match (a lone condition's were counted).
+        total = bound if exact_rows is driver else exact_rows.count()
     elif by_set and driver is not None:
         total = driver.filter(Exists(probed.filter(pk=OuterRef("run_id")))).count()
     elif counted:

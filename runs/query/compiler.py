@@ -130,12 +130,20 @@ def match_bound(condition: Q, cap: int) -> tuple[int | None, object]:
     return sum(match_bound(child, cap)[0] for child in condition.children), None
 
 
-def single_key_condition(condition) -> bool:
-    """Whether a condition compiled for a project is one key condition alone, so that the
-    runs it selects are exactly its rows of the index (counted by match_bound)."""
+def exact_key_rows(condition):
+    """For a condition compiled for a project that is one key condition, or an `or` of
+    them, the index rows whose number is the number of runs it selects (a UNION of run ids
+    for an `or`); None for any other condition."""
     while isinstance(condition, Q) and not condition.negated and len(condition.children) == 1:
         condition = condition.children[0]
-    return isinstance(condition, tuple) and _bounded(condition)
+    if isinstance(condition, tuple):
+        return condition[1] if _bounded(condition) else None
+    if condition.negated or condition.connector != Q.OR:
+        return None
+    rows = [exact_key_rows(child) for child in condition.children]
+    if not rows or any(row is None for row in rows):
+        return None
+    return rows[0].union(*rows[1:])  # UNION, not ALL: a run matching twice counts once
 
 
 def _bounded(condition) -> bool:

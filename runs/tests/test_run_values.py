@@ -272,3 +272,32 @@ def test_grouping_through_the_index_equals_grouping_the_json(project, alice, fil
     in_json = grouping.group_rows(runs, [key], metrics, 100)
     assert as_set(indexed) == as_set(in_json)
     assert [row.count for row in indexed] == sorted((row.count for row in indexed), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("config.lr = 0", 3),
+        ("config.lr = 0 or config.lr = 1", 6),
+        ("config.lr = 0 or config.tag exists", 4),  # r0 matches both: counted once
+        ("config.lr = 1 and run_id != r1", 2),
+        ("not config.lr = 0", 4),
+    ],
+)
+def test_counts_from_the_index_are_exact(project, alice, q, expected):
+    from runs import selectors
+
+    for n in range(7):
+        config = {"lr": n % 2} if n < 6 else {}
+        if n in (0, 6):
+            config["tag"] = "x"
+        RunFactory(project=project, author=alice, run_id=f"r{n}", config=config)
+    sort = selectors.Sort.parse("-created")
+    page = selectors.runs_page(project, selectors.RunFilter(q=q), sort)
+    assert (page.total, page.total_is_lower_bound) == (expected, False)
+    assert (
+        page.total
+        == Run.objects.filter(project=project)
+        .filter(selectors.query.to_q(selectors.query.parse_text(q)))
+        .count()
+    )
