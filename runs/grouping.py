@@ -406,24 +406,33 @@ def indexed_group_rows(runs, key: GroupKey, metrics, limit, project, filtered) -
         f"WHEN {kind} THEN {rank}"
         for rank, kind in enumerate(sorted(INDEXED_KINDS, key=INDEXED_KINDS.get))
     )
-    # Text groups, and the rest, each read in the order of their own index, (kind, text) and
-    # (kind, number), so that neither needs sorting a million entries to group them.
     selected = f"{', '.join(aggregates)} FROM {table} g {' '.join(joins)} WHERE {where}"
-    sql = (
-        f"SELECT * FROM (SELECT * FROM (SELECT g.kind AS kind, g.number AS number,"
-        f" CAST(NULL AS VARCHAR({INDEXED_TEXT})) AS text,"
-        f" {selected} AND g.kind <> %s GROUP BY g.kind, g.number) AS others UNION ALL"
-        f" SELECT * FROM (SELECT g.kind, CAST(NULL AS DOUBLE PRECISION), g.text, {selected}"
-        " AND g.kind = %s"
-        f" GROUP BY g.kind, g.text) AS texts) AS grouped"
-        f" ORDER BY 4 DESC, CASE kind {kind_order} END, number, text LIMIT %s"
-    )
+    if postgresql:  # one hash aggregate over the key's entries
+        sql = (
+            f"SELECT g.kind, g.number, g.text, {selected}"
+            f" GROUP BY g.kind, g.number, g.text ORDER BY 4 DESC, CASE g.kind {kind_order} END,"
+            f" g.number, g.text LIMIT %s"
+        )
+    else:
+        # SQLite groups in index order: text, and the rest, each read in the order of its own
+        # index, (kind, text) and (kind, number), so neither sorts a million entries first.
+        sql = (
+            f"SELECT * FROM (SELECT * FROM (SELECT g.kind AS kind, g.number AS number,"
+            f" CAST(NULL AS VARCHAR({INDEXED_TEXT})) AS text, {selected} AND g.kind <> %s"
+            f" GROUP BY g.kind, g.number) AS others UNION ALL"
+            f" SELECT * FROM (SELECT g.kind, CAST(NULL AS DOUBLE PRECISION), g.text, {selected}"
+            " AND g.kind = %s GROUP BY g.kind, g.text) AS texts) AS grouped"
+            f" ORDER BY 4 DESC, CASE kind {kind_order} END, number, text LIMIT %s"
+        )
     text = RunValue.Kind.STRING
     rows = []
     if group_key is not None:
         with connection.cursor() as cursor:
             part = [*params, *where_params]
-            cursor.execute(sql, [*part, text, *part, text, limit])
+            if postgresql:
+                cursor.execute(sql, [*part, limit])
+            else:
+                cursor.execute(sql, [*part, text, *part, text, limit])
             for kind, number, text, *stats in cursor.fetchall():
                 value = _indexed_value(kind, number, text)
                 rows.append(_stats_row((value,), stats, len(metrics), postgresql))
