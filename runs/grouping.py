@@ -289,16 +289,7 @@ def _row(keys, metric_count, row, postgresql) -> GroupRow:
             at += 1
             missing = raw is None or raw == ""
             values.append(GroupValue("missing") if missing else GroupValue("string", raw))
-    count = row[at]
-    at += 1
-    metrics = []
-    for _ in range(metric_count):
-        numbers, mean, spread, low, high = row[at : at + 5]
-        at += 5
-        if numbers and not postgresql and spread is not None:
-            spread = math.sqrt(max(spread - mean * mean, 0.0))
-        metrics.append(MetricStats(numbers, mean, spread if numbers else None, low, high))
-    return GroupRow(values=tuple(values), count=count, metrics=tuple(metrics))
+    return _stats_row(tuple(values), row[at:], metric_count, postgresql)
 
 
 def _json_group_value(kind, raw, postgresql) -> GroupValue:
@@ -476,6 +467,9 @@ def _indexed_value(kind, number, text) -> GroupValue:
 
 
 def _stats_row(values, stats, metric_count, postgresql) -> GroupRow:
+    """The group of these values from its aggregates: the count, then for each metric the
+    count of numbers, mean, spread (PostgreSQL: the standard deviation; SQLite: the mean of
+    squares), min and max."""
     count, at, metrics = stats[0], 1, []
     for _ in range(metric_count):
         numbers, mean, spread, low, high = stats[at : at + 5]
