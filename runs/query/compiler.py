@@ -526,14 +526,18 @@ def json_key_is(column: str, path: tuple, *kinds: str) -> Q:
     return Q(_JSONKeyTest(column, path, kinds=kinds))
 
 
-class JSONKeyValue(Func):
-    """A key's value for ORDER BY: SQL NULL when missing."""
-
-    output_field = JSONField()
+class _JSONKeyFunc(Func):
+    """An expression over one key of a JSON column (`config` or `summary`)."""
 
     def __init__(self, column, path):
         super().__init__(F(column))
         self.path = path
+
+
+class JSONKeyValue(_JSONKeyFunc):
+    """A key's value for ORDER BY: SQL NULL when missing."""
+
+    output_field = JSONField()
 
     def as_sql(self, compiler, connection, **extra):
         column_sql, column_params = compiler.compile(self.source_expressions[0])
@@ -543,16 +547,12 @@ class JSONKeyValue(Func):
         return value_sql, params
 
 
-class JSONKeyKind(Func):
+class JSONKeyKind(_JSONKeyFunc):
     """A key's JSON type as the database names it (SQLite: integer, real, text, true, false,
     null, object, array; PostgreSQL: number, string, boolean, null, object, array); SQL NULL
     when the key is missing."""
 
     output_field = CharField()
-
-    def __init__(self, column, path):
-        super().__init__(F(column))
-        self.path = path
 
     def as_sql(self, compiler, connection, **extra):
         column_sql, column_params = compiler.compile(self.source_expressions[0])
@@ -562,16 +562,12 @@ class JSONKeyKind(Func):
         return kind_sql, params
 
 
-class JSONKeyRank(Func):
+class JSONKeyRank(_JSONKeyFunc):
     """Where a key's kind sorts, whichever the direction: numbers, text, true/false, the rest,
     then runs without the key. SQLite and PostgreSQL order kinds differently by themselves."""
 
     output_field = IntegerField()
     RANKS = {"number": 0, "string": 1, "boolean": 2}
-
-    def __init__(self, column, path):
-        super().__init__(F(column))
-        self.path = path
 
     def as_sql(self, compiler, connection, **extra):
         column_sql, column_params = compiler.compile(self.source_expressions[0])
