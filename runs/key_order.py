@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import (
+    Case,
     CharField,
     F,
     FloatField,
@@ -19,6 +20,7 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -89,22 +91,27 @@ def page_positions(
     if after is not None:
         segments = segments[segments.index(after.segment) :]
     query = _PageQuery(limit)
+    # A narrow set is read once, as a table of its own, and its runs' values looked up and
+    # sorted in one part for every kind (a part per kind would compute the set again each).
+    matched = query.matched(matching) if narrow and matching is not None else None
     for rank, segment in enumerate(segments):
         start = after if after is not None and after.segment == segment else None
         columns = {"p_rank": Value(rank, output_field=IntegerField()), **columns_of(segment)}
         if segment == MISSING:
-            narrowed = matching if narrow and matching is not None else runs
+            narrowed = runs.filter(pk__in=matched) if matched is not None else runs
             missing = _missing(narrowed, key, descending, start)
             query.add_missing(missing.annotate(**columns).values_list(*columns))
+        elif key is None:
             continue
-        if key is None:
-            continue
-        rows = _values(project, key, segment, descending, start).annotate(**columns)
-        if matching is None:
+        elif matched is not None:
+            if segment == next(kind for kind in segments if kind != MISSING):
+                values = _matched_values(matched, key, segments, descending, after)
+                query.add(values)
+        elif matching is None:
+            rows = _values(project, key, segment, descending, start).annotate(**columns)
             query.add(rows.values_list(*columns))
-        elif narrow:  # few runs match: look each one's value up, then sort them
-            query.add(rows.filter(run_id__in=matching.values("pk")).values_list(*columns))
         else:
+            rows = _values(project, key, segment, descending, start).annotate(**columns)
             probe = runs.filter(pk=RawSQL('"walk"."p_pk"', ())).values("pk")
             query.add_walk(rows.values_list(*columns), probe)
     order = "DESC" if descending else "ASC"
@@ -144,11 +151,18 @@ class _PageQuery:
     def add(self, rows):
         self.parts.append(_sql(rows[: self.limit]))
 
+    def matched(self, runs) -> RawSQL:
+        """The pks of these runs as a set the parts share: a table of its own, materialized
+        once."""
+        sql, params = _sql(runs.order_by().values("pk"))
+        self.ctes.append((f"matched(pk) AS MATERIALIZED ({sql})", params))
+        return RawSQL("SELECT pk FROM matched", ())
+
     def add_walk(self, rows, probe):
         """The first rows in order whose runs the probe finds, among the first WALK; when
         those hold fewer than a page and there are more, a marker row says the walk was too
         short (page_positions then sorts the matching runs instead)."""
-        name = f"walk{len(self.ctes) // 2}"
+        name = f"walk{len(self.parts)}"
         walk_sql, walk_params = _sql(rows[:WALK])
         probe_sql, probe_params = _sql(probe)
         self.ctes += [
@@ -227,6 +241,27 @@ def _values(project, key, segment, descending, start):
         rows = rows.filter(_beyond(column, start, descending, pk="run_id"))
     order = [column, "run_id"] if column else ["run_id"]
     return rows.order_by(*(f"-{name}" if descending else name for name in order))
+
+
+def _matched_values(matched, key, segments, descending, after):
+    """The key's values of the matched runs, of every kind in `segments`, in their order."""
+    kinds = [segment for segment in segments if segment != MISSING]
+    rows = RunValue.objects.filter(key_id=key, run_id__in=matched, kind__in=kinds)
+    if after is not None and after.segment in kinds:
+        later = Q(kind__in=kinds[1:]) if kinds[1:] else Q(pk__in=[])
+        column = VALUE_COLUMN.get(after.segment)
+        rows = rows.filter(
+            later | Q(kind=after.segment) & _beyond(column, after, descending, "run_id")
+        )
+    rank = Case(
+        *(When(kind=kind, then=Value(segments.index(kind))) for kind in kinds),
+        output_field=IntegerField(),
+    )
+    # Within a kind only its own value column is set (the others are NULL), so ordering by
+    # both orders each kind by its own.
+    order = [f"{'-' if descending else ''}{name}" for name in ("number", "text", "run_id")]
+    columns = {"p_rank": rank, **columns_of(kinds[0])}
+    return rows.annotate(**columns).order_by("p_rank", *order).values_list(*columns)
 
 
 def _beyond(column, start: Position, descending: bool, pk: str) -> Q:

@@ -163,15 +163,27 @@ def test_file_stream_summary_reindexes(project, alice):
     assert index_of(run) == expected_index(run)
 
 
+PAGES_AT_MOST = 20  # a cursor that never ends shows as a failure, not a hang
+
+
 def walk(project, run_filter, sort):
     from runs import selectors
 
-    seen, cursor = [], None
-    while True:
-        page = selectors.runs_page(project, run_filter, selectors.Sort.parse(sort), cursor)
+    sort, seen, cursor = selectors.Sort.parse(sort), [], None
+    for _ in range(PAGES_AT_MOST):
+        page = selectors.runs_page(project, run_filter, sort, cursor)
         seen += [run.run_id for run in page.runs]
         if not (cursor := page.next_cursor):
-            return page.total, seen
+            break
+    # And back from the last page, each page before the one after it.
+    back = [run.run_id for run in page.runs]
+    for _ in range(PAGES_AT_MOST):
+        if not (cursor := page.prev_cursor):
+            break
+        page = selectors.runs_page(project, run_filter, sort, cursor)
+        back = [run.run_id for run in page.runs] + back
+    assert back == seen
+    return page.total, seen
 
 
 @pytest.mark.parametrize("walk_length", [2000, 60, 3])
