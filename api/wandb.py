@@ -7,9 +7,10 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from runs import artifacts as artifact_services
+from artifacts import services as artifact_services
+from artifacts.models import Artifact, ArtifactFile
 from runs.ingest import IngestError, apply_file_stream, check_names, load_json, parse_file_stream
-from runs.models import Artifact, ArtifactFile, Run, RunFile
+from runs.models import Run, RunFile
 from runs.services import RunsError
 from runs.tracking import UploadTooLarge, may_change_run, run_file_store
 from teams.access import Need, entity_permissions

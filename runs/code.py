@@ -1,12 +1,12 @@
 """The code a run saved with `run.log_code()`: the client logs it as an artifact of type "code"
 (named `source-<project>-<program>`), one file per source file. The run page lists its files;
-each opens with the run's other files' preview."""
+each opens with the run's other files' preview.
+
+Read through the run's artifact relations (runs never imports the artifacts app)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
-from .models import Artifact, ArtifactFile
+from .selectors import run_logged_artifacts
 
 CODE_TYPE = "code"
 FILES_SHOWN = 200
@@ -14,8 +14,8 @@ FILES_SHOWN = 200
 
 @dataclass(frozen=True)
 class RunCode:
-    artifact: Artifact
-    files: list[ArtifactFile]  # the first FILES_SHOWN, by name
+    artifact: object  # the code's artifact version
+    files: list  # its first FILES_SHOWN stored files, by name
     total: int
 
     @property
@@ -23,23 +23,24 @@ class RunCode:
         return self.total - len(self.files)
 
 
-def run_code_artifact(run) -> Artifact | None:
+def _code_versions(versions, run):
+    return versions.committed().filter(
+        collection__project=run.project_id, collection__type=CODE_TYPE
+    )
+
+
+def run_code_artifact(run):
     """The committed code version the run logged last (or logged again: unchanged code is the
     version an earlier run logged), else the one it used."""
-    versions = Artifact.objects.select_related("collection").filter(
-        collection__project=run.project_id,
-        collection__type=CODE_TYPE,
-        state=Artifact.State.COMMITTED,
-    )
-    logged = versions.filter(Q(created_by_run=run) | Q(logged_by=run)).distinct()
+    logged = _code_versions(run_logged_artifacts(run), run).select_related("collection")
+    used = _code_versions(run.used_artifacts, run).select_related("collection")
     return (
-        logged.order_by("-created_at", "-pk").first()
-        or versions.filter(used_by=run).order_by("-created_at", "-pk").first()
+        logged.order_by("-created_at", "-pk").first() or used.order_by("-created_at", "-pk").first()
     )
 
 
-def _stored_files(artifact: Artifact):
-    return artifact.files.exclude(size=None).order_by("name")
+def _stored_files(artifact):
+    return artifact.files.stored().order_by("name")
 
 
 def run_code(run) -> RunCode | None:
@@ -51,7 +52,8 @@ def run_code(run) -> RunCode | None:
     return RunCode(artifact=artifact, files=files, total=total)
 
 
-def run_code_file(run, name: str) -> tuple[Artifact, ArtifactFile] | None:
+def run_code_file(run, name: str) -> tuple | None:
+    """(artifact version, file) of the run's code named `name`, or None."""
     artifact = run_code_artifact(run)
     if artifact is None:
         return None

@@ -20,7 +20,7 @@ def run_code(request, entity, project, run_id, name):
     if preview is None:
         raise Http404("This file is not stored.")
     download_url = reverse(
-        "runs:artifact_file",
+        "artifacts:file",
         args=[
             project.entity.name,
             project.name,

@@ -329,6 +329,8 @@ class RunFile(models.Model):
     """A file the client uploaded for a run (metadata, requirements, config, summary, console
     output, code diff, media)."""
 
+    thumbnail_folder = "thumbnails"
+
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=1024)
     storage_name = models.CharField(max_length=1024, blank=True)
@@ -369,115 +371,6 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.title
-
-
-class ArtifactCollection(models.Model):
-    """An artifact's name within a project ("mymodel"), holding its versions v0, v1, ..."""
-
-    project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="artifact_collections"
-    )
-    name = models.CharField(max_length=255)
-    type = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["project", "name"], name="artifact_collection_unique"),
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class Artifact(models.Model):
-    """One version of an artifact: committed once its files and manifest are uploaded."""
-
-    class State(models.TextChoices):
-        PENDING = "PENDING", "Pending"
-        COMMITTED = "COMMITTED", "Committed"
-
-    collection = models.ForeignKey(
-        ArtifactCollection, on_delete=models.CASCADE, related_name="versions"
-    )
-    version_index = models.PositiveIntegerField()
-    digest = models.CharField(max_length=64)
-    state = models.CharField(max_length=10, choices=State, default=State.PENDING)
-    description = models.TextField(blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    history_step = models.BigIntegerField(null=True)
-    created_by_run = models.ForeignKey(
-        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="logged_artifacts"
-    )
-    manifest_storage_name = models.CharField(max_length=1024, blank=True)
-    # Aliases the client asked for; they move to this version when it is committed.
-    requested_aliases = models.JSONField(default=list, blank=True)
-    size = models.BigIntegerField(default=0)
-    file_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    used_by = models.ManyToManyField(Run, related_name="used_artifacts", blank=True)
-    # Runs that logged this version again after created_by_run (the same files, so the same
-    # digest: the client's log_code() of unchanged code); they show it as theirs.
-    logged_by = models.ManyToManyField(Run, related_name="relogged_artifacts", blank=True)
-
-    class Meta:
-        ordering = ["collection", "-version_index"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["collection", "version_index"], name="artifact_version_unique"
-            ),
-        ]
-        indexes = [models.Index(fields=["collection", "digest"], name="artifact_digest")]
-
-    def __str__(self):
-        return f"{self.collection.name}:v{self.version_index}"
-
-    @property
-    def version(self):
-        return f"v{self.version_index}"
-
-
-class ArtifactAlias(models.Model):
-    """`latest`, `best`, ...: points at one version of a collection at a time."""
-
-    collection = models.ForeignKey(
-        ArtifactCollection, on_delete=models.CASCADE, related_name="aliases"
-    )
-    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="aliases")
-    alias = models.CharField(max_length=128)
-
-    class Meta:
-        ordering = ["alias"]
-        constraints = [
-            models.UniqueConstraint(fields=["collection", "alias"], name="artifact_alias_unique"),
-        ]
-
-    def __str__(self):
-        return self.alias
-
-
-class ArtifactFile(models.Model):
-    """A file of an artifact version. The bytes are stored once per entity and digest, so a
-    version that repeats a file shares it."""
-
-    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="files")
-    name = models.CharField(max_length=1024)
-    # Base64 MD5, as the client computes it.
-    md5 = models.CharField(max_length=32)
-    size = models.BigIntegerField(null=True)
-    storage_name = models.CharField(max_length=1024)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["artifact", "name"], name="artifact_file_unique"),
-        ]
-
-    def __str__(self):
-        return self.name
 
 
 class PointTile(models.Model):

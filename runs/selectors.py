@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, JSONField, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
@@ -14,8 +14,6 @@ from django.db.models.lookups import Exact, GreaterThan, IsNull, LessThan
 from . import key_order, query
 from .models import (
     Alert,
-    Artifact,
-    ArtifactCollection,
     ConsoleLine,
     MetricKey,
     PointTile,
@@ -435,21 +433,13 @@ def recent_alerts(project) -> list:
     )
 
 
+# Artifacts are read through the relations the artifacts app adds to projects and runs (and
+# its query methods on them): runs never imports the artifacts app, which depends on it.
+
+
 def artifact_collections(project) -> list:
     """Each artifact of the project with its latest committed versions, aliases and files."""
-    versions = (
-        Artifact.objects.filter(state=Artifact.State.COMMITTED)
-        .select_related("created_by_run__project__entity")
-        .prefetch_related("aliases", "files")
-        .order_by("-version_index")
-    )
-    return list(
-        ArtifactCollection.objects.filter(project=project)
-        .order_by("name")
-        .prefetch_related(
-            Prefetch("versions", queryset=versions[:VERSIONS_SHOWN], to_attr="recent_versions")
-        )
-    )
+    return list(project.artifact_collections.order_by("name").with_recent_versions(VERSIONS_SHOWN))
 
 
 # The client uploads logged media under media/; the run page's Media section shows those files.
@@ -471,13 +461,14 @@ def run_media_file_count(run) -> int:
     return run.files.exclude(uploaded_at=None).filter(name__startswith=MEDIA_FOLDER).count()
 
 
+def run_logged_artifacts(run):
+    """The versions the run logged, or logged again (the same files as an earlier run's)."""
+    return (run.logged_artifacts.all() | run.relogged_artifacts.all()).distinct()
+
+
 def run_artifacts(run) -> dict:
-    logged = (
-        Artifact.objects.select_related("collection")
-        .filter(Q(created_by_run=run) | Q(logged_by=run))
-        .distinct()
-    )
-    used = Artifact.objects.select_related("collection").filter(used_by=run)
+    logged = run_logged_artifacts(run).select_related("collection")
+    used = run.used_artifacts.select_related("collection")
     return {"logged": list(logged), "used": list(used)}
 
 

@@ -109,11 +109,6 @@ urlpatterns = [
         name="table_csv",
     ),
     path(
-        "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/thumbnails/<path:name>",
-        table_views.artifact_thumbnail,
-        name="artifact_thumbnail",
-    ),
-    path(
         "<str:entity>/<str:project>/runs/<str:run_id>/media-html/<path:name>",
         media_views.run_media_html,
         name="media_html",
@@ -122,10 +117,5 @@ urlpatterns = [
         "<str:entity>/<str:project>/workspace/media/",
         media_views.workspace_media_rows,
         name="workspace_media",
-    ),
-    path(
-        "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",
-        views.artifact_file,
-        name="artifact_file",
     ),
 ]

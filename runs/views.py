@@ -33,7 +33,7 @@ from .forms import RunEditForm, RunNameForm
 from .media import media_panels
 from .media.presets import chart_specs
 from .media.summary import summary_rows
-from .models import Artifact, ArtifactFile, MetricKey, Run, SavedView
+from .models import MetricKey, Run, SavedView
 from .panels_views import panels_context
 from .query import QueryError
 from .query.complete import suggest
@@ -346,19 +346,6 @@ def run_file(request, entity, project, run_id, name):
 def run_file_download(request, entity, project, run_id, name):
     _, run = get_run_for_user(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
-    return _download(file.storage_name, file.name)
-
-
-def artifact_file(request, entity, project, collection, version, name):
-    project = get_project_for_user(request, entity, project)
-    file = get_object_or_404(
-        ArtifactFile.objects.exclude(size=None),
-        artifact__collection__project=project,
-        artifact__collection__name=collection,
-        artifact__version_index=version,
-        artifact__state=Artifact.State.COMMITTED,
-        name=name,
-    )
     return _download(file.storage_name, file.name)
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "teams",
     "projects",
     "runs",
+    "artifacts",
     "api",
 ]
 

@@ -52,13 +52,11 @@ from PIL import Image
 
 from accounts.models import ApiKey, User
 from api import transfer
+from artifacts.models import Artifact, ArtifactCollection, ArtifactFile
 from projects.models import Project
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import (
     Alert,
-    Artifact,
-    ArtifactCollection,
-    ArtifactFile,
     Point,
     Run,
     RunFile,
@@ -839,10 +837,10 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "table cell 7f3a",
         ),
     ),
-    "runs:artifact_thumbnail": (
+    "artifacts:thumbnail": (
         get(
             project_url(
-                "runs:artifact_thumbnail", lambda s: "dataset", lambda s: 0, lambda s: IMAGE_NAME
+                "artifacts:thumbnail", lambda s: "dataset", lambda s: 0, lambda s: IMAGE_NAME
             ),
             PROJECT_READ,
             public=EVERYONE_OK,
@@ -872,11 +870,9 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "sample 7f3a",
         ),
     ),
-    "runs:artifact_file": (
+    "artifacts:file": (
         get(
-            project_url(
-                "runs:artifact_file", lambda s: "dataset", lambda s: 0, lambda s: "data.csv"
-            ),
+            project_url("artifacts:file", lambda s: "dataset", lambda s: 0, lambda s: "data.csv"),
             PROJECT_READ,
             public=EVERYONE_OK,
             shows=lambda s: FILE_CONTENT.decode(),
@@ -1038,8 +1034,8 @@ ADMIN_MODELS = {
     "runs.run": lambda s: s.bob_run.pk,
     "runs.alert": lambda s: s.alert.pk,
     "runs.runfile": lambda s: s.run_file.pk,
-    "runs.artifact": lambda s: s.artifact.pk,
-    "runs.artifactcollection": lambda s: s.collection.pk,
+    "artifacts.artifact": lambda s: s.artifact.pk,
+    "artifacts.artifactcollection": lambda s: s.collection.pk,
     "runs.savedview": lambda s: s.shared_view.pk,
 }
 # What the admin refuses even to staff (destructive edits go through the services).

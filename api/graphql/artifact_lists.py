@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ariadne import ObjectType
 from django.db.models import Max, Min, Prefetch
 
-from runs.models import Artifact, ArtifactAlias, ArtifactCollection
+from artifacts.models import Artifact, ArtifactAlias, ArtifactCollection
 
 from .artifacts import artifact_type, sequence_type
 from .common import MAX_PAGE, ApiError, node_id

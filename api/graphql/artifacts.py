@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from ariadne import InterfaceType, ObjectType
 
-from runs import artifacts as artifact_services
-from runs.models import Artifact, ArtifactCollection
+from artifacts import services as artifact_services
+from artifacts.models import Artifact, ArtifactCollection
 from runs.services import RunsError
 from runs.tracking import may_change_run, writable_entity, writable_project
 

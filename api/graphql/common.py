@@ -8,11 +8,12 @@ from datetime import UTC, timedelta
 
 from ariadne import MutationType, QueryType, ScalarType
 
+from artifacts import services as artifact_services
+from artifacts.models import Artifact
 from projects.access import ProjectNeed, project_rights
 from projects.models import Project
-from runs import artifacts as artifact_services
 from runs.ingest import IngestError, load_json, storable
-from runs.models import Artifact, Run
+from runs.models import Run
 from runs.services import RunsError, RunsForbidden
 from runs.tracking import may_change_run
 from teams.access import Need, entity_permissions

@@ -4,7 +4,8 @@ from ariadne import ObjectType
 from django.db.models import Q, Sum
 
 from accounts.models import ApiKey
-from runs.models import Artifact, RunFile
+from artifacts.models import Artifact
+from runs.models import RunFile
 from teams import services as team_services
 from teams.access import Need, entity_permissions
 from teams.models import Entity, Membership, Role

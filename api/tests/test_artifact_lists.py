@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from artifacts.models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile
 from projects.services import project_create
-from runs.models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run
+from runs.models import Run
 from tests.factories import api_key_for
 
 from .test_graphql import gql, ok

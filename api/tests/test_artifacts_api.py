@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from artifacts.models import Artifact, ArtifactAlias, ArtifactFile
 from projects.services import project_create
-from runs.models import Artifact, ArtifactAlias, ArtifactFile, Run
+from runs.models import Run
 from tests.factories import api_key_for
 
 from .test_graphql import gql, node_id, ok, refused

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from artifacts.models import Artifact
 from projects.services import project_create
 from runs.ingest import CONSOLE_FILE, HISTORY_FILE, MAX_DEPTH, SUMMARY_FILE
-from runs.models import Artifact, ConsoleLine, MetricKey, Point, RichValue, Run
+from runs.models import ConsoleLine, MetricKey, Point, RichValue, Run
 
 from .test_artifacts_api import create_artifact
 from .test_file_stream import error_of, stored

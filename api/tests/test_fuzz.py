@@ -10,12 +10,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from artifacts.models import Artifact, ArtifactFile
 from projects.services import project_create
 from runs.ingest import CONSOLE_FILE, EVENTS_FILE, HISTORY_FILE, SUMMARY_FILE
 from runs.models import (
     Alert,
-    Artifact,
-    ArtifactFile,
     ConsoleLine,
     MetricKey,
     Point,

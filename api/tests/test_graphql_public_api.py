@@ -6,8 +6,9 @@ and wandb/apis/public/runs.py)."""
 import pytest
 
 from accounts.models import ApiKey
+from artifacts.models import Artifact, ArtifactCollection
 from projects.services import project_create
-from runs.models import Artifact, ArtifactCollection, Run
+from runs.models import Run
 from teams import services as team_services
 from teams.models import AuditEvent, Entity, Membership, Role
 from tests.factories import UserFactory, add_member, api_key_for

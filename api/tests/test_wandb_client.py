@@ -11,9 +11,10 @@ from django.core import mail
 from django.urls import reverse
 from PIL import Image
 
+from artifacts.models import Artifact
 from projects.models import Project
 from runs.history import history
-from runs.models import Alert, Artifact, ConsoleLine, Run
+from runs.models import Alert, ConsoleLine, Run
 from teams.services import default_entity_set
 from tests.factories import api_key_for
 from tests.wandb_client import WandbClient

@@ -1,16 +1,15 @@
-"""A logged table's endpoints: one page of it (sorted, filtered), the whole of it as CSV, and
-thumbnails of the images in the cells of tables the client keeps in a run_table artifact."""
+"""A logged table's endpoints: one page of it (sorted, filtered) and the whole of it as CSV.
+(The thumbnails of the images in the cells of tables the client keeps in a run_table artifact
+are served by artifacts.views.)"""
 
 import re
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 
-from projects.access import get_project_for_user
 from runs.access import get_run_for_user
-from runs.models import Artifact, ArtifactFile
 
 from .kinds import TABLE
 from .panels import media_panel
@@ -24,7 +23,6 @@ from .tables import (
     table_page,
     table_source,
 )
-from .thumbnails import thumbnail
 
 
 class _BadRequest(Exception):
@@ -96,24 +94,4 @@ def run_table_csv(request, entity, project, run_id):
     response = StreamingHttpResponse(table_csv_lines(table), content_type="text/csv; charset=utf-8")
     name = _csv_name(run.run_id, panel.key, panel.step)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def artifact_thumbnail(request, entity, project, collection, version, name):
-    """An image of an artifact version at most 512 px wide (the images in a logged table's
-    cells), made on the first request; 404 for anything that is not an image."""
-    project = get_project_for_user(request, entity, project)
-    file = get_object_or_404(
-        ArtifactFile.objects.exclude(size=None),
-        artifact__collection__project=project,
-        artifact__collection__name=collection,
-        artifact__version_index=version,
-        artifact__state=Artifact.State.COMMITTED,
-        name=name,
-    )
-    data = thumbnail(file)
-    if data is None:
-        raise Http404("This file is not an image.")
-    response = HttpResponse(data, content_type="image/webp")
-    response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
 
-from runs.models import Artifact, ArtifactFile, Run, RunFile
+from runs.models import Run, RunFile
 from teamsite.lib.spreadsheet import spreadsheet_safe
 
 from .panels import MediaPanel
+from .thumbnails import StoredFile
 
 # A table file is read whole to page through it; larger ones are offered as a download only.
 MAX_TABLE_BYTES = 64 * 1024 * 1024
@@ -66,7 +67,7 @@ def _parse(data: bytes) -> LoggedTable:
     return LoggedTable([str(column) for column in columns], rows)
 
 
-def _is_stored(file: RunFile | ArtifactFile) -> bool:
+def _is_stored(file: StoredFile) -> bool:
     if not file.storage_name:
         return False
     if isinstance(file, RunFile):
@@ -74,7 +75,7 @@ def _is_stored(file: RunFile | ArtifactFile) -> bool:
     return file.size is not None  # an artifact file without a size is still being uploaded
 
 
-def load_table(file: RunFile | ArtifactFile) -> LoggedTable:
+def load_table(file: StoredFile) -> LoggedTable:
     """The table an uploaded run or artifact file holds; TableError says why it cannot be read."""
     if not _is_stored(file):
         raise TableError("This table has not been uploaded yet.")
@@ -98,31 +99,31 @@ class TableSource:
     """The file a panel's table is read from; media cells name files of `artifact` when the
     table comes from one, else files of the run."""
 
-    file: RunFile | ArtifactFile | None
-    artifact: Artifact | None = None
+    file: StoredFile | None
+    artifact: object | None = None  # an artifact version (run.logged_artifacts)
 
 
 def table_source(run: Run, panel: MediaPanel) -> TableSource:
     """The run_table artifact version the client logged with the panel's value (the newest at or
     before its step: a table logged again unchanged makes no new version), else the run file the
-    value names. One query at most."""
+    value names. Two queries at most."""
     value = panel.value
     if value.get("artifact_path") or value.get("_latest_artifact_path"):
-        entry = (
-            ArtifactFile.objects.filter(
-                artifact__collection__project_id=run.project_id,
-                artifact__collection__name=f"run-{run.run_id}-{panel.key}",
-                artifact__created_by_run=run,
-                artifact__state=Artifact.State.COMMITTED,
-                artifact__history_step__lte=panel.step,
-                name=f"{panel.key}.table.json",
+        name = f"{panel.key}.table.json"
+        version = (
+            run.logged_artifacts.committed()
+            .filter(
+                collection__project_id=run.project_id,
+                collection__name=f"run-{run.run_id}-{panel.key}",
+                history_step__lte=panel.step,
+                files__name=name,
             )
-            .select_related("artifact__collection")
-            .order_by("-artifact__history_step", "-artifact__version_index")
+            .select_related("collection")
+            .order_by("-history_step", "-version_index")
             .first()
         )
-        if entry is not None:
-            return TableSource(entry, entry.artifact)
+        if version is not None:
+            return TableSource(version.files.filter(name=name).first(), version)
     return TableSource(panel.items[0].file if panel.items else None)
 
 
@@ -172,7 +173,7 @@ class Cell:
     text: str
     full: str = ""  # the whole text, when `text` is cut short
     caption: str = ""
-    file: RunFile | ArtifactFile | None = None  # a media cell's uploaded file, once looked up
+    file: StoredFile | None = None  # a media cell's uploaded file, once looked up
 
 
 def _shortened(text: str, limit: int = TEXT_LIMIT) -> tuple[str, str]:
@@ -409,8 +410,7 @@ def attach_cell_files(run: Run, source: TableSource, page: TablePage) -> None:
     if not names:
         return
     if source.artifact is not None:
-        found = ArtifactFile.objects.filter(artifact=source.artifact, name__in=names)
-        found = found.exclude(size=None)
+        found = source.artifact.files.stored().filter(name__in=names)
     else:
         found = RunFile.objects.filter(run=run, name__in=names).exclude(uploaded_at=None)
     files = {file.name: file for file in found}

@@ -2,12 +2,11 @@
 
 import io
 import logging
+from typing import Protocol
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, UnidentifiedImageError
-
-from runs.models import ArtifactFile, RunFile
 
 logger = logging.getLogger(__name__)
 
@@ -19,14 +18,23 @@ MAX_SOURCE_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_PIXELS = 40_000_000
 
 
-def thumbnail_name(file: RunFile | ArtifactFile) -> str:
+class StoredFile(Protocol):
+    """A run file or an artifact file: the uploaded bytes an image is read from."""
+
+    pk: int
+    md5: str
+    size: int | None
+    storage_name: str
     # Run files and artifact files count their ids apart: each kind has a folder of its own.
-    folder = "thumbnails/artifact-files" if isinstance(file, ArtifactFile) else "thumbnails"
+    thumbnail_folder: str
+
+
+def thumbnail_name(file: StoredFile) -> str:
     # The checksum changes when the client uploads the file again under the same name.
-    return f"{folder}/{file.pk}-{file.md5[:12]}-{THUMBNAIL_WIDTH}.webp"
+    return f"{file.thumbnail_folder}/{file.pk}-{file.md5[:12]}-{THUMBNAIL_WIDTH}.webp"
 
 
-def _make_thumbnail(file: RunFile | ArtifactFile) -> bytes | None:
+def _make_thumbnail(file: StoredFile) -> bytes | None:
     if not file.storage_name or file.size is None or file.size > MAX_SOURCE_BYTES:
         return None
     try:
@@ -54,7 +62,7 @@ def _make_thumbnail(file: RunFile | ArtifactFile) -> bytes | None:
         return None
 
 
-def thumbnail(file: RunFile | ArtifactFile) -> bytes | None:
+def thumbnail(file: StoredFile) -> bytes | None:
     """The file's thumbnail, made on the first request and kept; None if it is not an image."""
     name = thumbnail_name(file)
     if default_storage.exists(name):

@@ -1,13 +1,11 @@
 """What the wandb client logged, on the site's pages: alerts on the run and project pages, run
-files and artifact files to download, and the setting for team alert emails.
+files to download, and the setting for team alert emails (artifact files:
+artifacts/tests/test_artifact_pages.py).
 
 The cast comes from tests/personas.py: alice (admin) and bob (member) of the private
 example-team, charlie (outsider); alice alone in open-team.
 """
 
-import base64
-import hashlib
-import json
 from datetime import timedelta
 
 import pytest
@@ -15,19 +13,9 @@ from django.core import mail
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from runs.artifacts import (
-    artifact_commit,
-    artifact_create,
-    artifact_file_store,
-    artifact_files_create,
-    artifact_manifest_store,
-)
 from runs.models import Alert, RunFile
 from runs.tracking import alert_create, run_file_store
 from tests.factories import ProjectFactory, RunFactory
-
-WEIGHTS = b"\x00\x01weights" * 100
-WEIGHTS_MD5 = base64.b64encode(hashlib.md5(WEIGHTS).digest()).decode()
 
 
 class Upload:
@@ -49,31 +37,6 @@ def resnet(team, alice):
 @pytest.fixture
 def run(resnet, alice):
     return RunFactory(project=resnet, run_id="a6opolcx", name="bold-sun-7", author=alice)
-
-
-@pytest.fixture
-def model(resnet, run):
-    artifact = artifact_create(
-        project=resnet, run=run, type_name="model", name="mymodel", digest="d0", aliases=["best"]
-    )
-    [(file, needs_upload)] = artifact_files_create(
-        artifact=artifact, files=[("weights.bin", WEIGHTS_MD5)]
-    )
-    assert needs_upload
-    artifact_file_store(file, Upload(WEIGHTS))
-    store_manifest(artifact, {"weights.bin": len(WEIGHTS)})
-    return artifact_commit(artifact)
-
-
-def store_manifest(artifact, sizes: dict[str, int]):
-    contents = {name: {"digest": "", "size": size} for name, size in sizes.items()}
-    artifact_manifest_store(artifact, Upload(json.dumps({"contents": contents}).encode()))
-
-
-def artifact_file_url(project, version, name):
-    return reverse(
-        "runs:artifact_file", args=[project.entity.name, project.name, "mymodel", version, name]
-    )
 
 
 def test_alerts_are_listed_on_the_run_and_project_pages(client, alice, run):
@@ -150,41 +113,6 @@ def test_run_files_are_listed_and_downloaded_by_those_who_see_the_run(
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == b"torch==2.13.0\n"
     assert refused.status_code == 404
-
-
-def test_artifact_versions_and_files_are_listed_and_downloaded(
-    client, alice, bob, charlie, model, run
-):
-    url = artifact_file_url(run.project, 0, "weights.bin")
-
-    client.force_login(bob)
-    page = client.get(run.project.get_absolute_url()).content.decode()
-    download = client.get(url)
-    missing = client.get(artifact_file_url(run.project, 1, "weights.bin"))
-    client.force_login(charlie)
-    refused = client.get(url)
-
-    assert "mymodel" in page and "v0" in page and "best" in page and url in page
-    assert b"".join(download.streaming_content) == WEIGHTS
-    assert missing.status_code == 404
-    assert refused.status_code == 404
-
-
-def test_a_repeated_artifact_file_is_stored_once(resnet, run, model):
-    second = artifact_create(
-        project=resnet, run=run, type_name="model", name="mymodel", digest="d1"
-    )
-    [(file, needs_upload)] = artifact_files_create(
-        artifact=second, files=[("weights.bin", model.files.get().md5)]
-    )
-
-    assert not needs_upload
-    assert file.storage_name == model.files.get().storage_name
-    assert file.size == len(WEIGHTS)
-    store_manifest(second, {"weights.bin": len(WEIGHTS)})
-    artifact_commit(second)
-    _, stored = default_storage.listdir(file.storage_name.rsplit("/", 1)[0])
-    assert stored == [file.storage_name.rsplit("/", 1)[1]]
 
 
 def test_a_stored_file_the_storage_lost_is_a_404_not_an_error(client, alice, run):

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from runs.models import Alert, Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run
+from runs.models import Alert, Run
 from runs.selectors import PAGE_SIZE
 from tests.factories import ProjectFactory, RunFactory, TeamFactory, UserFactory, add_member
 
@@ -374,30 +374,13 @@ def build_public_project(size):
     project = ProjectFactory(entity=team, creator=alice, name="open", visibility="public")
     ProjectFactory(entity=team, creator=alice, name="other")
     make_runs(project, [alice, bob, None], size)
-    add_alerts_and_artifacts(project)
+    add_alerts(project)
     return {"bob": bob, "anonymous": None, "project": project}
 
 
-def add_alerts_and_artifacts(project):
-    runs = list(project.runs.order_by("pk")[:3])
-    for run in runs:
+def add_alerts(project):
+    for run in project.runs.order_by("pk")[:3]:
         Alert.objects.create(run=run, title=f"alert of {run.run_id}", text="text")
-    for name in ("model", "dataset"):
-        collection = ArtifactCollection.objects.create(project=project, name=name, type=name)
-        for index in range(3):
-            artifact = Artifact.objects.create(
-                collection=collection,
-                version_index=index,
-                digest=f"{name}{index}",
-                state=Artifact.State.COMMITTED,
-                created_by_run=runs[index],
-            )
-            ArtifactFile.objects.create(
-                artifact=artifact, name="weights.bin", md5="x", size=10, storage_name="x"
-            )
-            ArtifactAlias.objects.update_or_create(
-                collection=collection, alias="latest", defaults={"artifact": artifact}
-            )
 
 
 # Member: session, user, project with its entity, the viewer's entity permissions (guardian),
@@ -406,10 +389,10 @@ def add_alerts_and_artifacts(project):
 # joined), column keys, move targets, writable entities, the saved views of the Views menu.
 # Anonymous: no session or user rows, no permissions, no move targets.
 QUERIES = {"bob": 13, "anonymous": 8}
-# The whole page adds recent alerts, artifact collections, their versions (with the run that
-# logged each), aliases and files, the metrics the workspace can chart and, for a signed-in
-# person, their saved workspace; the table region alone (htmx) does not.
-PAGE_EXTRA_QUERIES = {"bob": 7, "anonymous": 6}
+# The whole page adds recent alerts, artifact collections (none here: their versions are
+# counted in artifacts/tests/test_project_page.py), the metrics the workspace can chart and, for
+# a signed-in person, their saved workspace; the table region alone (htmx) does not.
+PAGE_EXTRA_QUERIES = {"bob": 4, "anonymous": 3}
 
 
 @pytest.mark.parametrize("size", [10, 1000])
@@ -426,7 +409,6 @@ def test_runs_table_costs_fixed_queries(client, db, django_assert_num_queries, s
     assert response.status_code == 200
     assert len(response.context["rows"]) == min(PAGE_SIZE, size // 4 + (size % 4 > 1))
     assert len(response.context["alerts"]) == 3
-    assert [len(c.recent_versions) for c in response.context["artifact_collections"]] == [3, 3]
     link = pager_link(response, "next")
     if link:
         with django_assert_num_queries(QUERIES[who] + PAGE_EXTRA_QUERIES[who]):

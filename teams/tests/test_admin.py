@@ -11,9 +11,10 @@ from django.urls import reverse
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import ApiKey
+from artifacts.models import Artifact, ArtifactCollection
 from projects.models import Project
 from projects.services import project_create
-from runs.models import Alert, Artifact, ArtifactCollection, Run, RunFile, SavedView
+from runs.models import Alert, Run, RunFile, SavedView
 from teams import services
 from teams.models import (
     AuditEvent,

@@ -7,9 +7,9 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from artifacts.tests.test_run_code import log_code
 from projects.services import project_create
 from runs.models import RunFile
-from runs.tests.test_run_code import log_code
 from runs.tracking import run_file_store
 from tests.factories import RunFactory
 

@@ -16,9 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from runs import artifacts as artifact_services
+from artifacts import services as artifact_services
+from artifacts.models import Artifact
 from runs import code
-from runs.models import Artifact
 from tests.factories import ProjectFactory, RunFactory
 
 TRAIN = b"import os\n\n\ndef main():\n    print(os.getcwd())\n"
@@ -85,7 +85,7 @@ def test_a_code_file_opens_highlighted_with_a_download_link(client, run, alice):
     page = response.content.decode()
     assert '<span class="kn">import</span>' in page  # Pygments' class for a keyword
     download = reverse(
-        "runs:artifact_file",
+        "artifacts:file",
         args=["example-team", "resnet", "source-resnet-train.py", 0, "train.py"],
     )
     assert f'href="{download}"' in page

@@ -12,11 +12,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from projects.models import Project
+from runs.ingest import MAX_STEP, load_json
+from runs.models import Run
+from runs.services import RunsError
+from runs.tracking import HashingReader, UploadError, UploadTooLarge, check_file_name
 
-from .ingest import MAX_STEP, load_json
-from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, Run
-from .services import RunsError
-from .tracking import HashingReader, UploadError, UploadTooLarge, check_file_name
+from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile
 
 LATEST = "latest"
 VERSION_ALIAS = re.compile(r"\Av(\d+)\Z")
