@@ -467,8 +467,8 @@ def run_logged_artifacts(run):
 
 
 def run_artifacts(run) -> dict:
-    logged = run_logged_artifacts(run).select_related("collection")
-    used = run.used_artifacts.select_related("collection")
+    logged = run_logged_artifacts(run).select_related("collection__project__entity")
+    used = run.used_artifacts.select_related("collection__project__entity")
     return {"logged": list(logged), "used": list(used)}
 
 

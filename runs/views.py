@@ -38,6 +38,7 @@ from .panels_views import panels_context
 from .query import QueryError
 from .query.complete import suggest
 from .query.nodes import MAX_TEXT
+from .reproduce import reproduction
 from .saved_views import can_save_views, views_menu
 from .selectors import RunFilter, Sort
 from .system_metrics import system_metric
@@ -274,6 +275,11 @@ def _run_title(request, project, run, name_form=None, *, renamed=False):
 def _run_page(request, project, run, name_form=None, *, status=200):
     history_keys = selectors.metric_keys([run])
     system_keys = selectors.metric_keys([run], MetricKey.Stream.EVENTS)
+    artifacts = selectors.run_artifacts(run)
+    command = _command(run.metadata)
+    diff = selectors.run_text_file(run, "diff.patch")
+    requirements = selectors.run_text_file(run, "requirements.txt")
+    uploaded = {"diff.patch": diff, "requirements.txt": requirements}
     return render(
         request,
         "runs/detail.html",
@@ -294,14 +300,21 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             ),
             "media_panels": media_panels(run),
             "custom_charts": chart_specs(run),
-            "artifacts": selectors.run_artifacts(run),
+            "artifacts": artifacts,
             "code": code.run_code(run),
             "chart_groups": selectors.chart_groups(history_keys),
             "system_groups": selectors.system_groups(system_keys),
             "lines": selectors.console_lines(run),
-            "command": _command(run.metadata),
-            "diff": selectors.run_text_file(run, "diff.patch"),
-            "requirements": selectors.run_text_file(run, "requirements.txt"),
+            "command": command,
+            "diff": diff,
+            "requirements": requirements,
+            "reproduction": reproduction(
+                run,
+                base_url=_base_url(request),
+                command=command,
+                artifacts=artifacts,
+                files={name for name, text in uploaded.items() if text is not None},
+            ),
         },
         status=status,
     )
