@@ -30,6 +30,12 @@ class RunIdClash(RunsError):
     """The target project already has runs with some of the selected run ids."""
 
 
+# What else moves with runs, registered by the apps that own it (artifacts register the
+# versions the runs logged): step(source, target, runs) runs inside the move's transaction
+# before the runs change project, and refuses the whole move by raising a RunsError.
+MOVE_STEPS = []
+
+
 def _runs_the_actor_may_change(actor, source: Project, runs) -> list[tuple[int, str]]:
     """(pk, run_id) of each selected run, once the actor may change them all."""
     if actor.is_service:
@@ -83,6 +89,8 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
     movable = runs.filter(project=source)
     if Need.ADMIN not in entity_permissions(actor, source.entity):
         movable = movable.filter(author=actor)
+    for step in MOVE_STEPS:
+        step(source, target, movable)
     moved = movable.order_by().update(project=target)
     if moved != len(rows):
         raise RunsError("The selected runs changed while they were being moved. Try again.")
