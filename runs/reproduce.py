@@ -59,8 +59,8 @@ def reproduction(
     if config:
         lines += [
             "",
-            "# The run's config, for a script that reads it from a file. (Indented JSON:",
-            "# no line of it can end the here-document.)",
+            "# The run's config, for a script that reads it from a file",
+            # Indented JSON: no line of it can be the here-document's end marker.
             "cat > config.json <<'TEAMSITE_CONFIG'",
             json.dumps(config, indent=2, sort_keys=True),
             "TEAMSITE_CONFIG",
