@@ -24,6 +24,7 @@ setup: $(VENV)/.installed
 run: setup
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo_data
+	$(DEV_ENV) $(PY) manage.py load_demo_artifacts
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup

@@ -34,6 +34,7 @@ def test_make_run_on_another_port_builds_links_for_that_port():
     assert [command.split("manage.py ")[1] for command in commands] == [
         "migrate --noinput",
         "load_demo_data",
+        "load_demo_artifacts",
         "runserver 127.0.0.1:8101",
     ]
     for command in commands:
