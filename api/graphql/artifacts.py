@@ -12,6 +12,7 @@ from runs.tracking import may_change_run, writable_entity, writable_project
 
 from .. import transfer
 from .common import (
+    MAX_PAGE,
     ApiError,
     actor_of,
     json_argument,
@@ -85,16 +86,6 @@ def resolve_artifact_ttl(*_):
 @artifact_type.field("ttlIsInherited")
 def resolve_artifact_ttl_inherited(*_):
     return True
-
-
-@artifact_type.field("tags")
-def resolve_artifact_tags(*_):
-    return []
-
-
-@artifact_type.field("commitHash")
-def resolve_artifact_commit_hash(*_):
-    return None
 
 
 @artifact_type.field("historyStep")
@@ -212,8 +203,10 @@ def resolve_membership_collection(membership, _):
 
 
 @membership_type.field("files")
-def resolve_membership_files(membership, info, after=None, first=None):
+def resolve_membership_files(membership, info, after=None, first=None, names=None):
     files = membership.artifact.files.exclude(size=None).order_by("name")
+    if names is not None:
+        files = files.filter(name__in=names[:MAX_PAGE])
     matching = files
     if after:
         files = files.filter(name__gt=after)
@@ -225,16 +218,18 @@ def resolve_membership_files(membership, info, after=None, first=None):
             "node": {
                 "id": node_id("File", f"artifact-{file.pk}"),
                 "name": file.name,
-                "directUrl": transfer.transfer_url(
-                    request, transfer.GET_ARTIFACT_FILE, file.pk, file.name
-                ),
+                "displayName": file.name,
+                "directUrl": url,
+                "url": url,
                 "sizeBytes": file.size,
                 "md5": file.md5,
+                "digest": file.md5,
                 "uploadHeaders": [],
             },
             "cursor": file.name,
         }
         for file in page[:first]
+        for url in [transfer.transfer_url(request, transfer.GET_ARTIFACT_FILE, file.pk, file.name)]
     ]
     return {
         "matching": matching,
@@ -285,6 +280,8 @@ def resolve_create_artifact(_, info, input):
             aliases=aliases,
             history_step=input.get("historyStep"),
             deduplicate=input.get("enableDigestDeduplication") is not False,
+            tags=[tag.get("tagName") for tag in input.get("tags") or []],
+            storage_region=input.get("storageRegion"),
         )
     except RunsError as error:
         raise refusal(error) from error
@@ -294,6 +291,13 @@ def resolve_create_artifact(_, info, input):
 @mutation.field("createArtifactManifest")
 def resolve_create_artifact_manifest(_, info, input):
     artifact = pending_artifact(info, input["artifactID"])
+    if input.get("type") == "INCREMENTAL" and input.get("baseArtifactID"):
+        try:
+            artifact_services.artifact_manifest_base(
+                artifact, visible_artifact(info, input["baseArtifactID"])
+            )
+        except RunsError as error:
+            raise refusal(error) from error
     return {"artifactManifest": _manifest(info, artifact, upload=True)}
 
 
