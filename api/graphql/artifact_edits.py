@@ -93,7 +93,7 @@ def resolve_delete_aliases(_, info, input):
 @mutation.field("deleteArtifact")
 def resolve_delete_artifact(_, info, input):
     artifact = editable_artifact(info, input["artifactID"])
-    answer = {"id": node_id("Artifact", artifact.pk)}
+    answer = Artifact(pk=artifact.pk)  # what the answer names once the row is gone
     try:
         artifact_services.artifact_delete(artifact, delete_aliases=bool(input.get("deleteAliases")))
     except RunsError as error:
