@@ -425,3 +425,50 @@ def test_an_unknown_storage_region_is_refused(client, run, alice_key):
     assert not Artifact.objects.exists()
     ok(create_artifact(client, alice_key, files={"a": MODEL}, storageRegion="default"))
     assert digest_of({"a": MODEL})
+
+
+def test_deleting_a_version_keeps_the_bytes_another_version_holds(
+    client, run, alice_key, django_capture_on_commit_callbacks
+):
+    first, _ = log_artifact(client, alice_key, {"model.bin": MODEL, "notes.txt": NOTES})
+    log_artifact(client, alice_key, {"model.bin": MODEL})  # v1 shares model.bin's bytes
+    shared = ArtifactFile.objects.filter(name="model.bin").first().storage_name
+    only_first = ArtifactFile.objects.get(name="notes.txt").storage_name
+    variables = {"input": {"artifactID": first, "deleteAliases": True}}
+    with django_capture_on_commit_callbacks(execute=True):
+        ok(gql(client, alice_key, "DeleteArtifact", variables, query=DELETE))
+    assert default_storage.exists(shared) and not default_storage.exists(only_first)
+    assert read(client.get(file_url_of("latest", "model.bin", client, alice_key))) == MODEL
+
+
+def file_url_of(alias, name, client, key):
+    variables = {"alias": alias, "names": [name]}
+    files = ok(gql(client, key, "Files", variables, query=FILES))["project"]
+    return files["artifactCollection"]["artifactMembership"]["files"]["edges"][0]["node"][
+        "directUrl"
+    ]
+
+
+def test_a_relogged_version_gains_the_new_tags(client, run, alice_key):
+    first, _ = log_artifact(client, alice_key, {"model.bin": MODEL}, tags=[{"tagName": "a"}])
+    again, _ = log_artifact(client, alice_key, {"model.bin": MODEL}, tags=[{"tagName": "b"}])
+    assert again == first
+    assert tag_names(read_artifact(client, alice_key, first)) == ["a", "b"]
+
+
+def test_who_may_see_a_public_project_still_may_not_change_its_versions(
+    client, public_team, alice, charlie_key
+):
+    from artifacts import services as artifact_services
+
+    project = project_create(entity=public_team, name="open", creator=alice, visibility="public")
+    artifact = artifact_services.artifact_create(
+        project=project, run=None, type_name="model", name="m", digest="d" * 32
+    )
+    artifact_id = node_id("Artifact", artifact.pk)
+    assert read_artifact(client, charlie_key, artifact_id)["id"] == artifact_id
+    assert refused(update(client, charlie_key, artifact_id, description="x"), 404) == (
+        "Artifact not found."
+    )
+    artifact.refresh_from_db()
+    assert artifact.description == ""
