@@ -2,9 +2,10 @@
 
 Permanent refusals are 4xx: the client retries a 5xx for days."""
 
+import base64
+
 from ariadne import graphql_sync
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -201,7 +202,9 @@ def _put_manifest(request, pk):
 def artifact_file_v2(request, region, entity, project, collection, ids, hexhash, filename):
     """A version's file at the path the client builds from its manifest (W&B's storage layout
     V2): readable by whoever may see the project, as every other download."""
-    user = _api_user(request) or AnonymousUser()
+    user = _api_user(request)
+    if user is None:
+        return _error(UNAUTHORIZED, 401)
     found = (
         Project.objects.select_related("entity")
         .filter(entity__name=entity.lower(), name=project)
@@ -209,7 +212,7 @@ def artifact_file_v2(request, region, entity, project, collection, ids, hexhash,
     )
     if (
         found is None
-        or region not in artifact_services.STORAGE_REGIONS
+        or not artifact_services.storage_region_known(region)
         or ProjectNeed.VIEW
         not in project_rights(user, found, entity_permissions(user, found.entity))
     ):
@@ -219,7 +222,7 @@ def artifact_file_v2(request, region, entity, project, collection, ids, hexhash,
         .filter(
             artifact__collection__project=found,
             artifact__collection__name=collection,
-            storage_name=artifact_services.blob_name(found, hexhash),
+            md5=base64.b64encode(bytes.fromhex(hexhash)).decode(),
         )
         .first()
     )

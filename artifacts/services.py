@@ -27,8 +27,6 @@ MANIFEST_NAME = "wandb_manifest.json"
 # W&B's tag rule: words of letters, digits, '-' and '_', single spaces between them.
 TAG = re.compile(r"\A[-\w]+( +[-\w]+)*\Z")
 MAX_TAG_LENGTH = 128
-# Teamsite keeps every file in its own storage: the one region there is.
-STORAGE_REGIONS = frozenset({"", "default"})
 
 
 class ArtifactError(RunsError):
@@ -58,11 +56,15 @@ def check_tags(tags) -> list[str]:
     return tags
 
 
+def storage_region_known(region: str | None) -> bool:
+    """No region is the default one; a named one must be configured (ARTIFACT_STORAGE_REGIONS)."""
+    return not region or region in settings.ARTIFACT_STORAGE_REGIONS
+
+
 def check_storage_region(region: str | None) -> None:
-    if (region or "") not in STORAGE_REGIONS:
-        raise ArtifactError(
-            f"invalid storageRegion: {region}; this server stores artifacts in “default” only."
-        )
+    if not storage_region_known(region):
+        known = ", ".join(settings.ARTIFACT_STORAGE_REGIONS)
+        raise ArtifactError(f"invalid storageRegion: {region}; this server has: {known}.")
 
 
 def _add_tags(artifact: Artifact, tags: list[str]) -> None:
@@ -242,7 +244,7 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
         sizes = {name: int(entry.get("size") or 0) for name, entry in entries.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise UploadError("The manifest is not a wandb artifact manifest.") from None
-    if (region or "") not in STORAGE_REGIONS:
+    if not storage_region_known(region):
         raise UploadError(f"malformed region: {region}")
     if artifact.manifest_base_id is not None:
         _inherit_files(artifact, artifact.manifest_base)

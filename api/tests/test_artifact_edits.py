@@ -368,13 +368,12 @@ def test_the_v2_download_path_follows_the_project_rules(client, run, alice_key, 
     assert read(client.get(path, headers=basic(alice_key))) == MODEL
     for key, bad_path in [
         (charlie_key, path),
-        (None, path),
         (alice_key, path.replace("/mymodel/", "/other/")),
         (alice_key, path.replace("/default/", "/coreweave-us/")),
         (alice_key, path.replace(hexhash, "0" * 32)),
     ]:
-        headers = basic(key) if key else {}
-        assert client.get(bad_path, headers=headers).status_code == 404
+        assert client.get(bad_path, headers=basic(key)).status_code == 404
+    assert client.get(path).status_code == 401  # the client sends its key: nothing else counts
 
 
 def test_an_incremental_version_holds_its_base_files(client, run, alice_key):
@@ -472,3 +471,9 @@ def test_who_may_see_a_public_project_still_may_not_change_its_versions(
     )
     artifact.refresh_from_db()
     assert artifact.description == ""
+
+
+def test_storage_regions_are_configured(client, run, alice_key, settings):
+    settings.ARTIFACT_STORAGE_REGIONS = ["default", "on-prem"]
+    ok(create_artifact(client, alice_key, files={"a": MODEL}, storageRegion="on-prem"))
+    refused(create_artifact(client, alice_key, files={"b": MODEL}, storageRegion="default2"), 400)
