@@ -224,6 +224,7 @@ def resolve_membership_files(membership, info, after=None, first=None, names=Non
                 "sizeBytes": file.size,
                 "md5": file.md5,
                 "digest": file.md5,
+                "storagePath": file.storage_name,
                 "uploadHeaders": [],
             },
             "cursor": file.name,

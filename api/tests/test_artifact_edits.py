@@ -81,7 +81,7 @@ query Files($alias: String!, $names: [String!]) {
       artifactMembership(aliasName: $alias) {
         files(names: $names, first: 10) {
           totalCount
-          edges { node { name: displayName digest md5 directUrl } }
+          edges { node { name: displayName digest md5 directUrl storagePath } }
         }
       }
     }
@@ -349,6 +349,7 @@ def test_files_by_name_and_versions_in_either_order(client, run, alice_key):
         b64md5(NOTES),
     )
     assert read(client.get(node["directUrl"])) == NOTES
+    assert node["storagePath"] == ArtifactFile.objects.get(name="notes.txt").storage_name
 
     def versions(order):
         answer = ok(gql(client, alice_key, "Versions", {"order": order}, query=VERSIONS))
