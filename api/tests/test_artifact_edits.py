@@ -478,3 +478,11 @@ def test_storage_regions_are_configured(client, run, alice_key, settings):
     settings.ARTIFACT_STORAGE_REGIONS = ["default", "on-prem"]
     ok(create_artifact(client, alice_key, files={"a": MODEL}, storageRegion="on-prem"))
     refused(create_artifact(client, alice_key, files={"b": MODEL}, storageRegion="default2"), 400)
+
+
+def test_metadata_that_is_not_an_object_is_refused(client, run, alice_key):
+    artifact_id, _ = log_artifact(client, alice_key, {"model.bin": MODEL})
+    for metadata in ["[1, 2]", "{not json"]:
+        refused(update(client, alice_key, artifact_id, metadata=metadata, description="x"), 400)
+    artifact = Artifact.objects.get()
+    assert (artifact.metadata, artifact.description) == ({"acc": 0.9}, "a model")
