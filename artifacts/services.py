@@ -272,6 +272,26 @@ def _stored_manifest(artifact: Artifact) -> dict:
         return load_json(stream.read(), "The base manifest")
 
 
+def reference_entries(artifact: Artifact) -> dict[str, dict]:
+    """The manifest entries that point elsewhere (s3://, gs://, file://, wandb-artifact://)
+    rather than at stored bytes. Read from the manifest only when it lists more entries than
+    the version has stored files."""
+    if (
+        not artifact.manifest_storage_name
+        or artifact.file_count <= artifact.files.exclude(size=None).count()
+    ):
+        return {}
+    try:
+        entries = _stored_manifest(artifact)["contents"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {
+        name: entry
+        for name, entry in entries.items()
+        if isinstance(entry, dict) and isinstance(entry.get("ref"), str)
+    }
+
+
 def _inherit_files(artifact: Artifact, base: Artifact) -> None:
     """An incremental version holds its base's files that it does not replace."""
     own = set(artifact.files.values_list("name", flat=True))

@@ -204,36 +204,58 @@ def resolve_membership_collection(membership, _):
 
 @membership_type.field("files")
 def resolve_membership_files(membership, info, after=None, first=None, names=None):
-    files = membership.artifact.files.exclude(size=None).order_by("name")
+    """Stored files and the manifest's references (s3://, file://, ...), by name: the client
+    downloads what this lists, a reference from where it points."""
+    artifact = membership.artifact
+    files = artifact.files.exclude(size=None).order_by("name")
     if names is not None:
-        files = files.filter(name__in=names[:MAX_PAGE])
+        names = names[:MAX_PAGE]
+        files = files.filter(name__in=names)
     matching = files
+    references = sorted(
+        (name, entry)
+        for name, entry in artifact_services.reference_entries(artifact).items()
+        if names is None or name in names
+    )
     if after:
         files = files.filter(name__gt=after)
     first = max(1, min(first or 50, 10_000))
-    page = list(files[: first + 1])
     request = info.context["request"]
-    edges = [
+    nodes = [
         {
-            "node": {
-                "id": node_id("File", f"artifact-{file.pk}"),
-                "name": file.name,
-                "displayName": file.name,
-                "directUrl": url,
-                "url": url,
-                "sizeBytes": file.size,
-                "md5": file.md5,
-                "digest": file.md5,
-                "storagePath": file.storage_name,
-                "uploadHeaders": [],
-            },
-            "cursor": file.name,
+            "id": node_id("File", f"artifact-{file.pk}"),
+            "name": file.name,
+            "displayName": file.name,
+            "directUrl": url,
+            "url": url,
+            "sizeBytes": file.size,
+            "md5": file.md5,
+            "digest": file.md5,
+            "storagePath": file.storage_name,
+            "uploadHeaders": [],
         }
-        for file in page[:first]
+        for file in files[: first + 1]
         for url in [transfer.transfer_url(request, transfer.GET_ARTIFACT_FILE, file.pk, file.name)]
     ]
+    nodes += [
+        {
+            "id": node_id("File", f"reference-{artifact.pk}-{name}"),
+            "name": name,
+            "displayName": name,
+            "directUrl": entry["ref"],
+            "url": entry["ref"],
+            "sizeBytes": entry.get("size"),
+            "digest": entry.get("digest"),
+            "uploadHeaders": [],
+        }
+        for name, entry in references
+        if not after or name > after
+    ][: first + 1]
+    page = sorted(nodes, key=lambda node: node["name"])[: first + 1]
+    edges = [{"node": node, "cursor": node["name"]} for node in page[:first]]
     return {
         "matching": matching,
+        "uncounted": len(references),
         "edges": edges,
         "pageInfo": {
             "endCursor": edges[-1]["cursor"] if edges else None,

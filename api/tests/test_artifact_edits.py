@@ -17,6 +17,7 @@ from .test_artifacts_api import (
     b64md5,
     create_artifact,
     create_files,
+    create_manifest,
     digest_of,
     log_artifact,
     manifest_of,
@@ -486,3 +487,33 @@ def test_metadata_that_is_not_an_object_is_refused(client, run, alice_key):
         refused(update(client, alice_key, artifact_id, metadata=metadata, description="x"), 400)
     artifact = Artifact.objects.get()
     assert (artifact.metadata, artifact.description) == ({"acc": 0.9}, "a model")
+
+
+def test_references_are_listed_with_the_files(client, run, alice_key):
+    files = {"model.bin": MODEL}
+    created = ok(create_artifact(client, alice_key, files=files))["createArtifact"]
+    artifact_id = created["artifact"]["id"]
+    manifest = ok(create_manifest(client, alice_key, artifact_id, include_upload=True))
+    manifest = manifest["createArtifactManifest"]["artifactManifest"]
+    edges = ok(create_files(client, alice_key, artifact_id, manifest["id"], files))
+    upload = edges["createArtifactFiles"]["files"]["edges"][0]["node"]["uploadUrl"]
+    assert put(client, upload, MODEL).status_code == 200
+    content = json.loads(manifest_of(files, artifact_id))
+    for name in ("a-ref.csv", "z-ref.pb"):
+        content["contents"][name] = {"digest": "etag-1", "ref": f"s3://bucket/{name}", "size": 10}
+    assert (
+        put(client, manifest["file"]["uploadUrl"], json.dumps(content).encode()).status_code == 200
+    )
+    ok(gql(client, alice_key, "CommitArtifact", {"artifactID": artifact_id}))
+
+    def page(names=None):
+        answer = ok(gql(client, alice_key, "Files", {"alias": "v0", "names": names}, query=FILES))
+        return answer["project"]["artifactCollection"]["artifactMembership"]["files"]
+
+    listed = page()
+    assert listed["totalCount"] == 3
+    nodes = [edge["node"] for edge in listed["edges"]]
+    assert [node["name"] for node in nodes] == ["a-ref.csv", "model.bin", "z-ref.pb"]
+    assert nodes[0]["directUrl"] == "s3://bucket/a-ref.csv" and nodes[0]["digest"] == "etag-1"
+    only = page(["z-ref.pb"])
+    assert only["totalCount"] == 1 and only["edges"][0]["node"]["name"] == "z-ref.pb"
