@@ -45,6 +45,12 @@ urlpatterns = [
         name="wandb_file_stream",
     ),
     path("storage/<str:token>/<str:filename>", wandb.transfer_file, name="wandb_transfer"),
+    re_path(
+        r"^artifactsV2/(?P<region>[^/]+)/(?P<entity>[^/]+)/(?P<project>[^/]+)/"
+        r"(?P<collection>[^/]+)/(?P<ids>.+)/(?P<hexhash>[0-9a-f]{32})/(?P<filename>[^/]+)\Z",
+        wandb.artifact_file_v2,
+        name="wandb_artifact_file_v2",
+    ),
     re_path(r"^sdk/otel/", wandb.telemetry_probe),
     path("api/v1/", (v1_patterns, v1_app_name, v1_namespace)),
     re_path(r"^api/(?P<rest>.*)\Z", _not_found),

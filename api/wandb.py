@@ -2,13 +2,18 @@
 
 Permanent refusals are 4xx: the client retries a 5xx for days."""
 
+import base64
+
 from ariadne import graphql_sync
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from artifacts import services as artifact_services
 from artifacts.models import Artifact, ArtifactFile
+from projects.access import ProjectNeed, project_rights
+from projects.models import Project
 from runs.ingest import IngestError, apply_file_stream, check_names, load_json, parse_file_stream
 from runs.models import Run, RunFile
 from runs.services import RunsError
@@ -191,6 +196,39 @@ def _put_manifest(request, pk):
         return _error("Not found.", 404)
     artifact_services.artifact_manifest_store(artifact, request)
     return HttpResponse(status=200)
+
+
+@require_safe
+def artifact_file_v2(request, region, entity, project, collection, ids, hexhash, filename):
+    """A version's file at the path the client builds from its manifest (W&B's storage layout
+    V2): readable by whoever may see the project, as every other download."""
+    user = _api_user(request)
+    if user is None:
+        return _error(UNAUTHORIZED, 401)
+    found = (
+        Project.objects.select_related("entity")
+        .filter(entity__name=entity.lower(), name=project)
+        .first()
+    )
+    if (
+        found is None
+        or not artifact_services.storage_region_known(region)
+        or ProjectNeed.VIEW
+        not in project_rights(user, found, entity_permissions(user, found.entity))
+    ):
+        return _error("Not found.", 404)
+    artifact_file = (
+        ArtifactFile.objects.stored()
+        .filter(
+            artifact__collection__project=found,
+            artifact__collection__name=collection,
+            md5=base64.b64encode(bytes.fromhex(hexhash)).decode(),
+        )
+        .first()
+    )
+    if artifact_file is None:
+        return _error("Not found.", 404)
+    return _download(artifact_file.storage_name, filename)
 
 
 def _get_manifest(request, pk):

@@ -78,6 +78,11 @@ class Artifact(models.Model):
         Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="logged_artifacts"
     )
     manifest_storage_name = models.CharField(max_length=1024, blank=True)
+    # An incremental version's manifest lists only what changed; the stored manifest is merged
+    # with this version's.
+    manifest_base = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Aliases the client asked for; they move to this version when it is committed.
     requested_aliases = models.JSONField(default=list, blank=True)
     size = models.BigIntegerField(default=0)
@@ -131,6 +136,23 @@ class ArtifactAlias(models.Model):
 
     def __str__(self):
         return self.alias
+
+
+class ArtifactTag(models.Model):
+    """A label on one version ("baseline", "v2 data"); versions are found by them."""
+
+    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["artifact", "name"], name="artifact_tag_unique"),
+        ]
+        indexes = [models.Index(fields=["name"], name="artifact_tag_name")]
+
+    def __str__(self):
+        return self.name
 
 
 class ArtifactFileQuerySet(models.QuerySet):

@@ -2,6 +2,7 @@
 its files and manifest uploaded, then committed, which moves its aliases to it."""
 
 import base64
+import json
 import re
 
 from django.conf import settings
@@ -17,12 +18,15 @@ from runs.models import Run
 from runs.services import RunsError
 from runs.tracking import HashingReader, UploadError, UploadTooLarge, check_file_name
 
-from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile
+from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactTag
 
 LATEST = "latest"
 VERSION_ALIAS = re.compile(r"\Av(\d+)\Z")
 NAME = re.compile(r"\A[\w.-]{1,128}\Z")
 MANIFEST_NAME = "wandb_manifest.json"
+# W&B's tag rule: words of letters, digits, '-' and '_', single spaces between them.
+TAG = re.compile(r"\A[-\w]+( +[-\w]+)*\Z")
+MAX_TAG_LENGTH = 128
 
 
 class ArtifactError(RunsError):
@@ -33,6 +37,40 @@ def _check_alias(alias: str) -> str:
     if not NAME.match(alias or "") or VERSION_ALIAS.match(alias):
         raise ArtifactError(f"“{alias}” is not a valid alias.")
     return alias
+
+
+def check_tags(tags) -> list[str]:
+    """Tag names, each once, in the order given; any invalid one refuses them all."""
+    tags = list(dict.fromkeys(tags or []))
+    invalid = [
+        tag
+        for tag in tags
+        if not isinstance(tag, str) or len(tag) > MAX_TAG_LENGTH or not TAG.match(tag)
+    ]
+    if invalid:
+        raise ArtifactError(
+            f"Invalid tag(s): {', '.join(repr(tag) for tag in invalid)}. A tag is words of "
+            f"letters, digits, '-' and '_' with single spaces between them, at most "
+            f"{MAX_TAG_LENGTH} characters."
+        )
+    return tags
+
+
+def storage_region_known(region: str | None) -> bool:
+    """No region is the default one; a named one must be configured (ARTIFACT_STORAGE_REGIONS)."""
+    return not region or region in settings.ARTIFACT_STORAGE_REGIONS
+
+
+def check_storage_region(region: str | None) -> None:
+    if not storage_region_known(region):
+        known = ", ".join(settings.ARTIFACT_STORAGE_REGIONS)
+        raise ArtifactError(f"invalid storageRegion: {region}; this server has: {known}.")
+
+
+def _add_tags(artifact: Artifact, tags: list[str]) -> None:
+    ArtifactTag.objects.bulk_create(
+        [ArtifactTag(artifact=artifact, name=tag) for tag in tags], ignore_conflicts=True
+    )
 
 
 @transaction.atomic
@@ -48,8 +86,12 @@ def artifact_create(
     aliases: list[str] = (),
     history_step: int | None = None,
     deduplicate: bool = True,
+    tags: list[str] = (),
+    storage_region: str | None = None,
 ) -> Artifact:
     """A new pending version, or the committed version that has the same digest."""
+    check_storage_region(storage_region)
+    tags = check_tags(tags)
     if not NAME.match(name or ""):
         raise ArtifactError(
             f"“{name}” is not a valid artifact name: letters, digits, '-', '_' and '.'."
@@ -77,9 +119,10 @@ def artifact_create(
             _move_aliases(same, aliases)
             if run is not None and same.created_by_run_id != run.pk:
                 same.logged_by.add(run)
+            _add_tags(same, tags)
             return same
     last = collection.versions.aggregate(last=Max("version_index"))["last"]
-    return Artifact.objects.create(
+    artifact = Artifact.objects.create(
         collection=collection,
         version_index=0 if last is None else last + 1,
         digest=digest,
@@ -89,6 +132,8 @@ def artifact_create(
         created_by_run=run,
         requested_aliases=aliases,
     )
+    _add_tags(artifact, tags)
+    return artifact
 
 
 def _move_aliases(artifact: Artifact, aliases) -> None:
@@ -108,7 +153,7 @@ def _hex_md5(b64_md5: str) -> str:
     return raw.hex()
 
 
-def _blob_name(project: Project, hex_md5: str) -> str:
+def blob_name(project: Project, hex_md5: str) -> str:
     # Content-addressed within the entity: a repeated file is stored once.
     return f"artifacts/{project.entity_id}/{hex_md5[:2]}/{hex_md5}"
 
@@ -129,7 +174,7 @@ def artifact_files_create(
     wanted = {}
     for name, md5 in files:
         check_file_name(name)
-        wanted[name] = (md5, _blob_name(project, _hex_md5(md5)))
+        wanted[name] = (md5, blob_name(project, _hex_md5(md5)))
     stored_sizes = dict(
         ArtifactFile.objects.filter(
             storage_name__in=[blob for _, blob in wanted.values()], size__isnull=False
@@ -177,7 +222,11 @@ def manifest_storage_name(artifact: Artifact) -> str:
 def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
     """Keep the manifest of a pending version; its size and file count come from it."""
     # Locked: a commit waits for the manifest being stored, and no manifest follows a commit.
-    artifact = Artifact.objects.select_for_update().select_related("collection").get(pk=artifact.pk)
+    artifact = (
+        Artifact.objects.select_for_update(of=("self",))
+        .select_related("collection", "manifest_base")
+        .get(pk=artifact.pk)
+    )
     check_pending(artifact)
     limit = settings.ARTIFACT_MANIFEST_MAX_BYTES
     content = stream.read(limit + 1)
@@ -186,9 +235,19 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
     try:
         manifest = load_json(content, "The manifest")
         entries = manifest["contents"]
+        policy = manifest.get("storagePolicyConfig") or {}
+        region = policy.get("storageRegion") if isinstance(policy, dict) else None
+        if artifact.manifest_base_id is not None:
+            entries = {**_stored_manifest(artifact.manifest_base)["contents"], **entries}
+            manifest["contents"] = entries
+            content = json.dumps(manifest).encode()
         sizes = {name: int(entry.get("size") or 0) for name, entry in entries.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise UploadError("The manifest is not a wandb artifact manifest.") from None
+    if not storage_region_known(region):
+        raise UploadError(f"malformed region: {region}")
+    if artifact.manifest_base_id is not None:
+        _inherit_files(artifact, artifact.manifest_base)
     # The version's size is kept in a 64-bit column.
     if not all(0 <= size <= MAX_STEP for size in sizes.values()) or sum(sizes.values()) > MAX_STEP:
         raise UploadError("The manifest's file sizes are out of range.")
@@ -203,6 +262,62 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
         updated_at=timezone.now(),
     )
     artifact.refresh_from_db()
+    return artifact
+
+
+def _stored_manifest(artifact: Artifact) -> dict:
+    if not artifact.manifest_storage_name:
+        raise ValueError("The base version has no manifest.")
+    with default_storage.open(artifact.manifest_storage_name, "rb") as stream:
+        return load_json(stream.read(), "The base manifest")
+
+
+def reference_entries(artifact: Artifact) -> dict[str, dict]:
+    """The manifest entries that point elsewhere (s3://, gs://, file://, wandb-artifact://)
+    rather than at stored bytes. Read from the manifest only when it lists more entries than
+    the version has stored files."""
+    if (
+        not artifact.manifest_storage_name
+        or artifact.file_count <= artifact.files.exclude(size=None).count()
+    ):
+        return {}
+    try:
+        entries = _stored_manifest(artifact)["contents"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {
+        name: entry
+        for name, entry in entries.items()
+        if isinstance(entry, dict) and isinstance(entry.get("ref"), str)
+    }
+
+
+def _inherit_files(artifact: Artifact, base: Artifact) -> None:
+    """An incremental version holds its base's files that it does not replace."""
+    own = set(artifact.files.values_list("name", flat=True))
+    ArtifactFile.objects.bulk_create(
+        [
+            ArtifactFile(
+                artifact=artifact,
+                name=file.name,
+                md5=file.md5,
+                size=file.size,
+                storage_name=file.storage_name,
+            )
+            for file in base.files.stored()
+            if file.name not in own
+        ]
+    )
+
+
+def artifact_manifest_base(artifact: Artifact, base: Artifact) -> Artifact:
+    """Make `artifact`'s manifest incremental on `base`, a committed version of its
+    collection."""
+    check_pending(artifact)
+    if base.collection_id != artifact.collection_id or base.state != Artifact.State.COMMITTED:
+        raise ArtifactError("An incremental version builds on a committed version of its own.")
+    Artifact.objects.filter(pk=artifact.pk).update(manifest_base=base)
+    artifact.manifest_base = base
     return artifact
 
 
@@ -251,3 +366,70 @@ def resolve_artifact(project: Project, reference: str) -> Artifact | None:
     if version:
         return versions.filter(version_index=int(version.group(1))).first()
     return versions.filter(aliases__alias=alias).first()
+
+
+@transaction.atomic
+def artifact_update(
+    artifact: Artifact,
+    *,
+    description: str | None = None,
+    metadata: dict | None = None,
+    tags_to_add=(),
+    tags_to_delete=(),
+) -> Artifact:
+    """Change a version's description, metadata and tags: all of them or, refused, none."""
+    tags_to_add, tags_to_delete = check_tags(tags_to_add), check_tags(tags_to_delete)
+    artifact = Artifact.objects.select_for_update().get(pk=artifact.pk)
+    if description is not None:
+        artifact.description = description
+    if metadata is not None:
+        artifact.metadata = metadata
+    artifact.updated_at = timezone.now()
+    artifact.save(update_fields=["description", "metadata", "updated_at"])
+    artifact.tags.filter(name__in=tags_to_delete).delete()
+    _add_tags(artifact, [tag for tag in tags_to_add if tag not in tags_to_delete])
+    return artifact
+
+
+@transaction.atomic
+def aliases_add(artifact: Artifact, aliases: list[str]) -> None:
+    """Point these aliases of the version's collection at it, wherever they pointed before."""
+    _check_committed(artifact)
+    _move_aliases(artifact, [_check_alias(alias) for alias in dict.fromkeys(aliases)])
+
+
+@transaction.atomic
+def aliases_delete(artifact: Artifact, aliases: list[str]) -> None:
+    """Remove these aliases from the version (an alias on another version stays)."""
+    ArtifactAlias.objects.filter(artifact=artifact, alias__in=list(aliases)).delete()
+
+
+def _check_committed(artifact: Artifact) -> None:
+    if artifact.state != Artifact.State.COMMITTED:
+        raise ArtifactError(f"{artifact} is not committed yet; aliases follow its commit.")
+
+
+@transaction.atomic
+def artifact_delete(artifact: Artifact, *, delete_aliases: bool = False) -> None:
+    """Delete a version, its files and tags. A version with aliases is kept unless they go too:
+    something may refer to it by them."""
+    artifact = Artifact.objects.select_for_update().get(pk=artifact.pk)
+    aliases = list(artifact.aliases.values_list("alias", flat=True))
+    if aliases and not delete_aliases:
+        raise ArtifactError(
+            f"{artifact.collection.name}:{artifact.version} has aliases "
+            f"({', '.join(sorted(aliases))}); delete them with it or remove them first."
+        )
+    blobs = set(artifact.files.values_list("storage_name", flat=True))
+    manifest = artifact.manifest_storage_name
+    artifact.delete()
+    transaction.on_commit(lambda: _delete_unreferenced(blobs, manifest))
+
+
+def _delete_unreferenced(blobs: set[str], manifest: str) -> None:
+    """Remove stored bytes no version refers to any more (files are shared by digest)."""
+    kept = set(
+        ArtifactFile.objects.filter(storage_name__in=blobs).values_list("storage_name", flat=True)
+    )
+    for name in [*(blobs - kept), *([manifest] if manifest else [])]:
+        default_storage.delete(name)

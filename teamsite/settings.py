@@ -298,6 +298,9 @@ GRAPHQL_MAX_BYTES = env_int("GRAPHQL_MAX_BYTES", 64 * 1024 * 1024)
 # An artifact's manifest (its list of files), read into memory to count them. Run and artifact
 # files stream to storage and have no limit here.
 ARTIFACT_MANIFEST_MAX_BYTES = env_int("ARTIFACT_MANIFEST_MAX_BYTES", 64 * 1024 * 1024)
+# The storage region names a client may ask for (Artifact(storage_region=...)). Every region
+# is this server's own storage; a name not listed is refused.
+ARTIFACT_STORAGE_REGIONS = env_list("ARTIFACT_STORAGE_REGIONS", "default")
 # A running run that sends nothing for this long (the client beats every 30 s) has crashed.
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 600)
 # Upload and download links handed to the client carry their own signed credential.

@@ -27,6 +27,7 @@ cases.
 """
 
 import base64
+import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -918,6 +919,27 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(lambda s: s.download_link, EVERYONE_OK, shows=lambda s: FILE_CONTENT.decode()),
         post(lambda s: s.download_link, EVERYONE_405),
     ),
+    # The path the client builds to a version's file: its API key, as for /graphql.
+    "wandb_artifact_file_v2": (
+        get(
+            lambda s: reverse(
+                "wandb_artifact_file_v2",
+                kwargs={
+                    "region": "default",
+                    "entity": s.team.name,
+                    "project": s.project.name,
+                    "collection": "dataset",
+                    "ids": "QXJ0aWZhY3Q6MQ==/QXJ0aWZhY3Q6MQ==",
+                    "hexhash": hashlib.md5(FILE_CONTENT).hexdigest(),
+                    "filename": "data.csv",
+                },
+            ),
+            API_READ_PRIVATE,
+            public=API_READ_PUBLIC,
+            shows=lambda s: FILE_CONTENT.decode(),
+        ),
+        post(fixed("/artifactsV2/default/x/y/z/a/" + "0" * 32 + "/f"), EVERYONE_405),
+    ),
     "^sdk/otel/": agnostic(get(fixed("/sdk/otel/v1/traces"), EVERYONE_404)),
     "api-v1:api-root": agnostic(get(fixed("/api/v1/"), EVERYONE_404)),
     "api-v1:openapi-json": agnostic(get(fixed("/api/v1/openapi.json"), EVERYONE_OK)),
@@ -1229,7 +1251,7 @@ def _side(w, team, *, project_name, hidden, visibility):
     ArtifactFile.objects.create(
         artifact=s.artifact,
         name="data.csv",
-        md5="x" * 24,
+        md5=base64.b64encode(hashlib.md5(FILE_CONTENT).digest()).decode(),
         size=len(FILE_CONTENT),
         storage_name=storage_name,
     )

@@ -13,7 +13,18 @@ from graphql import GraphQLObjectType
 
 # files and history bind nothing of their own: importing them adds their fields to runs.run_type
 # (artifact_lists to the project, artifact and collection types).
-from . import artifact_lists, artifacts, common, files, history, projects, run_delete, runs, viewer  # noqa: F401
+from . import (  # noqa: F401
+    artifact_edits,
+    artifact_lists,
+    artifacts,
+    common,
+    files,
+    history,
+    projects,
+    run_delete,
+    runs,
+    viewer,
+)
 from .common import ApiError
 
 __all__ = ["ApiError", "schema"]
@@ -48,6 +59,7 @@ schema = make_executable_schema(
     files.file_connection_type,
     runs.run_type,
     artifacts.artifact_type,
+    artifact_edits.artifact_creator_type,
     artifacts.alias_type,
     artifacts.collection_interface,
     artifacts.sequence_type,

@@ -146,6 +146,22 @@ def resolve_sequence_tags(*_):
     return {"edges": []}
 
 
+# The orders `api.artifacts(..., order=...)` asks for: a field, "+" or none ascending, "-"
+# descending; latest first when none is given.
+VERSION_ORDERS = {"version_index": "version_index", "versionIndex": "version_index"}
+VERSION_ORDERS |= {"created_at": "created_at", "createdAt": "created_at"}
+
+
+def _version_order(order) -> list[str]:
+    if not order:
+        return ["-version_index"]
+    descending = order.startswith("-")
+    field = VERSION_ORDERS.get(order.lstrip("+-"))
+    if field is None:
+        raise ApiError(f"Versions cannot be ordered by “{order}”.")
+    return [("-" if descending else "") + field, ("-" if descending else "") + "pk"]
+
+
 @sequence_type.field("artifacts")
 def resolve_sequence_artifacts(collection, _, after=None, first=None, order=None, filters=None):
     """The committed versions, latest first; the cursor is how many came before."""
@@ -160,9 +176,10 @@ def resolve_sequence_artifacts(collection, _, after=None, first=None, order=None
     page = list(
         versions.select_related("collection__project__entity")
         .prefetch_related(
-            Prefetch("aliases", queryset=ArtifactAlias.objects.select_related("collection"))
+            Prefetch("aliases", queryset=ArtifactAlias.objects.select_related("collection")),
+            "tags",
         )
-        .order_by("-version_index")[start : start + first + 1]
+        .order_by(*_version_order(order))[start : start + first + 1]
     )
     edges = [
         {"version": artifact.version, "node": artifact, "cursor": str(start + i + 1)}

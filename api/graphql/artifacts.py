@@ -12,6 +12,7 @@ from runs.tracking import may_change_run, writable_entity, writable_project
 
 from .. import transfer
 from .common import (
+    MAX_PAGE,
     ApiError,
     actor_of,
     json_argument,
@@ -85,16 +86,6 @@ def resolve_artifact_ttl(*_):
 @artifact_type.field("ttlIsInherited")
 def resolve_artifact_ttl_inherited(*_):
     return True
-
-
-@artifact_type.field("tags")
-def resolve_artifact_tags(*_):
-    return []
-
-
-@artifact_type.field("commitHash")
-def resolve_artifact_commit_hash(*_):
-    return None
 
 
 @artifact_type.field("historyStep")
@@ -212,32 +203,59 @@ def resolve_membership_collection(membership, _):
 
 
 @membership_type.field("files")
-def resolve_membership_files(membership, info, after=None, first=None):
-    files = membership.artifact.files.exclude(size=None).order_by("name")
+def resolve_membership_files(membership, info, after=None, first=None, names=None):
+    """Stored files and the manifest's references (s3://, file://, ...), by name: the client
+    downloads what this lists, a reference from where it points."""
+    artifact = membership.artifact
+    files = artifact.files.exclude(size=None).order_by("name")
+    if names is not None:
+        names = names[:MAX_PAGE]
+        files = files.filter(name__in=names)
     matching = files
+    references = sorted(
+        (name, entry)
+        for name, entry in artifact_services.reference_entries(artifact).items()
+        if names is None or name in names
+    )
     if after:
         files = files.filter(name__gt=after)
     first = max(1, min(first or 50, 10_000))
-    page = list(files[: first + 1])
     request = info.context["request"]
-    edges = [
+    nodes = [
         {
-            "node": {
-                "id": node_id("File", f"artifact-{file.pk}"),
-                "name": file.name,
-                "directUrl": transfer.transfer_url(
-                    request, transfer.GET_ARTIFACT_FILE, file.pk, file.name
-                ),
-                "sizeBytes": file.size,
-                "md5": file.md5,
-                "uploadHeaders": [],
-            },
-            "cursor": file.name,
+            "id": node_id("File", f"artifact-{file.pk}"),
+            "name": file.name,
+            "displayName": file.name,
+            "directUrl": url,
+            "url": url,
+            "sizeBytes": file.size,
+            "md5": file.md5,
+            "digest": file.md5,
+            "storagePath": file.storage_name,
+            "uploadHeaders": [],
         }
-        for file in page[:first]
+        for file in files[: first + 1]
+        for url in [transfer.transfer_url(request, transfer.GET_ARTIFACT_FILE, file.pk, file.name)]
     ]
+    nodes += [
+        {
+            "id": node_id("File", f"reference-{artifact.pk}-{name}"),
+            "name": name,
+            "displayName": name,
+            "directUrl": entry["ref"],
+            "url": entry["ref"],
+            "sizeBytes": entry.get("size"),
+            "digest": entry.get("digest"),
+            "uploadHeaders": [],
+        }
+        for name, entry in references
+        if not after or name > after
+    ][: first + 1]
+    page = sorted(nodes, key=lambda node: node["name"])[: first + 1]
+    edges = [{"node": node, "cursor": node["name"]} for node in page[:first]]
     return {
         "matching": matching,
+        "uncounted": len(references),
         "edges": edges,
         "pageInfo": {
             "endCursor": edges[-1]["cursor"] if edges else None,
@@ -285,6 +303,8 @@ def resolve_create_artifact(_, info, input):
             aliases=aliases,
             history_step=input.get("historyStep"),
             deduplicate=input.get("enableDigestDeduplication") is not False,
+            tags=[tag.get("tagName") for tag in input.get("tags") or []],
+            storage_region=input.get("storageRegion"),
         )
     except RunsError as error:
         raise refusal(error) from error
@@ -294,6 +314,13 @@ def resolve_create_artifact(_, info, input):
 @mutation.field("createArtifactManifest")
 def resolve_create_artifact_manifest(_, info, input):
     artifact = pending_artifact(info, input["artifactID"])
+    if input.get("type") == "INCREMENTAL" and input.get("baseArtifactID"):
+        try:
+            artifact_services.artifact_manifest_base(
+                artifact, visible_artifact(info, input["baseArtifactID"])
+            )
+        except RunsError as error:
+            raise refusal(error) from error
     return {"artifactManifest": _manifest(info, artifact, upload=True)}
 
 

@@ -19,7 +19,9 @@ file_connection_type = ObjectType("FileConnection")
 def resolve_file_connection_total(connection, _):
     """Every file the query matches, on all pages: counted only when the client asks."""
     matching = connection.get("matching")
-    return matching.count() if matching is not None else len(connection["edges"])
+    if matching is None:
+        return len(connection["edges"])
+    return matching.count() + connection.get("uncounted", 0)
 
 
 @run_type.field("fileCount")

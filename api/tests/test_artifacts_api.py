@@ -299,9 +299,10 @@ def test_a_logged_artifact_is_read_back_by_alias_and_version(client, run, alice_
         "state": "COMMITTED",
         "size": len(MODEL),
         "digest": digest_of({"model.bin": MODEL}),
-        "commitHash": None,
+        "commitHash": artifact["commitHash"],
         "fileCount": 1,
     }
+    assert len(artifact["commitHash"]) == 12  # committed: a hash of its own
     with_aliases = membership(client, alice_key, "mymodel:v0", include_aliases=True)
     aliases = with_aliases["artifactCollectionMembership"]["artifact"]["aliases"]
     assert sorted(alias["alias"] for alias in aliases) == ["best", "latest"]
