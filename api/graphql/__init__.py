@@ -13,7 +13,18 @@ from graphql import GraphQLObjectType
 
 # files and history bind nothing of their own: importing them adds their fields to runs.run_type
 # (artifact_lists to the project, artifact and collection types).
-from . import artifact_lists, artifacts, common, files, history, projects, run_delete, runs, viewer  # noqa: F401
+from . import (  # noqa: F401
+    artifact_lists,
+    artifacts,
+    common,
+    files,
+    history,
+    projects,
+    registry,
+    run_delete,
+    runs,
+    viewer,
+)
 from .common import ApiError
 
 __all__ = ["ApiError", "schema"]
@@ -52,6 +63,7 @@ schema = make_executable_schema(
     artifacts.collection_interface,
     artifacts.sequence_type,
     artifacts.membership_type,
+    registry.portfolio_type,
     artifact_lists.type_type,
     common.datetime_scalar,
     common.json_string_scalar,
