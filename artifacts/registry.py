@@ -4,6 +4,7 @@ whose versions are links to logged versions of the same entity, and their aliase
 `production`, `staging` and the aliases a team lists (ProtectedAlias) move only by its admins;
 every alias move in a portfolio is written to AliasMove."""
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 
@@ -199,3 +200,22 @@ def resolve_link(portfolio: ArtifactCollection, alias: str) -> ArtifactLink | No
     return links.filter(
         artifact__aliases__collection=portfolio, artifact__aliases__alias=alias or LATEST
     ).first()
+
+
+@transaction.atomic
+def sequence_delete(*, sequence: ArtifactCollection, actor) -> None:
+    """Delete an artifact sequence with its versions, their links into registered models and
+    their aliases there: by the entity's admins only. The stored files stay (other versions may
+    share them); the manifests of the versions go once the deletion commits."""
+    entity = sequence.project.entity
+    if not is_registry_admin(actor, entity):
+        raise RunsForbidden(f"Only admins of {entity.name} can delete {sequence.name}.")
+    sequence = _lock_portfolio(sequence)
+    if sequence.is_portfolio:
+        raise ArtifactError(f"{sequence.name} is a registered model.")
+    manifests = [
+        name for name in sequence.versions.values_list("manifest_storage_name", flat=True) if name
+    ]
+    # Aliases of registered models that point at these versions go with the versions.
+    sequence.delete()
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in manifests])

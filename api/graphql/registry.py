@@ -1,5 +1,6 @@
 """The team model registry as the wandb client reaches it: `linkArtifact`, `unlinkArtifact`,
-`deleteArtifactPortfolio`, portfolios (ArtifactPortfolio) and a version's memberships."""
+`deleteArtifactPortfolio`, portfolios (ArtifactPortfolio) and a version's memberships; and
+`deleteArtifactSequence`, which takes the version's links with it."""
 
 from ariadne import ObjectType
 from django.db.models import Prefetch
@@ -107,6 +108,27 @@ def resolve_delete_portfolio(_, info, input):
         raise refusal(error) from error
     portfolio.state = "DELETED"
     return {"artifactCollection": portfolio}
+
+
+@mutation.field("deleteArtifactSequence")
+def resolve_delete_sequence(_, info, input):
+    sequence = (
+        ArtifactCollection.objects.select_related("project__entity")
+        .filter(
+            pk=pk_from_node_id(input["artifactSequenceID"], "ArtifactCollection"),
+            kind=ArtifactCollection.Kind.SEQUENCE,
+        )
+        .first()
+    )
+    project = sequence and sequence.project
+    if sequence is None or visible_project(info, project.entity.name, project.name) is None:
+        raise ApiError("Artifact collection not found.", status=404)
+    try:
+        registry.sequence_delete(sequence=sequence, actor=actor_of(info))
+    except RunsError as error:
+        raise refusal(error) from error
+    sequence.state = "DELETED"
+    return {"artifactCollection": sequence}
 
 
 @artifact_type.field("artifactMemberships")

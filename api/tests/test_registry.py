@@ -386,3 +386,33 @@ def test_versions_cannot_be_logged_into_a_registered_model(client, training, bob
 
 def _collection_id(collection):
     return node_id("ArtifactCollection", collection.pk)
+
+
+DELETE_SEQUENCE = """
+mutation DeleteArtifactSequence($id: ID!) {
+  result: deleteArtifactSequence(input: {artifactSequenceID: $id}) {
+    artifactCollection { __typename state }
+  }
+}
+"""
+
+
+def test_admin_deletes_a_sequence_and_its_links_go_with_it(client, training, alice, bob):
+    artifact = logged(training)
+    ok(link(client, bob, artifact, aliases=["candidate"]))
+    variables = {"id": _collection_id(artifact.collection)}
+
+    refused(gql(client, api_key_for(bob), None, variables, query=DELETE_SEQUENCE), 403)
+    assert Artifact.objects.filter(pk=artifact.pk).exists()
+
+    data = ok(gql(client, api_key_for(alice), None, variables, query=DELETE_SEQUENCE))
+
+    assert data["result"]["artifactCollection"] == {
+        "__typename": "ArtifactSequence",
+        "state": "DELETED",
+    }
+    assert not Artifact.objects.filter(pk=artifact.pk).exists()
+    assert not ArtifactLink.objects.exists()
+    assert not ArtifactAlias.objects.filter(alias="candidate").exists()
+    # The registered model stays, empty.
+    assert ArtifactCollection.objects.filter(name="classifier").exists()
