@@ -69,15 +69,13 @@ class ProtectedAliasAdmin(admin.ModelAdmin):
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the registry services only (links are removed by unlinking)."""
+    """Written by the registry services only. Deletion stays allowed: deleting a project or a
+    team in the admin takes its links and their history with it."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
