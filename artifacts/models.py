@@ -6,12 +6,14 @@ moved here without moving their data. Runs reach their artifacts through the rev
 (`run.logged_artifacts`, `run.used_artifacts`, `run.relogged_artifacts`,
 `project.artifact_collections`) and the query methods below, never by importing this module."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from projects.models import Project
 from runs.models import Run
+from teams.models import Entity
 
 
 class ArtifactCollectionQuerySet(models.QuerySet):
@@ -30,13 +32,21 @@ class ArtifactCollectionQuerySet(models.QuerySet):
 
 
 class ArtifactCollection(models.Model):
-    """An artifact's name within a project ("mymodel"), holding its versions v0, v1, ..."""
+    """An artifact's name within a project ("mymodel"), holding its versions v0, v1, ...
+
+    A portfolio (a registered model, in the team's `model-registry` project) holds no versions
+    of its own: its versions are links to versions of sequences of the same entity."""
+
+    class Kind(models.TextChoices):
+        SEQUENCE = "sequence", "Sequence"
+        PORTFOLIO = "portfolio", "Portfolio (registered model)"
 
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="artifact_collections"
     )
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=255)
+    kind = models.CharField(max_length=9, choices=Kind, default=Kind.SEQUENCE)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -51,6 +61,10 @@ class ArtifactCollection(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_portfolio(self) -> bool:
+        return self.kind == self.Kind.PORTFOLIO
 
 
 class ArtifactQuerySet(models.QuerySet):
@@ -186,3 +200,78 @@ class ArtifactFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ArtifactLink(models.Model):
+    """A version of a portfolio: a link to a version of a sequence, numbered within the
+    portfolio (v0, v1, ...). Unlinking deletes the link, never the version it points at."""
+
+    portfolio = models.ForeignKey(
+        ArtifactCollection, on_delete=models.CASCADE, related_name="links"
+    )
+    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="links")
+    version_index = models.PositiveIntegerField()
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["portfolio", "-version_index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "version_index"], name="artifact_link_version_unique"
+            ),
+            # A version is in a portfolio once; its aliases there are (portfolio, version).
+            models.UniqueConstraint(fields=["portfolio", "artifact"], name="artifact_link_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.portfolio.name}:v{self.version_index}"
+
+    @property
+    def version(self):
+        return f"v{self.version_index}"
+
+
+class ProtectedAlias(models.Model):
+    """An alias of a team's registered models that only its admins may move, besides the
+    built-in `production` and `staging`."""
+
+    BUILT_IN = ("production", "staging")
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="protected_aliases")
+    alias = models.CharField(max_length=128)
+
+    class Meta:
+        verbose_name_plural = "protected aliases"
+        ordering = ["entity", "alias"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "alias"], name="protected_alias_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity.name}: {self.alias}"
+
+
+class AliasMove(models.Model):
+    """Who moved an alias of a registered model, from which version to which, and when. A
+    null version is an alias that was added (from) or removed (to)."""
+
+    portfolio = models.ForeignKey(
+        ArtifactCollection, on_delete=models.CASCADE, related_name="alias_moves"
+    )
+    alias = models.CharField(max_length=128)
+    from_version_index = models.PositiveIntegerField(null=True, blank=True)
+    to_version_index = models.PositiveIntegerField(null=True, blank=True)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    moved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-moved_at", "-pk"]
+        indexes = [models.Index(fields=["portfolio", "-moved_at"], name="alias_move_recent")]
+
+    def __str__(self):
+        return f"{self.alias}: v{self.from_version_index} -> v{self.to_version_index}"

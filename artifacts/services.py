@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from projects.models import Project
@@ -104,6 +104,10 @@ def artifact_create(
     )
     # One version number at a time per collection.
     collection = ArtifactCollection.objects.select_for_update().get(pk=collection.pk)
+    if collection.is_portfolio:
+        raise ArtifactError(
+            f"{name} is a registered model; link versions to it instead of logging them."
+        )
     if collection.type != type_name:
         raise ArtifactError(
             f"{name} is a “{collection.type}” artifact; it cannot take a version of type "
@@ -365,7 +369,8 @@ def resolve_artifact(project: Project, reference: str) -> Artifact | None:
     version = VERSION_ALIAS.match(alias)
     if version:
         return versions.filter(version_index=int(version.group(1))).first()
-    return versions.filter(aliases__alias=alias).first()
+    # The alias of this collection: a portfolio's aliases point at versions of other ones.
+    return versions.filter(aliases__alias=alias, aliases__collection=F("collection")).first()
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ project_name_validator = RegexValidator(
 )
 
 # Names the project's own URLs use below /<entity>/.
-RESERVED_PROJECT_NAMES = frozenset({"settings", "new", "projects"})
+RESERVED_PROJECT_NAMES = frozenset({"settings", "new", "projects", "registry"})
 
 
 class Project(models.Model):

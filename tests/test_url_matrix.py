@@ -53,7 +53,15 @@ from PIL import Image
 
 from accounts.models import ApiKey, User
 from api import transfer
-from artifacts.models import Artifact, ArtifactCollection, ArtifactFile
+from artifacts import registry
+from artifacts.models import (
+    AliasMove,
+    Artifact,
+    ArtifactAlias,
+    ArtifactCollection,
+    ArtifactFile,
+    ProtectedAlias,
+)
 from projects.models import Project
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import (
@@ -879,6 +887,22 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: FILE_CONTENT.decode(),
         ),
     ),
+    # The team's model registry: members read it; only admins move production.
+    "registry:list": (get(team_url("registry:list"), TEAM_MEMBERS, shows=lambda s: "classifier"),),
+    "registry:model": (
+        get(team_url("registry:model", lambda s: "classifier"), TEAM_MEMBERS, shows=lambda s: "v0"),
+    ),
+    "registry:move_alias": (
+        get(team_url("registry:move_alias", lambda s: "classifier"), POST_ONLY),
+        post(
+            team_url("registry:move_alias", lambda s: "classifier"),
+            web("login 404 refused ok 404"),
+            data=lambda s: {"alias": "production", "version": 0},
+            effect=lambda s, user: ArtifactAlias.objects.filter(
+                collection=s.link.portfolio, alias="production"
+            ).exists(),
+        ),
+    ),
     # What the wandb client calls: API keys only.
     "wandb_graphql": (
         get(fixed("/graphql"), EVERYONE_405),
@@ -1058,6 +1082,9 @@ ADMIN_MODELS = {
     "runs.runfile": lambda s: s.run_file.pk,
     "artifacts.artifact": lambda s: s.artifact.pk,
     "artifacts.artifactcollection": lambda s: s.collection.pk,
+    "artifacts.artifactlink": lambda s: s.link.pk,
+    "artifacts.aliasmove": lambda s: s.alias_move.pk,
+    "artifacts.protectedalias": lambda s: s.protected_alias.pk,
     "runs.savedview": lambda s: s.shared_view.pk,
 }
 # What the admin refuses even to staff (destructive edits go through the services).
@@ -1075,6 +1102,8 @@ ADMIN_REFUSED = {
         "admin:teams_auditevent_delete",
         "admin:projects_project_add",
         "admin:runs_savedview_add",
+        "admin:artifacts_artifactlink_add",
+        "admin:artifacts_aliasmove_add",
     )
 }
 
@@ -1279,6 +1308,15 @@ def _side(w, team, *, project_name, hidden, visibility):
         size=len(FILE_CONTENT),
         storage_name=storage_name,
     )
+    # The team's model registry: the dataset version linked into "classifier".
+    registry_project = ProjectFactory(
+        entity=team, creator=alice, name=registry.REGISTRY_PROJECT, visibility=visibility
+    )
+    s.link = registry.artifact_link(
+        artifact=s.artifact, project=registry_project, portfolio_name="classifier", actor=bob
+    )
+    s.alias_move = AliasMove.objects.get(portfolio=s.link.portfolio, alias="latest")
+    s.protected_alias = ProtectedAlias.objects.create(entity=team, alias="champion")
     token = transfer.signing.dumps([transfer.GET_RUN_FILE, s.run_file.pk], salt=transfer.SALT)
     s.download_link = reverse("wandb_transfer", args=[token, "output.log"])
     membership, s.sam_key = services.service_account_create(entity=team, name="sam")

@@ -5,10 +5,12 @@ used or logged."""
 import hashlib
 
 from ariadne import UnionType
+from django.db import transaction
 from django.db.models import Prefetch, Q
 
 from artifacts import services as artifact_services
 from artifacts.models import Artifact, ArtifactAlias
+from artifacts.registry import portfolio_aliases_set
 from projects.access import ProjectNeed, project_rights
 from projects.models import Project
 from runs.models import Run
@@ -34,22 +36,49 @@ def _tag_names(tags) -> list[str]:
     return [tag.get("tagName") for tag in tags or []]
 
 
-def _aliases_of(artifact: Artifact, aliases) -> list[str]:
-    """The alias names, each of which must address the version's own collection."""
+def _aliases_by_collection(artifact: Artifact, aliases) -> tuple[list[str], dict]:
+    """The alias names for the version's own collection, and those for each registered model
+    the version is linked into ({link: names}); an alias of any other collection is refused."""
     project = artifact.collection.project
-    names = []
+    own, linked = [], {}
+    links = {
+        (link.portfolio.project.entity.name, link.portfolio.project.name, link.portfolio.name): link
+        for link in artifact.links.select_related("portfolio__project__entity")
+    }
     for alias in aliases:
-        if (
-            alias["artifactCollectionName"] != artifact.collection.name
-            or alias["projectName"] != project.name
-            or alias["entityName"].lower() != project.entity.name
-        ):
+        address = (
+            alias["entityName"].lower(),
+            alias["projectName"],
+            alias["artifactCollectionName"],
+        )
+        if address == (project.entity.name, project.name, artifact.collection.name):
+            own.append(alias["alias"])
+        elif address in links:
+            linked.setdefault(links[address], []).append(alias["alias"])
+        else:
             raise ApiError(
-                f"The alias {alias['alias']} names another collection than "
-                f"{project.entity.name}/{project.name}/{artifact.collection.name}."
+                f"The alias {alias['alias']} names a collection that "
+                f"{project.entity.name}/{project.name}/{artifact.collection.name}:"
+                f"{artifact.version} is not in."
             )
-        names.append(alias["alias"])
-    return names
+    return own, linked
+
+
+def _change_aliases(info, artifact: Artifact, aliases, *, add: bool) -> None:
+    """Aliases of the version's own collection change directly; those of a registered model
+    through the registry, which keeps protected aliases to admins and records every move."""
+    own, linked = _aliases_by_collection(artifact, aliases)
+    try:
+        with transaction.atomic():
+            if own and add:
+                artifact_services.aliases_add(artifact, own)
+            elif own:
+                artifact_services.aliases_delete(artifact, own)
+            for link, names in linked.items():
+                changes = {"add": names} if add else {"remove": names}
+                portfolio_aliases_set(link=link, actor=actor_of(info), **changes)
+    except RunsError as error:
+        raise refusal(error) from error
 
 
 @mutation.field("updateArtifact")
@@ -76,17 +105,14 @@ def resolve_update_artifact(_, info, input):
 @mutation.field("addAliases")
 def resolve_add_aliases(_, info, input):
     artifact = editable_artifact(info, input["artifactID"])
-    try:
-        artifact_services.aliases_add(artifact, _aliases_of(artifact, input["aliases"]))
-    except RunsError as error:
-        raise refusal(error) from error
+    _change_aliases(info, artifact, input["aliases"], add=True)
     return {"success": True}
 
 
 @mutation.field("deleteAliases")
 def resolve_delete_aliases(_, info, input):
     artifact = editable_artifact(info, input["artifactID"])
-    artifact_services.aliases_delete(artifact, _aliases_of(artifact, input["aliases"]))
+    _change_aliases(info, artifact, input["aliases"], add=False)
     return {"success": True}
 
 

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from ariadne import InterfaceType, ObjectType
 
+from artifacts import registry
 from artifacts import services as artifact_services
-from artifacts.models import Artifact, ArtifactCollection
+from artifacts.models import Artifact, ArtifactCollection, ArtifactLink
 from runs.services import RunsError
 from runs.tracking import may_change_run, writable_entity, writable_project
 
@@ -40,8 +41,10 @@ def resolve_artifact(_, info, id):
 
 
 @project_type.field("artifact")
-def resolve_project_artifact(project, _, name):
-    return artifact_services.resolve_artifact(project, name)
+def resolve_project_artifact(project, info, name):
+    # A portfolio's version is the version it links to.
+    membership = resolve_project_artifact_membership(project, info, name)
+    return membership.artifact if membership else None
 
 
 @project_type.field("artifactCollection")
@@ -51,6 +54,13 @@ def resolve_project_artifact_collection(project, _, name):
 
 @project_type.field("artifactCollectionMembership")
 def resolve_project_artifact_membership(project, _, name):
+    collection_name, _, alias = name.partition(":")
+    portfolio = ArtifactCollection.objects.filter(
+        project=project, name=collection_name, kind=ArtifactCollection.Kind.PORTFOLIO
+    ).first()
+    if portfolio is not None:
+        link = registry.resolve_link(portfolio, alias)
+        return ArtifactMembership(link.artifact, link) if link else None
     artifact = artifact_services.resolve_artifact(project, name)
     return ArtifactMembership(artifact) if artifact else None
 
@@ -138,8 +148,8 @@ collection_interface = InterfaceType("ArtifactCollection")
 
 
 @collection_interface.type_resolver
-def resolve_collection_type(*_):
-    return "ArtifactSequence"
+def resolve_collection_type(collection, *_):
+    return "ArtifactPortfolio" if collection.is_portfolio else "ArtifactSequence"
 
 
 sequence_type = ObjectType("ArtifactSequence")
@@ -169,9 +179,15 @@ def resolve_sequence_membership(collection, _, aliasName):
 
 @dataclass
 class ArtifactMembership:
-    """An artifact version as a member of its collection (W&B's ArtifactCollectionMembership)."""
+    """An artifact version as a member of its collection (W&B's ArtifactCollectionMembership):
+    its own sequence, or a portfolio it is linked into (`link`)."""
 
     artifact: Artifact
+    link: ArtifactLink | None = None
+
+    @property
+    def collection(self):
+        return self.link.portfolio if self.link else self.artifact.collection
 
 
 membership_type = ObjectType("ArtifactCollectionMembership")
@@ -179,27 +195,34 @@ membership_type = ObjectType("ArtifactCollectionMembership")
 
 @membership_type.field("id")
 def resolve_membership_id(membership, _):
+    if membership.link:
+        return node_id("ArtifactCollectionMembership", f"-{membership.link.pk}")
     return node_id("ArtifactCollectionMembership", membership.artifact.pk)
 
 
 @membership_type.field("versionIndex")
 def resolve_membership_version(membership, _):
-    return membership.artifact.version_index
+    return (membership.link or membership.artifact).version_index
 
 
 @membership_type.field("createdAt")
 def resolve_membership_created(membership, _):
-    return membership.artifact.created_at
+    return (membership.link or membership.artifact).created_at
 
 
 @membership_type.field("aliases")
 def resolve_membership_aliases(membership, _):
-    return list(membership.artifact.aliases.select_related("collection"))
+    # Only the aliases of this collection: a version has others in each portfolio.
+    return list(
+        membership.artifact.aliases.filter(collection=membership.collection).select_related(
+            "collection"
+        )
+    )
 
 
 @membership_type.field("artifactCollection")
 def resolve_membership_collection(membership, _):
-    return membership.artifact.collection
+    return membership.collection
 
 
 @membership_type.field("files")

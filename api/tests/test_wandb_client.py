@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from PIL import Image
 
-from artifacts.models import Artifact
+from artifacts.models import AliasMove, Artifact
 from projects.models import Project
 from runs.history import history
 from runs.models import Alert, ConsoleLine, Run
@@ -252,3 +252,32 @@ def test_projects_are_created_and_listed_and_a_runs_code_is_browsable(
     url = reverse("runs:code", args=["example-team", "vision", run.run_id, "lib/utils.py"])
     assert f'href="{url}"' in page
     assert '<span class="k">def</span>' in client.get(url).content.decode()
+
+
+def test_a_model_is_linked_into_the_registry_and_only_an_admin_promotes_it(
+    wandb_env, team, alice, bob
+):
+    result, completed = wandb_env("registry.py", "example-team", "log", key=api_key_for(bob))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+    assert result["linked"] == {
+        "is_link": True,
+        "version": "v0",
+        "source": "example-team/training/resnet:v0",
+        "collection": "classifier",
+    }
+    assert result["memberships"] == [
+        "example-team/model-registry/classifier:v0",
+        "example-team/model-registry/scratch:v0",
+    ]
+    # bob is a member: production is not his to move.
+    assert "Only admins of example-team can move" in result["promote"]["error"]
+    assert not AliasMove.objects.filter(alias="production").exists()
+
+    result, completed = wandb_env("registry.py", "example-team", "promote", key=api_key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+    assert result["production"] == {"version": "v0", "source": "resnet:v0"}
+    assert (result["scratch_exists"], result["source_exists"]) == (False, True)
+    move = AliasMove.objects.get(alias="production")
+    assert (move.moved_by, move.from_version_index, move.to_version_index) == (alice, None, 0)

@@ -11,7 +11,13 @@ from django.urls import reverse
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import ApiKey
-from artifacts.models import Artifact, ArtifactCollection
+from artifacts.models import (
+    AliasMove,
+    Artifact,
+    ArtifactCollection,
+    ArtifactLink,
+    ProtectedAlias,
+)
 from projects.models import Project
 from projects.services import project_create
 from runs.models import Alert, Run, RunFile, SavedView
@@ -69,9 +75,19 @@ def cast(team, alice, sam, invitation, charlie):
     Alert.objects.create(run=run, title="Loss diverged", level=Alert.Level.ERROR)
     RunFile.objects.create(run=run, name="requirements.txt", size=10, uploaded_at=run.created_at)
     collection = ArtifactCollection.objects.create(project=project, name="mymodel", type="model")
-    Artifact.objects.create(
+    artifact = Artifact.objects.create(
         collection=collection, version_index=0, digest="d1", state=Artifact.State.COMMITTED
     )
+    portfolio = ArtifactCollection.objects.create(
+        project=project, name="classifier", type="model", kind=ArtifactCollection.Kind.PORTFOLIO
+    )
+    ArtifactLink.objects.create(
+        portfolio=portfolio, artifact=artifact, version_index=0, linked_by=alice
+    )
+    AliasMove.objects.create(
+        portfolio=portfolio, alias="production", to_version_index=0, moved_by=alice
+    )
+    ProtectedAlias.objects.create(entity=team, alias="champion")
     SavedView.objects.create(project=project, owner=alice, name="best resnets", shared=True)
     return team
 
@@ -99,7 +115,10 @@ CHANGELISTS = {
     Alert: ("diverged", "level__exact=ERROR", "Loss diverged"),
     RunFile: ("requirements", "", "requirements.txt"),
     Artifact: ("mymodel", "state__exact=COMMITTED", "mymodel:v0"),
-    ArtifactCollection: ("mymodel", "", "mymodel"),
+    ArtifactCollection: ("mymodel", "kind__exact=sequence", "mymodel"),
+    ArtifactLink: ("classifier", "", "classifier:v0"),
+    AliasMove: ("classifier", "alias__exact=production", "production"),
+    ProtectedAlias: ("champion", "", "champion"),
     SavedView: ("best", "shared__exact=1", "best resnets"),
 }
 
