@@ -251,3 +251,11 @@ def resolve_artifact(project: Project, reference: str) -> Artifact | None:
     if version:
         return versions.filter(version_index=int(version.group(1))).first()
     return versions.filter(aliases__alias=alias).first()
+
+
+def artifact_description_set(*, artifact: Artifact, description: str) -> Artifact:
+    """A version's description, as its page edits it."""
+    artifact.description = description.strip()
+    artifact.updated_at = timezone.now()
+    artifact.save(update_fields=["description", "updated_at"])
+    return artifact
