@@ -4,12 +4,14 @@ versions and the lineage graph; and the thumbnails of images in tables the clien
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from projects.access import get_project_for_user
@@ -216,6 +218,7 @@ def artifact_diff(request, entity, project, type_name, collection, version):
     return render(request, "artifacts/diff.html", context)
 
 
+@csp_override(settings.CHART_PAGE_CSP)  # Plotly adds its stylesheet at run time
 def artifact_lineage(request, entity, project, type_name, collection, version):
     project, artifact = _version(request, entity, project, type_name, collection, version)
     try:

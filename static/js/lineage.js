@@ -37,8 +37,8 @@
     const layout = {
       height: Math.min(900, Math.max(320, rows * 48)),
       margin: { l: 20, r: 20, t: 10, b: 30 }, hovermode: "closest",
-      xaxis: { dtick: 1, zeroline: false, title: { text: "← upstream · downstream →" } },
-      yaxis: { visible: false }, legend: { orientation: "h" },
+      xaxis: { dtick: 1, zeroline: false, title: { text: "← upstream · downstream →" }, fixedrange: true },
+      yaxis: { visible: false, fixedrange: true }, legend: { orientation: "h", y: -0.2 },
     };
     window.Plotly.react(element, traces, layout, window.PLOTLY_CONFIG).then(() => {
       element.dataset.drawn = "graph";
