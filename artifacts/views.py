@@ -205,8 +205,9 @@ def artifact_diff(request, entity, project, type_name, collection, version):
             .order_by("-version_index")
             .first()
         )
-        if previous is None:
-            raise Http404("This is the first version: choose one to compare it with.")
+        if previous is None:  # the first version: nothing before it to compare with
+            context = _version_context(project, artifact, request.user) | {"diff": None}
+            return render(request, "artifacts/diff.html", context)
         against = previous.version
     other = selectors.get_version(artifact.collection, against)
     old, new = sorted([other, artifact], key=lambda a: a.version_index)

@@ -186,7 +186,9 @@ def test_the_diff_lists_added_removed_and_changed_files_with_a_text_diff(client,
 def test_the_first_version_has_no_default_diff(client, bob, v0):
     client.force_login(bob)
 
-    assert client.get(url("diff", v0)).status_code == 404
+    response = client.get(url("diff", v0))
+
+    assert response.context["diff"] is None and 'id="no-diff"' in response.content.decode()
     assert client.get(url("diff", v0), {"against": "v7"}).status_code == 404
 
 

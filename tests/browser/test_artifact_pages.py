@@ -39,7 +39,7 @@ def versions(team, alice):
 def test_a_version_page_previews_diffs_and_draws_its_lineage(
     page, live_server, login, alice, versions, browser_errors, tmp_path
 ):
-    project, version = versions
+    project, _ = versions
     login(page.context, alice)
     shots = os.environ.get("SCREENSHOTS") or tmp_path  # a folder to keep them in
 
