@@ -44,6 +44,13 @@ def test_a_version_page_previews_diffs_and_draws_its_lineage(
     shots = os.environ.get("SCREENSHOTS") or tmp_path  # a folder to keep them in
 
     page.goto(project.get_absolute_url())
+    page.get_by_role("link", name="All artifacts by type").click()
+    expect(page.locator("main")).to_contain_text("dataset")
+    page.screenshot(path=f"{shots}/artifact-types.png", full_page=True)
+    page.get_by_role("link", name="mymodel").click()
+    expect(page.locator("tbody tr")).to_have_count(2)
+    page.screenshot(path=f"{shots}/artifact-collection.png", full_page=True)
+    page.goto(project.get_absolute_url())
     page.locator("#artifacts").get_by_role("link", name="v1").click()
     expect(page.locator("h1")).to_contain_text("mymodel:v1")
     expect(page.locator("#files")).to_contain_text("src/")
