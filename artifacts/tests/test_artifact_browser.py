@@ -363,3 +363,13 @@ def test_metadata_is_shown_as_json(client, bob, resnet, bobs_run):
     text = client.get(url("version", version)).context["metadata_text"]
 
     assert json.loads(text) == {"nested": {"k": [1, 2]}}
+
+
+def test_a_missing_file_or_type_is_404(client, bob, v0):
+    client.force_login(bob)
+    wrong_type = reverse(
+        "artifacts:version", args=["example-team", "resnet", "dataset", "mymodel", "v0"]
+    )
+
+    assert client.get(url("preview", v0, "nope.txt")).status_code == 404
+    assert client.get(wrong_type).status_code == 404
