@@ -13,7 +13,8 @@ from projects.models import Project
 from runs.services import RunsError
 from teams.access import Need, get_entity_for_user
 
-from . import registry, selectors
+from . import registry
+from . import registry_selectors as selectors
 from .models import ArtifactCollection, ArtifactLink
 
 

@@ -1,56 +1,209 @@
-"""Reads of the team model registry that span relations, each in a fixed number of queries."""
+"""What the artifact pages read: a project's artifacts by type and collection, one version by
+its number or alias, its files as folders, and the difference between two versions."""
 
-from django.db.models import Count, Max, Prefetch
+import difflib
+from dataclasses import dataclass, field
 
-from projects.models import Project
+from django.core.files.storage import default_storage
+from django.db.models import Count, Max, Q
+from django.http import Http404
 
-from .models import AliasMove, ArtifactAlias, ArtifactCollection, ArtifactLink
+from .models import Artifact, ArtifactCollection
+from .services import VERSION_ALIAS
 
-SUMMARY_METRICS = 3
-
-
-def registered_models(project: Project):
-    """The portfolios of a registry project with their link count, last link and aliases."""
-    return (
-        ArtifactCollection.objects.filter(project=project, kind=ArtifactCollection.Kind.PORTFOLIO)
-        .annotate(link_count=Count("links", distinct=True), last_linked=Max("links__created_at"))
-        .prefetch_related(Prefetch("aliases", queryset=ArtifactAlias.objects.order_by("alias")))
-        .order_by("name")
-    )
+DIFF_TEXT_BYTES = 64 * 1024
+DIFF_LINES = 2_000
+TEXT_EXTENSIONS = {
+    "txt", "md", "py", "json", "yaml", "yml", "csv", "tsv", "cfg", "ini", "toml", "log", "sh",
+    "html", "xml", "js", "css", "sql", "rst",
+}  # fmt: skip
 
 
-def registered_model_versions(portfolio: ArtifactCollection) -> list[ArtifactLink]:
-    """Its links, newest first, each with `alias_names` (its aliases in this portfolio) and
-    `metrics` (a few numeric summary values of the run that logged the version)."""
-    links = list(
-        ArtifactLink.objects.filter(portfolio=portfolio)
-        .select_related(
-            "artifact__collection__project__entity",
-            "artifact__created_by_run__project__entity",
-            "linked_by",
+def project_artifact_types(project) -> list[dict]:
+    """Each type of the project's artifacts with its collections, their version counts and
+    the date of their newest committed version: one query."""
+    collections = (
+        ArtifactCollection.objects.filter(project=project)
+        .annotate(
+            version_count=Count("versions", filter=_committed_filter()),
+            last_version_at=Max("versions__created_at", filter=_committed_filter()),
         )
+        .order_by("type", "name")
+    )
+    types: dict[str, list] = {}
+    for collection in collections:
+        types.setdefault(collection.type, []).append(collection)
+    return [{"name": name, "collections": items} for name, items in types.items()]
+
+
+def _committed_filter():
+    return Q(versions__state=Artifact.State.COMMITTED)
+
+
+def get_collection(project, type_name: str, name: str) -> ArtifactCollection:
+    collection = ArtifactCollection.objects.filter(
+        project=project, type=type_name, name=name
+    ).first()
+    if collection is None:
+        raise Http404("No such artifact.")
+    return collection
+
+
+def collection_versions(collection) -> list[Artifact]:
+    return list(
+        collection.versions.committed()
+        .select_related("created_by_run__project__entity")
+        .prefetch_related("aliases")
         .order_by("-version_index")
     )
-    by_artifact = {}
-    for alias in ArtifactAlias.objects.filter(collection=portfolio).order_by("alias"):
-        by_artifact.setdefault(alias.artifact_id, []).append(alias.alias)
-    for link in links:
-        link.alias_names = by_artifact.get(link.artifact_id, [])
-        run = link.artifact.created_by_run
-        link.metrics = _metrics(run.summary) if run else []
-    return links
 
 
-def _metrics(summary: dict) -> list[tuple[str, object]]:
-    numbers = [
-        (key, value)
-        for key, value in sorted((summary or {}).items())
-        if not key.startswith("_")
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-    ]
-    return numbers[:SUMMARY_METRICS]
+def get_version(collection, version: str) -> Artifact:
+    """A committed version by its number (`v3`) or one of its aliases (`latest`)."""
+    versions = (
+        Artifact.objects.committed()
+        .filter(collection=collection)
+        .select_related("collection", "created_by_run__project__entity")
+    )
+    number = VERSION_ALIAS.match(version)
+    if number:
+        artifact = versions.filter(version_index=int(number.group(1))).first()
+    else:
+        # An alias of this collection (a registered model's aliases point here too).
+        artifact = versions.filter(aliases__alias=version, aliases__collection=collection).first()
+    if artifact is None:
+        raise Http404("No such version.")
+    artifact.collection = collection
+    return artifact
 
 
-def alias_moves(portfolio: ArtifactCollection, limit: int = 200):
-    return AliasMove.objects.filter(portfolio=portfolio).select_related("moved_by")[:limit]
+def version_file(artifact, name: str):
+    file = artifact.files.stored().filter(name=name).first()
+    if file is None:
+        raise Http404("No such file.")
+    return file
+
+
+@dataclass
+class Folder:
+    name: str
+    path: str
+    size: int = 0
+    file_count: int = 0
+
+
+@dataclass
+class Listing:
+    path: str  # "" or "a/b/"
+    folders: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+    crumbs: list = field(default_factory=list)  # (name, path) from the root
+
+
+def folder_listing(artifact, path: str = "") -> Listing:
+    """The folders and files directly under `path`, folders from the file names, with sizes."""
+    path = path.strip("/")
+    path = f"{path}/" if path else ""
+    listing = Listing(path=path)
+    folders: dict[str, Folder] = {}
+    for file in artifact.files.stored().filter(name__startswith=path).only("name", "size"):
+        rest = file.name[len(path) :]
+        if "/" in rest:
+            head = rest.split("/", 1)[0]
+            folder = folders.setdefault(head, Folder(name=head, path=f"{path}{head}/"))
+            folder.size += file.size or 0
+            folder.file_count += 1
+        else:
+            file.short_name = rest
+            listing.files.append(file)
+    if path and not folders and not listing.files:
+        raise Http404("No such folder.")
+    listing.folders = sorted(folders.values(), key=lambda folder: folder.name)
+    parts = path.strip("/").split("/") if path else []
+    listing.crumbs = [(part, "/".join(parts[: i + 1]) + "/") for i, part in enumerate(parts)]
+    return listing
+
+
+@dataclass
+class FileChange:
+    name: str
+    old: object = None  # ArtifactFile
+    new: object = None
+    diff: list = field(default_factory=list)  # unified diff lines
+    diff_note: str = ""
+
+
+@dataclass
+class VersionDiff:
+    old: Artifact
+    new: Artifact
+    added: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _is_text(name: str) -> bool:
+    last = name.rsplit("/", 1)[-1]
+    return "." in last and last.rsplit(".", 1)[-1].lower() in TEXT_EXTENSIONS
+
+
+def _read_text(file) -> str | None:
+    if not default_storage.exists(file.storage_name):
+        return None
+    with default_storage.open(file.storage_name) as handle:
+        content = handle.read(DIFF_TEXT_BYTES + 1)
+    if len(content) > DIFF_TEXT_BYTES or b"\0" in content:
+        return None
+    try:
+        return content.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _text_diff(change: FileChange) -> None:
+    if not _is_text(change.name):
+        change.diff_note = "Not a text file."
+        return
+    if max(change.old.size or 0, change.new.size or 0) > DIFF_TEXT_BYTES:
+        change.diff_note = f"Larger than {DIFF_TEXT_BYTES // 1024} KB: no text diff."
+        return
+    old, new = _read_text(change.old), _read_text(change.new)
+    if old is None or new is None:
+        change.diff_note = "Not readable as text."
+        return
+    lines = list(
+        difflib.unified_diff(
+            old.splitlines(),
+            new.splitlines(),
+            f"{change.old.artifact.version}/{change.name}",
+            f"{change.new.artifact.version}/{change.name}",
+            lineterm="",
+        )
+    )
+    if len(lines) > DIFF_LINES:
+        change.diff_note = f"Shown: the first {DIFF_LINES} lines of the diff."
+        lines = lines[:DIFF_LINES]
+    change.diff = lines
+
+
+def version_diff(old: Artifact, new: Artifact) -> VersionDiff:
+    """Files added, removed and changed (by digest) from `old` to `new`; a text diff of the
+    changed small text files. Two queries, then the changed files' bytes."""
+    before = {file.name: file for file in old.files.stored()}
+    after = {file.name: file for file in new.files.stored()}
+    diff = VersionDiff(old=old, new=new)
+    for name in sorted(before.keys() | after.keys()):
+        a, b = before.get(name), after.get(name)
+        if a is None:
+            diff.added.append(b)
+        elif b is None:
+            diff.removed.append(a)
+        elif a.md5 != b.md5:
+            a.artifact, b.artifact = old, new
+            change = FileChange(name=name, old=a, new=b)
+            _text_diff(change)
+            diff.changed.append(change)
+        else:
+            diff.unchanged += 1
+    return diff

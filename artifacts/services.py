@@ -406,7 +406,9 @@ def aliases_add(artifact: Artifact, aliases: list[str]) -> None:
 @transaction.atomic
 def aliases_delete(artifact: Artifact, aliases: list[str]) -> None:
     """Remove these aliases from the version (an alias on another version stays)."""
-    ArtifactAlias.objects.filter(artifact=artifact, alias__in=list(aliases)).delete()
+    ArtifactAlias.objects.filter(
+        collection_id=artifact.collection_id, artifact=artifact, alias__in=list(aliases)
+    ).delete()
 
 
 def _check_committed(artifact: Artifact) -> None:

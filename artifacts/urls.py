@@ -4,6 +4,8 @@ from . import views
 
 app_name = "artifacts"
 
+VERSION = "<str:entity>/<str:project>/artifacts/<str:type_name>/<str:collection>/<str:version>/"
+
 urlpatterns = [
     path(
         "<str:entity>/<str:project>/artifacts/<str:collection>/v<int:version>/files/<path:name>",
@@ -15,4 +17,16 @@ urlpatterns = [
         views.artifact_thumbnail,
         name="thumbnail",
     ),
+    path("<str:entity>/<str:project>/artifacts/", views.artifact_types, name="types"),
+    path(
+        "<str:entity>/<str:project>/artifacts/<str:type_name>/<str:collection>/",
+        views.artifact_collection,
+        name="collection",
+    ),
+    path(VERSION, views.artifact_version, name="version"),
+    path(VERSION + "description/", views.artifact_description, name="description"),
+    path(VERSION + "preview/<path:name>", views.artifact_preview, name="preview"),
+    path(VERSION + "zip/", views.artifact_zip, name="zip"),
+    path(VERSION + "diff/", views.artifact_diff, name="diff"),
+    path(VERSION + "lineage/", views.artifact_lineage, name="lineage"),
 ]

@@ -1,14 +1,31 @@
-"""An artifact version's files: the download, and thumbnails of its images (the images in the
-cells of tables the client keeps in a run_table artifact)."""
+"""A project's artifacts in the browser: types, collections, a version's page (files, preview,
+metadata, description, aliases, runs), its download (a file or a streamed zip), the diff of two
+versions and the lineage graph; and the thumbnails of images in tables the client keeps."""
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_POST
 
 from projects.access import get_project_for_user
 from runs.media import thumbnail
+from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
+from . import lineage as lineage_graph
+from . import selectors
+from .forms import DescriptionForm
 from .models import Artifact, ArtifactFile
+from .preview import artifact_file_preview
+from .services import artifact_update
+from .zipstream import zip_stream
 
 
 def _committed_file(request, entity, project, collection, version, name) -> ArtifactFile:
@@ -41,3 +58,179 @@ def artifact_thumbnail(request, entity, project, collection, version, name):
     response = HttpResponse(data, content_type="image/webp")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def artifact_types(request, entity, project):
+    project = get_project_for_user(request, entity, project)
+    context = {"project": project, "types": selectors.project_artifact_types(project)}
+    return render(request, "artifacts/types.html", context)
+
+
+def artifact_collection(request, entity, project, type_name, collection):
+    project = get_project_for_user(request, entity, project)
+    collection = selectors.get_collection(project, type_name, collection)
+    context = {
+        "project": project,
+        "collection": collection,
+        "versions": selectors.collection_versions(collection),
+    }
+    return render(request, "artifacts/collection.html", context)
+
+
+def _version(request, entity, project, type_name, collection, version):
+    project = get_project_for_user(request, entity, project)
+    collection = selectors.get_collection(project, type_name, collection)
+    collection.project = project
+    return project, selectors.get_version(collection, version)
+
+
+def can_edit(user, project, artifact) -> bool:
+    """The version's run author (still a member) and the team's admins."""
+    if not user.is_authenticated:
+        return False
+    permissions = project.viewer_entity_permissions
+    run = artifact.created_by_run
+    is_author = run is not None and run.author_id == user.pk and Need.WRITE in permissions
+    return is_author or Need.ADMIN in permissions
+
+
+def _version_context(project, artifact, user):
+    return {
+        "project": project,
+        "collection": artifact.collection,
+        "artifact": artifact,
+        "can_edit": can_edit(user, project, artifact),
+    }
+
+
+def artifact_version(request, entity, project, type_name, collection, version):
+    project, artifact = _version(request, entity, project, type_name, collection, version)
+    context = _version_context(project, artifact, request.user)
+    context |= {
+        "listing": selectors.folder_listing(artifact, request.GET.get("path", "")),
+        "aliases": list(artifact.aliases.all()),
+        "used_by": list(artifact.used_by.select_related("project__entity").order_by("-created_at")),
+        "other_versions": list(
+            artifact.collection.versions.committed()
+            .exclude(pk=artifact.pk)
+            .order_by("-version_index")
+            .values_list("version_index", flat=True)
+        ),
+        "form": DescriptionForm(initial={"description": artifact.description}),
+        "metadata_text": json.dumps(artifact.metadata, indent=2, ensure_ascii=False),
+    }
+    return render(request, "artifacts/version.html", context)
+
+
+@login_required
+@require_POST
+def artifact_description(request, entity, project, type_name, collection, version):
+    project, artifact = _version(request, entity, project, type_name, collection, version)
+    if not can_edit(request.user, project, artifact):
+        raise PermissionDenied("Only the run's author and the team's admins edit this version.")
+    form = DescriptionForm(request.POST)
+    if form.is_valid():
+        artifact = artifact_update(artifact, description=form.cleaned_data["description"].strip())
+        if not request.htmx:
+            messages.success(request, "Description saved.")
+    elif not request.htmx:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    if request.htmx:
+        context = _version_context(project, artifact, request.user) | {"form": form}
+        return render(request, "artifacts/version.html#description", context)
+    return redirect(version_url(artifact, project))
+
+
+def version_url(artifact, project, name="artifacts:version"):
+    collection = artifact.collection
+    return reverse(
+        name,
+        args=[
+            project.entity.name,
+            project.name,
+            collection.type,
+            collection.name,
+            artifact.version,
+        ],
+    )
+
+
+def artifact_preview(request, entity, project, type_name, collection, version, name):
+    project, artifact = _version(request, entity, project, type_name, collection, version)
+    file = selectors.version_file(artifact, name)
+    preview = artifact_file_preview(file.storage_name, file.name)
+    if preview is None:
+        raise Http404("This file is not stored.")
+    folder = name.rsplit("/", 1)[0] + "/" if "/" in name else ""
+    context = _version_context(project, artifact, request.user) | {
+        "file": file,
+        "folder": folder,
+        "preview": preview,
+        "download_url": reverse(
+            "artifacts:file",
+            args=[
+                project.entity.name,
+                project.name,
+                artifact.collection.name,
+                artifact.version_index,
+                file.name,
+            ],
+        ),
+    }
+    return render(request, "artifacts/preview.html", context)
+
+
+def artifact_zip(request, entity, project, type_name, collection, version):
+    project, artifact = _version(request, entity, project, type_name, collection, version)
+    files = artifact.files.stored().order_by("name").only("name", "storage_name")
+    folder = f"{artifact.collection.name}-{artifact.version}"
+    response = StreamingHttpResponse(
+        zip_stream(files.iterator(), prefix=folder), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{folder}.zip"'
+    return response
+
+
+def artifact_diff(request, entity, project, type_name, collection, version):
+    """This version against another (`?against=v1` or an alias; the previous one by default)."""
+    project, artifact = _version(request, entity, project, type_name, collection, version)
+    against = request.GET.get("against")
+    if not against:
+        previous = (
+            artifact.collection.versions.committed()
+            .filter(version_index__lt=artifact.version_index)
+            .order_by("-version_index")
+            .first()
+        )
+        if previous is None:  # the first version: nothing before it to compare with
+            context = _version_context(project, artifact, request.user) | {"diff": None}
+            return render(request, "artifacts/diff.html", context)
+        against = previous.version
+    other = selectors.get_version(artifact.collection, against)
+    old, new = sorted([other, artifact], key=lambda a: a.version_index)
+    context = _version_context(project, artifact, request.user) | {
+        "diff": selectors.version_diff(old, new),
+        "old_url": version_url(old, project),
+        "new_url": version_url(new, project),
+    }
+    return render(request, "artifacts/diff.html", context)
+
+
+@csp_override(settings.CHART_PAGE_CSP)  # Plotly adds its stylesheet at run time
+def artifact_lineage(request, entity, project, type_name, collection, version):
+    project, artifact = _version(request, entity, project, type_name, collection, version)
+    try:
+        hops = int(request.GET.get("hops", lineage_graph.DEFAULT_HOPS))
+    except ValueError:
+        hops = lineage_graph.DEFAULT_HOPS
+    hops = max(1, min(hops, lineage_graph.MAX_HOPS))
+    graph = lineage_graph.lineage(artifact, hops)
+    context = _version_context(project, artifact, request.user) | {
+        "graph": graph,
+        "figure": graph.figure_data(),
+        "hop_choices": range(1, lineage_graph.MAX_HOPS + 1),
+    }
+    return render(request, "artifacts/lineage.html", context)

@@ -195,6 +195,17 @@ def run_url(name, run="bob_run"):
     return lambda s: reverse(name, args=[s.team.name, s.project.name, getattr(s, run).run_id])
 
 
+def artifact_url(name, version="v0", *extra):
+    """A page of the side's dataset artifact (type "dataset", collection "dataset")."""
+    return project_url(
+        name,
+        lambda s: "dataset",
+        lambda s: "dataset",
+        lambda s: version,
+        *(lambda s, e=e: e for e in extra),
+    )
+
+
 def fixed(url):
     return lambda s: url
 
@@ -901,6 +912,67 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             effect=lambda s, user: ArtifactAlias.objects.filter(
                 collection=s.link.portfolio, alias="production"
             ).exists(),
+        ),
+    ),
+    # The artifact pages: /<entity>/<project>/artifacts/<type>/<collection>/<version>/...
+    "artifacts:types": (
+        get(
+            project_url("artifacts:types"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "dataset",
+        ),
+    ),
+    "artifacts:collection": (
+        get(
+            project_url("artifacts:collection", lambda s: "dataset", lambda s: "dataset"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "v0",
+        ),
+    ),
+    "artifacts:version": (
+        get(
+            artifact_url("artifacts:version"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "data.csv",
+        ),
+        get(
+            artifact_url("artifacts:version", "no-such-alias"), EVERYONE_404, label="no such alias"
+        ),
+    ),
+    "artifacts:description": (
+        get(artifact_url("artifacts:description"), POST_ONLY),
+        # The dataset was logged by bob's run: bob (its author) and the admins edit it.
+        post(
+            artifact_url("artifacts:description"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"description": "described here"},
+            effect=lambda s, user: (
+                Artifact.objects.get(pk=s.artifact.pk).description == "described here"
+            ),
+        ),
+    ),
+    "artifacts:preview": (
+        get(
+            artifact_url("artifacts:preview", "v0", "data.csv"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: FILE_CONTENT.decode(),
+        ),
+    ),
+    "artifacts:zip": (get(artifact_url("artifacts:zip"), PROJECT_READ, public=EVERYONE_OK),),
+    "artifacts:diff": (
+        get(artifact_url("artifacts:diff"), PROJECT_READ, public=EVERYONE_OK, shows=lambda s: "v0"),
+    ),
+    "artifacts:lineage": (
+        get(
+            artifact_url("artifacts:lineage"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.bob_run.run_id,
         ),
     ),
     # What the wandb client calls: API keys only.

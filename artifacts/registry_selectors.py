@@ -1,0 +1,56 @@
+"""Reads of the team model registry that span relations, each in a fixed number of queries."""
+
+from django.db.models import Count, Max, Prefetch
+
+from projects.models import Project
+
+from .models import AliasMove, ArtifactAlias, ArtifactCollection, ArtifactLink
+
+SUMMARY_METRICS = 3
+
+
+def registered_models(project: Project):
+    """The portfolios of a registry project with their link count, last link and aliases."""
+    return (
+        ArtifactCollection.objects.filter(project=project, kind=ArtifactCollection.Kind.PORTFOLIO)
+        .annotate(link_count=Count("links", distinct=True), last_linked=Max("links__created_at"))
+        .prefetch_related(Prefetch("aliases", queryset=ArtifactAlias.objects.order_by("alias")))
+        .order_by("name")
+    )
+
+
+def registered_model_versions(portfolio: ArtifactCollection) -> list[ArtifactLink]:
+    """Its links, newest first, each with `alias_names` (its aliases in this portfolio) and
+    `metrics` (a few numeric summary values of the run that logged the version)."""
+    links = list(
+        ArtifactLink.objects.filter(portfolio=portfolio)
+        .select_related(
+            "artifact__collection__project__entity",
+            "artifact__created_by_run__project__entity",
+            "linked_by",
+        )
+        .order_by("-version_index")
+    )
+    by_artifact = {}
+    for alias in ArtifactAlias.objects.filter(collection=portfolio).order_by("alias"):
+        by_artifact.setdefault(alias.artifact_id, []).append(alias.alias)
+    for link in links:
+        link.alias_names = by_artifact.get(link.artifact_id, [])
+        run = link.artifact.created_by_run
+        link.metrics = _metrics(run.summary) if run else []
+    return links
+
+
+def _metrics(summary: dict) -> list[tuple[str, object]]:
+    numbers = [
+        (key, value)
+        for key, value in sorted((summary or {}).items())
+        if not key.startswith("_")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ]
+    return numbers[:SUMMARY_METRICS]
+
+
+def alias_moves(portfolio: ArtifactCollection, limit: int = 200):
+    return AliasMove.objects.filter(portfolio=portfolio).select_related("moved_by")[:limit]
