@@ -181,3 +181,11 @@ def test_a_run_without_git_or_files_still_gets_its_config_and_command(client, bo
     assert "git apply" not in reproduction.script
     assert reproduction.script.rstrip().endswith("python t.py")
     assert reproduction.restores == []
+
+
+def test_the_runs_artifacts_link_to_their_pages_within_the_project(client, bob, run):
+    html = run_page(client, bob, run).content.decode()
+
+    assert 'href="/example-team/resnet/artifacts/model/model/v0/"' in html
+    assert "<code>mnist:v2</code>" in html  # another project's version: named, not linked
+    assert "/example-team/data/artifacts/" not in html
