@@ -24,22 +24,12 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import count_queries, database_label, percentile, profile_text
+from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "teamsite_bench_charts"
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "teamsite.settings",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "ALLOWED_HOSTS": "testserver",
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "SESSION_COOKIE_SECURE": "0",
-    "CSRF_COOKIE_SECURE": "0",
-    "LOG_LEVEL": "WARNING",
-}
 
 METRIC_TARGET_MS = 100  # one metric of one run, at 1,000,000 points
 WARMUP = 2
@@ -132,7 +122,7 @@ def run_child(database, args):
     with tempfile.TemporaryDirectory(prefix="teamsite-bench-charts-") as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3" if database == "sqlite" else PG_BENCH_URL
         out = Path(tmp) / "results.json"
-        env = {**os.environ, **ENV, "DATABASE_URL": url, "BENCH_OUT": str(out)}
+        env = {**os.environ, **SETTINGS_ENV, "DATABASE_URL": url, "BENCH_OUT": str(out)}
         # WhiteNoise warns that there is no collectstatic output; no page uses it here.
         env["PYTHONWARNINGS"] = "ignore:No directory at"
         command = [sys.executable, __file__, "--child", "--repeat", str(args.repeat)]

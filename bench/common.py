@@ -10,6 +10,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# What a benchmark's Django process runs with: production settings (DEBUG off) without HTTPS,
+# answering the test client's host.
+SETTINGS_ENV = {
+    "DJANGO_SETTINGS_MODULE": "teamsite.settings",
+    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "testserver",
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "LOG_LEVEL": "WARNING",
+}
+
+
 def percentile(samples, pct):
     """Nearest-rank percentile: of 15 samples, p95 is the largest."""
     ordered = sorted(samples)

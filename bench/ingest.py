@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import database_label, percentile
+from common import SETTINGS_ENV, database_label, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -60,16 +60,7 @@ METRICS = [
     "gpu/memory",
     "epoch",
 ]
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "teamsite.settings",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "ALLOWED_HOSTS": HOST,
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "SESSION_COOKIE_SECURE": "0",
-    "CSRF_COOKIE_SECURE": "0",
-    "LOG_LEVEL": "WARNING",
-}
+ENV = {**SETTINGS_ENV, "ALLOWED_HOSTS": HOST}
 
 
 # --- the parent: databases, servers, load, table ----------------------------------------------

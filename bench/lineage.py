@@ -23,7 +23,7 @@ import time
 import warnings
 from pathlib import Path
 
-from common import count_queries, database_label, percentile, profile_text
+from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 200
@@ -46,16 +46,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="teamsite-bench-lineage-") as tmp:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "teamsite.settings",
-            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            **SETTINGS_ENV,
             "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
             "MEDIA_ROOT": f"{tmp}/media",
-            "ALLOWED_HOSTS": "testserver",
-            "DEBUG": "0",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "LOG_LEVEL": "WARNING",
         }
         command = [sys.executable, __file__, "--child", *sys.argv[1:]]
         return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode

@@ -22,7 +22,7 @@ import warnings
 from datetime import timedelta
 from pathlib import Path
 
-from common import count_queries, database_version, percentile
+from common import SETTINGS_ENV, count_queries, database_version, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -90,15 +90,8 @@ def run_child(database, args):
         out = Path(tmp) / "results.json"
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "teamsite.settings",
-            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            **SETTINGS_ENV,
             "DATABASE_URL": url,
-            "ALLOWED_HOSTS": "testserver",
-            "DEBUG": "0",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "LOG_LEVEL": "WARNING",
             "BENCH_OUT": str(out),
         }
         command = [sys.executable, __file__, "--child", "--runs", str(args.runs)]
