@@ -73,10 +73,10 @@ def _split(collections, target, moving) -> None:
     copy_of = {collection.pk: copy.pk for collection, copy in zip(collections, copies, strict=True)}
     for source_pk, copy_pk in copy_of.items():
         versions = moving.filter(collection_id=source_pk)
-        ArtifactAlias.objects.filter(artifact__in=versions).exclude(alias=LATEST).update(
-            collection_id=copy_pk
-        )
-        ArtifactAlias.objects.filter(artifact__in=versions, alias=LATEST).delete()
+        # The aliases this collection gives them; a registered model's aliases stay its own.
+        aliases = ArtifactAlias.objects.filter(collection_id=source_pk, artifact__in=versions)
+        aliases.exclude(alias=LATEST).update(collection_id=copy_pk)
+        aliases.filter(alias=LATEST).delete()
         versions.update(collection_id=copy_pk)
     _point_latest_at_newest([*copy_of, *copy_of.values()])
 

@@ -164,3 +164,26 @@ def projects(team, alice, prefix):
         ProjectFactory(entity=team, creator=alice, name=f"{prefix}-{name}")
         for name in ("source", "target")
     ]
+
+
+def test_a_registered_models_aliases_stay_with_it_when_its_version_moves(
+    alice, team, resnet, bert, runs
+):
+    from artifacts.registry import artifact_link
+
+    version(resnet, "model", 0, runs["stays"], aliases=["latest"])
+    moved = version(resnet, "model", 1, runs["moves"])
+    registry = ProjectFactory(entity=team, creator=alice, name="model-registry")
+    link = artifact_link(
+        artifact=moved,
+        project=registry,
+        portfolio_name="classifier",
+        aliases=["production"],
+        actor=alice,
+    )
+
+    move(alice, resnet, bert, "moves")
+
+    assert where(moved)[:3] == ("bert", "model", "v1")
+    held = ArtifactAlias.objects.filter(collection=link.portfolio).values_list("alias", "artifact")
+    assert sorted(held) == [("latest", moved.pk), ("production", moved.pk)]
