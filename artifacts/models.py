@@ -47,8 +47,11 @@ class ArtifactCollection(models.Model):
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=255)
     kind = models.CharField(max_length=9, choices=Kind, default=Kind.SEQUENCE)
-    description = models.TextField(blank=True)
+    # Null until someone writes one: the client tells "no description" from an empty one.
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
+    # When its name, description, type or tags last changed (its versions have their own).
+    updated_at = models.DateTimeField(null=True, blank=True)
 
     objects = ArtifactCollectionQuerySet.as_manager()
 
@@ -164,6 +167,26 @@ class ArtifactTag(models.Model):
             models.UniqueConstraint(fields=["artifact", "name"], name="artifact_tag_unique"),
         ]
         indexes = [models.Index(fields=["name"], name="artifact_tag_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class ArtifactCollectionTag(models.Model):
+    """A label on a whole collection ("vision", "prod-candidate"), kept when it is renamed."""
+
+    collection = models.ForeignKey(
+        ArtifactCollection, on_delete=models.CASCADE, related_name="tags"
+    )
+    name = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "name"], name="artifact_collection_tag_unique"
+            ),
+        ]
 
     def __str__(self):
         return self.name

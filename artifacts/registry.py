@@ -38,7 +38,7 @@ def is_registry_admin(actor, entity: Entity) -> bool:
     return Need.ADMIN in entity_permissions(actor, entity)
 
 
-def _check_may_move(actor, entity: Entity, aliases) -> None:
+def check_may_move(actor, entity: Entity, aliases) -> None:
     protected = sorted(set(aliases) & protected_aliases(entity))
     if protected and not is_registry_admin(actor, entity):
         raise AliasProtected(
@@ -105,7 +105,7 @@ def artifact_link(
     if artifact.state != Artifact.State.COMMITTED:
         raise ArtifactError(f"{artifact} is not committed yet; it cannot be linked.")
     aliases = [_check_alias(alias) for alias in dict.fromkeys([*aliases, LATEST])]
-    _check_may_move(actor, project.entity, aliases)
+    check_may_move(actor, project.entity, aliases)
     portfolio, _ = ArtifactCollection.objects.get_or_create(
         project=project,
         name=portfolio_name,
@@ -142,7 +142,7 @@ def portfolio_aliases_set(*, link: ArtifactLink, add=(), remove=(), actor) -> Ar
     portfolio = _lock_portfolio(link.portfolio)
     add = [_check_alias(alias) for alias in dict.fromkeys(add)]
     remove = list(dict.fromkeys(remove))
-    _check_may_move(actor, portfolio.project.entity, [*add, *remove])
+    check_may_move(actor, portfolio.project.entity, [*add, *remove])
     for alias in add:
         _move_alias(portfolio=portfolio, link=link, alias=alias, actor=actor)
     held = set(
@@ -166,7 +166,7 @@ def artifact_unlink(*, link: ArtifactLink, actor) -> None:
             collection=portfolio, artifact_id=link.artifact_id
         ).values_list("alias", flat=True)
     )
-    _check_may_move(actor, portfolio.project.entity, held)
+    check_may_move(actor, portfolio.project.entity, held)
     for alias in held:
         _move_alias(portfolio=portfolio, link=None, alias=alias, actor=actor)
     link.delete()
@@ -184,7 +184,7 @@ def portfolio_delete(*, portfolio: ArtifactCollection, actor) -> None:
     if not portfolio.is_portfolio:
         raise ArtifactError(f"{portfolio.name} is not a registered model.")
     held = ArtifactAlias.objects.filter(collection=portfolio).values_list("alias", flat=True)
-    _check_may_move(actor, portfolio.project.entity, held)
+    check_may_move(actor, portfolio.project.entity, held)
     # Its aliases, links and their history go with it (cascade).
     portfolio.delete()
 

@@ -100,7 +100,7 @@ def artifact_create(
         raise ArtifactError("An artifact needs a type.")
     aliases = [_check_alias(alias) for alias in dict.fromkeys([*aliases, LATEST])]
     collection, _ = ArtifactCollection.objects.get_or_create(
-        project=project, name=name, defaults={"type": type_name, "description": description}
+        project=project, name=name, defaults={"type": type_name, "description": description or None}
     )
     # One version number at a time per collection.
     collection = ArtifactCollection.objects.select_for_update().get(pk=collection.pk)

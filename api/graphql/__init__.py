@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     artifact_edits,
     artifact_lists,
     artifacts,
+    collection_edits,
     common,
     files,
     history,

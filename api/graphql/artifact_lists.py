@@ -51,6 +51,7 @@ def _collections_page(collections, after, first) -> dict:
         collections = collections.filter(name__gt=after)
     page = list(
         collections.select_related("project__entity")
+        .prefetch_related("tags")
         .annotate(last_updated=Max("versions__updated_at"))
         .order_by("name")[: first + 1]
     )
@@ -133,7 +134,9 @@ def resolve_artifact_type(artifact, _):
 
 @sequence_type.field("updatedAt")
 def resolve_sequence_updated(collection, _):
-    return getattr(collection, "last_updated", None) or collection.created_at
+    """The last change to the collection itself or to any of its versions."""
+    times = [collection.updated_at, getattr(collection, "last_updated", None)]
+    return max((time for time in times if time), default=collection.created_at)
 
 
 @sequence_type.field("defaultArtifactType")
@@ -142,8 +145,13 @@ def resolve_sequence_type(collection, _):
 
 
 @sequence_type.field("tags")
-def resolve_sequence_tags(*_):
-    return {"edges": []}
+def resolve_sequence_tags(collection, _):
+    return {
+        "edges": [
+            {"node": {"id": node_id("Tag", tag.pk), "name": tag.name}}
+            for tag in collection.tags.all()
+        ]
+    }
 
 
 # The orders `api.artifacts(..., order=...)` asks for: a field, "+" or none ascending, "-"

@@ -9,7 +9,6 @@ from artifacts import registry
 from artifacts.models import ArtifactAlias, ArtifactCollection, ArtifactLink
 from runs.services import RunsError
 from runs.tracking import writable_entity, writable_project
-from teams.access import Need, entity_permissions
 
 from .artifact_lists import (
     _page_info,
@@ -19,36 +18,21 @@ from .artifact_lists import (
     resolve_sequence_updated,
 )
 from .artifacts import ArtifactMembership, artifact_type, sequence_type
+from .collection_edits import changeable_collection
 from .common import (
     ApiError,
     actor_of,
     mutation,
     node_id,
-    pk_from_node_id,
     refusal,
     visible_artifact,
-    visible_project,
 )
 
 portfolio_type = ObjectType("ArtifactPortfolio")
 
 
 def _portfolio(info, portfolio_id) -> ArtifactCollection:
-    """A portfolio the actor may change (write access to its entity); 404 if it cannot see it."""
-    portfolio = (
-        ArtifactCollection.objects.select_related("project__entity")
-        .filter(
-            pk=pk_from_node_id(portfolio_id, "ArtifactCollection"),
-            kind=ArtifactCollection.Kind.PORTFOLIO,
-        )
-        .first()
-    )
-    project = portfolio and portfolio.project
-    if portfolio is None or visible_project(info, project.entity.name, project.name) is None:
-        raise ApiError("Registered model not found.", status=404)
-    if Need.WRITE not in entity_permissions(actor_of(info), project.entity):
-        raise ApiError(f"Only members of {project.entity.name} can change its models.", 403)
-    return portfolio
+    return changeable_collection(info, portfolio_id, ArtifactCollection.Kind.PORTFOLIO)
 
 
 @mutation.field("linkArtifact")
@@ -112,17 +96,9 @@ def resolve_delete_portfolio(_, info, input):
 
 @mutation.field("deleteArtifactSequence")
 def resolve_delete_sequence(_, info, input):
-    sequence = (
-        ArtifactCollection.objects.select_related("project__entity")
-        .filter(
-            pk=pk_from_node_id(input["artifactSequenceID"], "ArtifactCollection"),
-            kind=ArtifactCollection.Kind.SEQUENCE,
-        )
-        .first()
+    sequence = changeable_collection(
+        info, input["artifactSequenceID"], ArtifactCollection.Kind.SEQUENCE
     )
-    project = sequence and sequence.project
-    if sequence is None or visible_project(info, project.entity.name, project.name) is None:
-        raise ApiError("Artifact collection not found.", status=404)
     try:
         registry.sequence_delete(sequence=sequence, actor=actor_of(info))
     except RunsError as error:
