@@ -128,3 +128,16 @@ def collection_tags_delete(collection: ArtifactCollection, tags) -> None:
 
 def _touch(collection: ArtifactCollection) -> None:
     ArtifactCollection.objects.filter(pk=collection.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def collection_edit(
+    collection: ArtifactCollection, *, actor, name: str, description: str, type_name=None
+) -> ArtifactCollection:
+    """The collection page's edit: name, description and type together, or nothing."""
+    collection = collection_update(
+        collection, actor=actor, name=name, description=description or None
+    )
+    if type_name is not None and type_name != collection.type:
+        collection = collection_retype(collection, type_name)
+    return collection

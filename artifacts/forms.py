@@ -15,3 +15,19 @@ class DescriptionForm(forms.Form):
         max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "aria-label": "Description"}),
     )
+
+
+class CollectionForm(forms.Form):
+    """A collection's name, description and (for a sequence) type; the services check them."""
+
+    name = forms.CharField(max_length=128)
+    type = forms.CharField(max_length=128, required=False)
+    description = forms.CharField(
+        required=False, max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, collection, **kwargs):
+        super().__init__(*args, **kwargs)
+        if collection.is_portfolio:
+            # A registered model takes the type of what is linked into it.
+            del self.fields["type"]

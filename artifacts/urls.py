@@ -23,6 +23,11 @@ urlpatterns = [
         views.artifact_collection,
         name="collection",
     ),
+    path(
+        "<str:entity>/<str:project>/artifacts/<str:type_name>/<str:collection>/edit/",
+        views.collection_edit,
+        name="collection_edit",
+    ),
     path(VERSION, views.artifact_version, name="version"),
     path(VERSION + "description/", views.artifact_description, name="description"),
     path(VERSION + "preview/<path:name>", views.artifact_preview, name="preview"),

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 
 from projects.access import get_project_for_user
 from runs.media import thumbnail
+from runs.services import RunsError
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
+from . import collections, selectors
 from . import lineage as lineage_graph
-from . import selectors
-from .forms import DescriptionForm
+from .forms import CollectionForm, DescriptionForm
 from .models import Artifact, ArtifactFile
 from .preview import artifact_file_preview
 from .services import artifact_update
@@ -69,15 +70,65 @@ def artifact_types(request, entity, project):
     return render(request, "artifacts/types.html", context)
 
 
-def artifact_collection(request, entity, project, type_name, collection):
-    project = get_project_for_user(request, entity, project)
-    collection = selectors.get_collection(project, type_name, collection)
+def may_change_collection(user, project) -> bool:
+    """Whoever may log to the project (members and admins) names, types and describes it."""
+    return user.is_authenticated and Need.WRITE in project.viewer_entity_permissions
+
+
+def _collection_page(request, project, collection, form=None, status=200):
     context = {
         "project": project,
         "collection": collection,
         "versions": selectors.collection_versions(collection),
+        "can_change": may_change_collection(request.user, project),
+        "edit_form": form
+        or CollectionForm(
+            initial={
+                "name": collection.name,
+                "type": collection.type,
+                "description": collection.description or "",
+            },
+            collection=collection,
+        ),
     }
-    return render(request, "artifacts/collection.html", context)
+    return render(request, "artifacts/collection.html", context, status=status)
+
+
+def artifact_collection(request, entity, project, type_name, collection):
+    project = get_project_for_user(request, entity, project)
+    collection = selectors.get_collection(project, type_name, collection)
+    return _collection_page(request, project, collection)
+
+
+@login_required
+@require_POST
+def collection_edit(request, entity, project, type_name, collection):
+    project = get_project_for_user(request, entity, project)
+    collection = selectors.get_collection(project, type_name, collection)
+    if not may_change_collection(request.user, project):
+        raise PermissionDenied("Only members of the team change its artifacts.")
+    form = CollectionForm(request.POST, collection=collection)
+    if form.is_valid():
+        try:
+            collection = collections.collection_edit(
+                collection,
+                actor=request.user,
+                name=form.cleaned_data["name"].strip(),
+                description=form.cleaned_data["description"].strip(),
+                type_name=form.cleaned_data.get("type", "").strip() or None,
+            )
+        except RunsError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Collection saved.")
+            return redirect(
+                "artifacts:collection",
+                project.entity.name,
+                project.name,
+                collection.type,
+                collection.name,
+            )
+    return _collection_page(request, project, collection, form, status=400)
 
 
 def _version(request, entity, project, type_name, collection, version):
