@@ -157,9 +157,15 @@ def _hex_md5(b64_md5: str) -> str:
     return raw.hex()
 
 
-def blob_name(project: Project, hex_md5: str) -> str:
-    # Content-addressed within the entity: a repeated file is stored once.
-    return f"artifacts/{project.entity_id}/{hex_md5[:2]}/{hex_md5}"
+# The wandb client expects a stored file's path under "wandb_artifacts/". Files stored before
+# under "artifacts/" keep their names and are still found by their content.
+BLOB_PREFIXES = ("wandb_artifacts", "artifacts")
+
+
+def blob_names(project: Project, hex_md5: str) -> list[str]:
+    """Where bytes with this MD5 are stored, the name for new ones first: content-addressed
+    within the entity, so a repeated file is stored once."""
+    return [f"{prefix}/{project.entity_id}/{hex_md5[:2]}/{hex_md5}" for prefix in BLOB_PREFIXES]
 
 
 def check_pending(artifact: Artifact) -> None:
@@ -178,14 +184,16 @@ def artifact_files_create(
     wanted = {}
     for name, md5 in files:
         check_file_name(name)
-        wanted[name] = (md5, blob_name(project, _hex_md5(md5)))
+        wanted[name] = (md5, blob_names(project, _hex_md5(md5)))
     stored_sizes = dict(
         ArtifactFile.objects.filter(
-            storage_name__in=[blob for _, blob in wanted.values()], size__isnull=False
+            storage_name__in=[blob for _, blobs in wanted.values() for blob in blobs],
+            size__isnull=False,
         ).values_list("storage_name", "size")
     )
     result = []
-    for name, (md5, blob) in wanted.items():
+    for name, (md5, blobs) in wanted.items():
+        blob = next((blob for blob in blobs if blob in stored_sizes), blobs[0])
         artifact_file, _ = ArtifactFile.objects.update_or_create(
             artifact=artifact,
             name=name,

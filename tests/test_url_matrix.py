@@ -931,6 +931,22 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "v0",
         ),
     ),
+    "artifacts:collection_edit": (
+        get(
+            project_url("artifacts:collection_edit", lambda s: "dataset", lambda s: "dataset"),
+            POST_ONLY,
+        ),
+        # Whoever may log to the project renames, retypes and describes a collection.
+        post(
+            project_url("artifacts:collection_edit", lambda s: "dataset", lambda s: "dataset"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "renamed-7f3a", "type": "dataset", "description": ""},
+            effect=lambda s, user: ArtifactCollection.objects.filter(
+                pk=s.artifact.collection_id, name="renamed-7f3a"
+            ).exists(),
+        ),
+    ),
     "artifacts:version": (
         get(
             artifact_url("artifacts:version"),

@@ -199,7 +199,7 @@ def artifact_of(artifact_id) -> Artifact:
 
 
 def blobs(settings, entity):
-    root = Path(settings.MEDIA_ROOT) / "artifacts" / str(entity.pk)
+    root = Path(settings.MEDIA_ROOT) / "wandb_artifacts" / str(entity.pk)
     return sorted(path.name for path in root.rglob("*") if path.is_file())
 
 
@@ -439,7 +439,7 @@ def test_a_wrong_upload_of_a_stored_blob_keeps_the_blob(client, run, alice_key, 
 
     refused(put(client, links[1], b"garbage"), 400)
 
-    blob = Path(settings.MEDIA_ROOT) / "artifacts" / str(team.pk)
+    blob = Path(settings.MEDIA_ROOT) / "wandb_artifacts" / str(team.pk)
     [stored] = [path for path in blob.rglob("*") if path.is_file()]
     assert stored.read_bytes() == MODEL
     assert set(ArtifactFile.objects.values_list("size", flat=True)) == {len(MODEL)}

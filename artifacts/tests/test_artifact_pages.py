@@ -14,6 +14,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from artifacts.models import ArtifactFile
 from artifacts.services import (
     artifact_commit,
     artifact_create,
@@ -95,3 +96,23 @@ def test_a_repeated_artifact_file_is_stored_once(resnet, run, model):
     artifact_commit(second)
     _, stored = default_storage.listdir(file.storage_name.rsplit("/", 1)[0])
     assert stored == [file.storage_name.rsplit("/", 1)[1]]
+
+
+def test_files_are_stored_where_the_client_expects_and_older_ones_are_still_shared(
+    resnet, run, model
+):
+    stored = model.files.get()
+    assert stored.storage_name.startswith(f"wandb_artifacts/{resnet.entity_id}/")
+    # A file stored under the earlier "artifacts/" name is found by its content.
+    legacy = stored.storage_name.replace("wandb_artifacts/", "artifacts/", 1)
+    default_storage.save(legacy, io.BytesIO(WEIGHTS))
+    ArtifactFile.objects.filter(pk=stored.pk).update(storage_name=legacy)
+    second = artifact_create(
+        project=resnet, run=run, type_name="model", name="mymodel", digest="d1"
+    )
+
+    [(file, needs_upload)] = artifact_files_create(
+        artifact=second, files=[("weights.bin", stored.md5)]
+    )
+
+    assert (needs_upload, file.storage_name, file.size) == (False, legacy, len(WEIGHTS))
