@@ -15,3 +15,16 @@ class DescriptionForm(forms.Form):
         max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "aria-label": "Description"}),
     )
+
+
+class TagForm(forms.Form):
+    """One tag's name, to add or to remove; its rule is the service's (`check_tags`). Without
+    ids, as the description's form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=False, **kwargs)
+
+    name = forms.CharField(
+        error_messages={"required": "A tag needs a name."},
+        widget=forms.TextInput(attrs={"aria-label": "New tag", "placeholder": "New tag"}),
+    )
