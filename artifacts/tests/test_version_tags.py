@@ -118,9 +118,12 @@ def test_a_bad_tag_name_is_refused_and_changes_nothing(client, bob, v0, name, er
 def test_removing_a_tag_the_version_lacks_is_an_error(client, bob, v0):
     client.force_login(bob)
 
-    response = client.post(url("tag_remove", v0), {"name": "never"}, headers=HTMX)
+    htmx = client.post(url("tag_remove", v0), {"name": "never"}, headers=HTMX)
+    plain = client.post(url("tag_remove", v0), {"name": "never"}, follow=True)
 
-    assert "“never” is not a tag of this version." in response.content.decode()
+    for response in (htmx, plain):
+        assert "“never” is not a tag of this version." in response.content.decode()
+    assert 'class="message error"' in plain.content.decode()
     assert tags(v0) == ["first"]
 
 
