@@ -31,3 +31,16 @@ class CollectionForm(forms.Form):
         if collection.is_portfolio:
             # A registered model takes the type of what is linked into it.
             del self.fields["type"]
+
+
+class TagForm(forms.Form):
+    """One tag's name, to add or to remove; its rule is the service's (`check_tags`). Without
+    ids, as the description's form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=False, **kwargs)
+
+    name = forms.CharField(
+        error_messages={"required": "A tag needs a name."},
+        widget=forms.TextInput(attrs={"aria-label": "New tag", "placeholder": "New tag"}),
+    )

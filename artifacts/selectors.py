@@ -53,7 +53,7 @@ def collection_versions(collection) -> list[Artifact]:
     return list(
         collection.versions.committed()
         .select_related("created_by_run__project__entity")
-        .prefetch_related("aliases")
+        .prefetch_related("aliases", "tags")
         .order_by("-version_index")
     )
 

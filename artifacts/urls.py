@@ -30,6 +30,8 @@ urlpatterns = [
     ),
     path(VERSION, views.artifact_version, name="version"),
     path(VERSION + "description/", views.artifact_description, name="description"),
+    path(VERSION + "tags/add/", views.artifact_tag_add, name="tag_add"),
+    path(VERSION + "tags/remove/", views.artifact_tag_remove, name="tag_remove"),
     path(VERSION + "preview/<path:name>", views.artifact_preview, name="preview"),
     path(VERSION + "zip/", views.artifact_zip, name="zip"),
     path(VERSION + "diff/", views.artifact_diff, name="diff"),

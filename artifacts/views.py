@@ -1,6 +1,7 @@
 """A project's artifacts in the browser: types, collections, a version's page (files, preview,
-metadata, description, aliases, runs), its download (a file or a streamed zip), the diff of two
-versions and the lineage graph; and the thumbnails of images in tables the client keeps."""
+metadata, description, tags, aliases, runs), its download (a file or a streamed zip), the diff
+of two versions and the lineage graph; and the thumbnails of images in tables the client
+keeps."""
 
 import json
 
@@ -22,10 +23,10 @@ from teamsite.lib.downloads import stored_file_download
 
 from . import collections, selectors
 from . import lineage as lineage_graph
-from .forms import CollectionForm, DescriptionForm
+from .forms import CollectionForm, DescriptionForm, TagForm
 from .models import Artifact, ArtifactFile
 from .preview import artifact_file_preview
-from .services import artifact_update
+from .services import ArtifactError, artifact_update
 from .zipstream import zip_stream
 
 
@@ -161,6 +162,8 @@ def artifact_version(request, entity, project, type_name, collection, version):
     project, artifact = _version(request, entity, project, type_name, collection, version)
     context = _version_context(project, artifact, request.user)
     context |= {
+        "tags": list(artifact.tags.all()),
+        "tag_form": TagForm(),
         "listing": selectors.folder_listing(artifact, request.GET.get("path", "")),
         "aliases": list(artifact.aliases.all()),
         "used_by": list(artifact.used_by.select_related("project__entity").order_by("-created_at")),
@@ -176,12 +179,17 @@ def artifact_version(request, entity, project, type_name, collection, version):
     return render(request, "artifacts/version.html", context)
 
 
-@login_required
-@require_POST
-def artifact_description(request, entity, project, type_name, collection, version):
+def _editable_version(request, entity, project, type_name, collection, version):
     project, artifact = _version(request, entity, project, type_name, collection, version)
     if not can_edit(request.user, project, artifact):
         raise PermissionDenied("Only the run's author and the team's admins edit this version.")
+    return project, artifact
+
+
+@login_required
+@require_POST
+def artifact_description(request, entity, project, type_name, collection, version):
+    project, artifact = _editable_version(request, entity, project, type_name, collection, version)
     form = DescriptionForm(request.POST)
     if form.is_valid():
         artifact = artifact_update(artifact, description=form.cleaned_data["description"].strip())
@@ -193,6 +201,54 @@ def artifact_description(request, entity, project, type_name, collection, versio
         context = _version_context(project, artifact, request.user) | {"form": form}
         return render(request, "artifacts/version.html#description", context)
     return redirect(version_url(artifact, project))
+
+
+@login_required
+@require_POST
+def artifact_tag_add(request, entity, project, type_name, collection, version):
+    project, artifact = _editable_version(request, entity, project, type_name, collection, version)
+    form = TagForm(request.POST)
+    if form.is_valid():
+        try:
+            artifact_update(artifact, tags_to_add=[form.cleaned_data["name"]])
+        except ArtifactError as error:
+            form.add_error("name", str(error))
+    return _tags_answer(request, project, artifact, form, added=True)
+
+
+@login_required
+@require_POST
+def artifact_tag_remove(request, entity, project, type_name, collection, version):
+    project, artifact = _editable_version(request, entity, project, type_name, collection, version)
+    form = TagForm(request.POST)
+    if form.is_valid():
+        name = form.cleaned_data["name"]
+        if not artifact.tags.filter(name=name).exists():
+            form.add_error("name", f"“{name}” is not a tag of this version.")
+        else:
+            try:
+                artifact_update(artifact, tags_to_delete=[name])
+            except ArtifactError as error:  # a stored name that the rule now refuses
+                form.add_error("name", str(error))
+    return _tags_answer(request, project, artifact, form, added=False)
+
+
+def _tags_answer(request, project, artifact, form, *, added: bool):
+    """The tags panel for htmx (a failed removal's error under the tags, a failed addition's
+    under its field); otherwise a message and the version's page."""
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        else:
+            name = form.cleaned_data["name"]
+            messages.success(request, f"Tag “{name}” {'added' if added else 'removed'}.")
+        return redirect(version_url(artifact, project))
+    context = _version_context(project, artifact, request.user) | {
+        "tags": list(artifact.tags.all()),
+        "tag_form": form if added and form.errors else TagForm(),
+        "remove_form": None if added else form,
+    }
+    return render(request, "artifacts/version.html#tags", context)
 
 
 def version_url(artifact, project, name="artifacts:version"):

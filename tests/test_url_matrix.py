@@ -60,6 +60,7 @@ from artifacts.models import (
     ArtifactAlias,
     ArtifactCollection,
     ArtifactFile,
+    ArtifactTag,
     ProtectedAlias,
 )
 from projects.models import Project
@@ -971,6 +972,26 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             ),
         ),
     ),
+    "artifacts:tag_add": (
+        get(artifact_url("artifacts:tag_add"), POST_ONLY),
+        post(
+            artifact_url("artifacts:tag_add"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "tagged here"},
+            effect=lambda s, user: s.artifact.tags.filter(name="tagged here").exists(),
+        ),
+    ),
+    "artifacts:tag_remove": (
+        get(artifact_url("artifacts:tag_remove"), POST_ONLY),
+        post(
+            artifact_url("artifacts:tag_remove"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "baseline"},
+            effect=lambda s, user: not s.artifact.tags.filter(name="baseline").exists(),
+        ),
+    ),
     "artifacts:preview": (
         get(
             artifact_url("artifacts:preview", "v0", "data.csv"),
@@ -1365,6 +1386,7 @@ def _side(w, team, *, project_name, hidden, visibility):
         state=Artifact.State.COMMITTED,
         created_by_run=s.bob_run,
     )
+    ArtifactTag.objects.create(artifact=s.artifact, name="baseline")
     ArtifactFile.objects.create(
         artifact=s.artifact,
         name="data.csv",

@@ -1,6 +1,7 @@
 """An artifact version in a real browser under the strict CSP (no console errors): its files,
-a folder opened, a JSON file previewed, the description edited with htmx, the diff with the
-previous version, and the lineage graph drawn with Plotly, whose nodes open their pages."""
+a folder opened, a JSON file previewed, the description edited and a tag added and removed
+with htmx, the diff with the previous version, and the lineage graph drawn with Plotly, whose
+nodes open their pages."""
 
 import os
 
@@ -87,3 +88,32 @@ def test_a_version_page_previews_diffs_and_draws_its_lineage(
     page.screenshot(path=f"{shots}/artifact-lineage.png", full_page=True)
     page.locator("#lineage-layers").get_by_role("link", name="evaluate").click()
     expect(page).to_have_url(f"{live_server.url}/example-team/resnet/runs/evaluate/")
+
+
+def test_a_version_is_tagged_and_untagged_with_htmx(
+    page, live_server, login, alice, versions, browser_errors, tmp_path
+):
+    _, second = versions
+    login(page.context, alice)
+    shots = os.environ.get("SCREENSHOTS") or tmp_path
+    tags = page.locator("#tags")
+
+    page.goto(f"{live_server.url}/example-team/resnet/artifacts/model/mymodel/v1/")
+    expect(tags).to_contain_text("No tags.")
+    tags.get_by_role("textbox", name="New tag").fill("wider layers")
+    tags.get_by_role("button", name="Add", exact=True).click()
+    expect(tags.locator("li.tag")).to_have_count(1)
+    expect(tags.locator("li.tag")).to_contain_text("wider layers")
+    tags.get_by_role("textbox", name="New tag").fill("a/b")
+    tags.get_by_role("button", name="Add", exact=True).click()
+    expect(tags.locator(".errorlist")).to_contain_text("Invalid tag(s): 'a/b'")
+    expect(tags.locator("li.tag")).to_have_count(1)
+    page.screenshot(path=f"{shots}/artifact-tags.png", full_page=True)
+    assert list(second.tags.values_list("name", flat=True)) == ["wider layers"]
+
+    tags.get_by_role("button", name="Remove the tag wider layers").click()
+    expect(tags).to_contain_text("No tags.")
+    expect(tags.locator(".errorlist")).to_have_count(0)
+    assert not second.tags.exists()
+    page.goto(f"{live_server.url}/example-team/resnet/artifacts/model/mymodel/")
+    expect(page.locator("tbody")).not_to_contain_text("wider layers")
