@@ -10,7 +10,7 @@ from django.db.models import Max, Min, Prefetch
 from artifacts.models import Artifact, ArtifactAlias, ArtifactCollection
 
 from .artifacts import artifact_type, sequence_type
-from .common import MAX_PAGE, ApiError, node_id
+from .common import MAX_PAGE, ApiError, node_id, pk_from_node_id, query, visible_project
 from .projects import project_type
 
 
@@ -152,6 +152,31 @@ def resolve_sequence_tags(collection, _):
             for tag in collection.tags.all()
         ]
     }
+
+
+@query.field("artifactCollection")
+def resolve_artifact_collection(_, info, id):
+    collection = (
+        ArtifactCollection.objects.select_related("project__entity")
+        .filter(pk=pk_from_node_id(id, "ArtifactCollection"))
+        .first()
+    )
+    project = collection and collection.project
+    if collection is None or visible_project(info, project.entity.name, project.name) is None:
+        return None
+    return collection
+
+
+@sequence_type.field("aliases")
+def resolve_collection_aliases(collection, _, after=None, first=None):
+    """Each alias of the collection once, by name; the cursor is the last name given."""
+    aliases = ArtifactAlias.objects.filter(collection=collection).order_by("alias")
+    if after:
+        aliases = aliases.filter(alias__gt=after)
+    first = _page_size(first)
+    page = list(aliases.select_related("collection")[: first + 1])
+    edges = [{"node": alias, "cursor": alias.alias} for alias in page[:first]]
+    return {"edges": edges, "pageInfo": _page_info(edges, len(page) > first, after)}
 
 
 # The orders `api.artifacts(..., order=...)` asks for: a field, "+" or none ascending, "-"

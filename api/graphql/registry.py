@@ -13,6 +13,7 @@ from runs.tracking import writable_entity, writable_project
 from .artifact_lists import (
     _page_info,
     _page_size,
+    resolve_collection_aliases,
     resolve_sequence_tags,
     resolve_sequence_type,
     resolve_sequence_updated,
@@ -139,6 +140,7 @@ def resolve_portfolio_id(portfolio, _):
 portfolio_type.set_field("updatedAt", resolve_sequence_updated)
 portfolio_type.set_field("defaultArtifactType", resolve_sequence_type)
 portfolio_type.set_field("tags", resolve_sequence_tags)
+portfolio_type.set_field("aliases", resolve_collection_aliases)
 
 
 @portfolio_type.field("latestArtifact")

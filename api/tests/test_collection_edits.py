@@ -317,3 +317,59 @@ def test_any_update_is_answered_without_a_server_error(client, training, bob, na
     response = update_sequence(client, bob, collection, name=name, description=description)
     assert response.status_code in (200, 400), response.content
     collection.delete()
+
+
+COLLECTION_ALIASES = """
+query ArtifactCollectionAliases($id: ID!, $cursor: String, $perPage: Int = 1000) {
+  artifactCollection(id: $id) {
+    __typename
+    aliases(after: $cursor, first: $perPage) {
+      pageInfo { endCursor hasNextPage }
+      edges { node { __typename id alias } }
+    }
+  }
+}
+"""
+
+
+def collection_aliases(client, user, collection, **page):
+    variables = {"id": cid(collection), **page}
+    data = ok(gql(client, api_key_for(user), None, variables, query=COLLECTION_ALIASES))
+    return data["artifactCollection"]
+
+
+def test_a_collections_aliases_are_its_own_once_each(client, training, bob):
+    first = logged(training, "resnet", 0)
+    ArtifactAlias.objects.create(collection=first.collection, artifact=first, alias="best")
+    ok(link(client, bob, first, name="classifier", aliases=["candidate"]))
+    ok(link(client, bob, logged(training, "vgg"), name="classifier", aliases=["baseline"]))
+    portfolio = ArtifactCollection.objects.get(name="classifier")
+
+    own = collection_aliases(client, bob, first.collection)
+    registered = collection_aliases(client, bob, portfolio)
+
+    assert own["__typename"] == "ArtifactSequence"
+    assert [edge["node"]["alias"] for edge in own["aliases"]["edges"]] == ["best", "latest"]
+    assert registered["__typename"] == "ArtifactPortfolio"
+    names = [edge["node"]["alias"] for edge in registered["aliases"]["edges"]]
+    assert names == ["baseline", "candidate", "latest"]
+
+
+def test_a_collections_aliases_come_a_page_at_a_time(client, training, bob):
+    artifact = logged(training)
+    for alias in ("a", "b", "c"):
+        ArtifactAlias.objects.create(collection=artifact.collection, artifact=artifact, alias=alias)
+
+    page = collection_aliases(client, bob, artifact.collection, perPage=2)["aliases"]
+    rest = collection_aliases(
+        client, bob, artifact.collection, perPage=2, cursor=page["pageInfo"]["endCursor"]
+    )["aliases"]
+
+    assert [edge["node"]["alias"] for edge in page["edges"]] == ["a", "b"]
+    assert page["pageInfo"]["hasNextPage"]
+    assert [edge["node"]["alias"] for edge in rest["edges"]] == ["c", "latest"]
+    assert not rest["pageInfo"]["hasNextPage"]
+
+
+def test_an_outsider_reads_no_collection(client, training, charlie):
+    assert collection_aliases(client, charlie, logged(training).collection) is None
