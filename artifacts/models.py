@@ -100,6 +100,9 @@ class Artifact(models.Model):
     manifest_base = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Set for a version written by several runs at once (`run.upsert_artifact()` in each, one
+    # `finish_artifact()`): their manifests merge into this one pending version until committed.
+    distributed_id = models.CharField(max_length=128, blank=True)
     # Aliases the client asked for; they move to this version when it is committed.
     requested_aliases = models.JSONField(default=list, blank=True)
     size = models.BigIntegerField(default=0)

@@ -2,6 +2,7 @@
 its files and manifest uploaded, then committed, which moves its aliases to it."""
 
 import base64
+import hashlib
 import json
 import re
 
@@ -88,9 +89,13 @@ def artifact_create(
     deduplicate: bool = True,
     tags: list[str] = (),
     storage_region: str | None = None,
+    distributed_id: str = "",
 ) -> Artifact:
-    """A new pending version, or the committed version that has the same digest."""
+    """A new pending version, or the committed version that has the same digest; with a
+    `distributed_id`, the pending version its other writers opened, if there is one."""
     check_storage_region(storage_region)
+    if len(distributed_id or "") > 128:
+        raise ArtifactError("A distributed id has at most 128 characters.")
     tags = check_tags(tags)
     if not NAME.match(name or ""):
         raise ArtifactError(
@@ -113,7 +118,11 @@ def artifact_create(
             f"{name} is a “{collection.type}” artifact; it cannot take a version of type "
             f"“{type_name}”."
         )
-    if deduplicate:
+    if distributed_id:
+        shared = _distributed_version(collection, distributed_id, run, aliases, tags)
+        if shared is not None:
+            return shared
+    elif deduplicate:
         same = (
             collection.versions.filter(digest=digest, state=Artifact.State.COMMITTED)
             .order_by("-version_index")
@@ -135,9 +144,29 @@ def artifact_create(
         history_step=history_step,
         created_by_run=run,
         requested_aliases=aliases,
+        distributed_id=distributed_id or "",
     )
     _add_tags(artifact, tags)
     return artifact
+
+
+def _distributed_version(collection, distributed_id, run, aliases, tags) -> Artifact | None:
+    """The pending version the other writers of `distributed_id` opened, now also this run's."""
+    shared = (
+        collection.versions.filter(distributed_id=distributed_id, state=Artifact.State.PENDING)
+        .order_by("-version_index")
+        .first()
+    )
+    if shared is None:
+        return None
+    if run is not None and shared.created_by_run_id != run.pk:
+        shared.logged_by.add(run)
+    wanted = list(dict.fromkeys([*shared.requested_aliases, *aliases]))
+    if wanted != shared.requested_aliases:
+        Artifact.objects.filter(pk=shared.pk).update(requested_aliases=wanted)
+        shared.requested_aliases = wanted
+    _add_tags(shared, tags)
+    return shared
 
 
 def _move_aliases(artifact: Artifact, aliases) -> None:
@@ -249,8 +278,9 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
         entries = manifest["contents"]
         policy = manifest.get("storagePolicyConfig") or {}
         region = policy.get("storageRegion") if isinstance(policy, dict) else None
-        if artifact.manifest_base_id is not None:
-            entries = {**_stored_manifest(artifact.manifest_base)["contents"], **entries}
+        earlier = _earlier_entries(artifact)
+        if earlier is not None:
+            entries = {**earlier, **entries}
             manifest["contents"] = entries
             content = json.dumps(manifest).encode()
         sizes = {name: int(entry.get("size") or 0) for name, entry in entries.items()}
@@ -275,6 +305,24 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
     )
     artifact.refresh_from_db()
     return artifact
+
+
+def _earlier_entries(artifact: Artifact) -> dict | None:
+    """What a manifest upload adds to: an incremental version's base, or what the other writers
+    of a distributed version uploaded; None when the upload is the whole manifest."""
+    if artifact.manifest_base_id is not None:
+        return _stored_manifest(artifact.manifest_base)["contents"]
+    if artifact.distributed_id and artifact.manifest_storage_name:
+        return _stored_manifest(artifact)["contents"]
+    return None
+
+
+def manifest_digest(entries: dict) -> str:
+    """The client's digest of a manifest: its entries' paths and digests, in path order."""
+    hasher = hashlib.md5(b"wandb-artifact-manifest-v1\n")
+    for path in sorted(entries):
+        hasher.update(f"{path}:{entries[path].get('digest')}\n".encode())
+    return hasher.hexdigest()
 
 
 def _stored_manifest(artifact: Artifact) -> dict:
@@ -355,9 +403,12 @@ def artifact_commit(artifact: Artifact) -> Artifact:
         raise ArtifactError(f"{artifact}: files not uploaded yet: {', '.join(missing)}.")
     if not artifact.manifest_storage_name:
         raise ArtifactError(f"{artifact}: upload its manifest before committing it.")
+    if artifact.distributed_id:
+        # Each writer announced the digest of its own part; the version is the whole.
+        artifact.digest = manifest_digest(_stored_manifest(artifact)["contents"])
     artifact.state = Artifact.State.COMMITTED
     artifact.updated_at = timezone.now()
-    artifact.save(update_fields=["state", "updated_at"])
+    artifact.save(update_fields=["state", "updated_at", "digest"])
     _move_aliases(artifact, artifact.requested_aliases)
     return artifact
 

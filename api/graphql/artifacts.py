@@ -328,6 +328,7 @@ def resolve_create_artifact(_, info, input):
             deduplicate=input.get("enableDigestDeduplication") is not False,
             tags=[tag.get("tagName") for tag in input.get("tags") or []],
             storage_region=input.get("storageRegion"),
+            distributed_id=input.get("distributedID") or "",
         )
     except RunsError as error:
         raise refusal(error) from error
