@@ -28,6 +28,16 @@ urlpatterns = [
         views.collection_edit,
         name="collection_edit",
     ),
+    path(
+        "<str:entity>/<str:project>/artifacts/<str:type_name>/<str:collection>/tags/add/",
+        views.collection_tag_add,
+        name="collection_tag_add",
+    ),
+    path(
+        "<str:entity>/<str:project>/artifacts/<str:type_name>/<str:collection>/tags/remove/",
+        views.collection_tag_remove,
+        name="collection_tag_remove",
+    ),
     path(VERSION, views.artifact_version, name="version"),
     path(VERSION + "description/", views.artifact_description, name="description"),
     path(VERSION + "tags/add/", views.artifact_tag_add, name="tag_add"),

@@ -81,6 +81,8 @@ def _collection_page(request, project, collection, form=None, status=200):
         "project": project,
         "collection": collection,
         "versions": selectors.collection_versions(collection),
+        "tags": list(collection.tags.all()),
+        "tag_form": TagForm(),
         "can_change": may_change_collection(request.user, project),
         "edit_form": form
         or CollectionForm(
@@ -203,52 +205,117 @@ def artifact_description(request, entity, project, type_name, collection, versio
     return redirect(version_url(artifact, project))
 
 
-@login_required
-@require_POST
-def artifact_tag_add(request, entity, project, type_name, collection, version):
-    project, artifact = _editable_version(request, entity, project, type_name, collection, version)
-    form = TagForm(request.POST)
-    if form.is_valid():
-        try:
-            artifact_update(artifact, tags_to_add=[form.cleaned_data["name"]])
-        except ArtifactError as error:
-            form.add_error("name", str(error))
-    return _tags_answer(request, project, artifact, form, added=True)
+def _tag_change(form, *, add: bool, current, apply, owner: str) -> None:
+    """Check the posted tag and `apply(name)` it; a refusal lands on the form."""
+    if not form.is_valid():
+        return
+    name = form.cleaned_data["name"]
+    if not add and name not in current:
+        form.add_error("name", f"“{name}” is not a tag of this {owner}.")
+        return
+    try:
+        apply(name)
+    except ArtifactError as error:  # the rule, or a stored name that the rule now refuses
+        form.add_error("name", str(error))
 
 
-@login_required
-@require_POST
-def artifact_tag_remove(request, entity, project, type_name, collection, version):
-    project, artifact = _editable_version(request, entity, project, type_name, collection, version)
-    form = TagForm(request.POST)
-    if form.is_valid():
-        name = form.cleaned_data["name"]
-        if not artifact.tags.filter(name=name).exists():
-            form.add_error("name", f"“{name}” is not a tag of this version.")
-        else:
-            try:
-                artifact_update(artifact, tags_to_delete=[name])
-            except ArtifactError as error:  # a stored name that the rule now refuses
-                form.add_error("name", str(error))
-    return _tags_answer(request, project, artifact, form, added=False)
-
-
-def _tags_answer(request, project, artifact, form, *, added: bool):
+def _tags_answer(request, form, *, added: bool, page_url: str, template: str, context: dict):
     """The tags panel for htmx (a failed removal's error under the tags, a failed addition's
-    under its field); otherwise a message and the version's page."""
+    under its field); otherwise a message and the page."""
     if not request.htmx:
         if form.errors:
             messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         else:
             name = form.cleaned_data["name"]
             messages.success(request, f"Tag “{name}” {'added' if added else 'removed'}.")
-        return redirect(version_url(artifact, project))
-    context = _version_context(project, artifact, request.user) | {
-        "tags": list(artifact.tags.all()),
+        return redirect(page_url)
+    context |= {
         "tag_form": form if added and form.errors else TagForm(),
         "remove_form": None if added else form,
     }
-    return render(request, "artifacts/version.html#tags", context)
+    return render(request, template, context)
+
+
+def _version_tag_change(request, entity, project, type_name, collection, version, *, add):
+    project, artifact = _editable_version(request, entity, project, type_name, collection, version)
+    form = TagForm(request.POST)
+    _tag_change(
+        form,
+        add=add,
+        current=set(artifact.tags.values_list("name", flat=True)),
+        apply=lambda name: artifact_update(
+            artifact, **{"tags_to_add" if add else "tags_to_delete": [name]}
+        ),
+        owner="version",
+    )
+    context = _version_context(project, artifact, request.user)
+    context["tags"] = list(artifact.tags.all())
+    return _tags_answer(
+        request,
+        form,
+        added=add,
+        page_url=version_url(artifact, project),
+        template="artifacts/version.html#tags",
+        context=context,
+    )
+
+
+@login_required
+@require_POST
+def artifact_tag_add(request, *args, **kwargs):
+    return _version_tag_change(request, *args, **kwargs, add=True)
+
+
+@login_required
+@require_POST
+def artifact_tag_remove(request, *args, **kwargs):
+    return _version_tag_change(request, *args, **kwargs, add=False)
+
+
+def _collection_tag_change(request, entity, project, type_name, collection, *, add):
+    project = get_project_for_user(request, entity, project)
+    collection = selectors.get_collection(project, type_name, collection)
+    if not may_change_collection(request.user, project):
+        raise PermissionDenied("Only members of the team change its artifacts.")
+    form = TagForm(request.POST)
+    change = collections.collection_tags_add if add else collections.collection_tags_delete
+    _tag_change(
+        form,
+        add=add,
+        current=set(collection.tags.values_list("name", flat=True)),
+        apply=lambda name: change(collection, [name]),
+        owner="collection",
+    )
+    context = {
+        "project": project,
+        "collection": collection,
+        "tags": list(collection.tags.all()),
+        "can_change": True,
+    }
+    page_url = reverse(
+        "artifacts:collection",
+        args=[project.entity.name, project.name, collection.type, collection.name],
+    )
+    return _tags_answer(
+        request,
+        form,
+        added=add,
+        page_url=page_url,
+        template="artifacts/collection.html#tags",
+        context=context,
+    )
+
+
+@login_required
+@require_POST
+def collection_tag_add(request, *args, **kwargs):
+    return _collection_tag_change(request, *args, **kwargs, add=True)
+
+
+@login_required
+@require_POST
+def collection_tag_remove(request, *args, **kwargs):
+    return _collection_tag_change(request, *args, **kwargs, add=False)
 
 
 def version_url(artifact, project, name="artifacts:version"):

@@ -59,6 +59,7 @@ from artifacts.models import (
     Artifact,
     ArtifactAlias,
     ArtifactCollection,
+    ArtifactCollectionTag,
     ArtifactFile,
     ArtifactTag,
     ProtectedAlias,
@@ -992,6 +993,36 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             effect=lambda s, user: not s.artifact.tags.filter(name="baseline").exists(),
         ),
     ),
+    "artifacts:collection_tag_add": (
+        get(
+            project_url("artifacts:collection_tag_add", lambda s: "dataset", lambda s: "dataset"),
+            POST_ONLY,
+        ),
+        post(
+            project_url("artifacts:collection_tag_add", lambda s: "dataset", lambda s: "dataset"),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "tagged here"},
+            effect=lambda s, user: s.artifact.collection.tags.filter(name="tagged here").exists(),
+        ),
+    ),
+    "artifacts:collection_tag_remove": (
+        get(
+            project_url(
+                "artifacts:collection_tag_remove", lambda s: "dataset", lambda s: "dataset"
+            ),
+            POST_ONLY,
+        ),
+        post(
+            project_url(
+                "artifacts:collection_tag_remove", lambda s: "dataset", lambda s: "dataset"
+            ),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "curated"},
+            effect=lambda s, user: not s.artifact.collection.tags.filter(name="curated").exists(),
+        ),
+    ),
     "artifacts:preview": (
         get(
             artifact_url("artifacts:preview", "v0", "data.csv"),
@@ -1387,6 +1418,7 @@ def _side(w, team, *, project_name, hidden, visibility):
         created_by_run=s.bob_run,
     )
     ArtifactTag.objects.create(artifact=s.artifact, name="baseline")
+    ArtifactCollectionTag.objects.create(collection=s.artifact.collection, name="curated")
     ArtifactFile.objects.create(
         artifact=s.artifact,
         name="data.csv",

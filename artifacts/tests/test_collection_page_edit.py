@@ -151,3 +151,60 @@ def test_a_registered_model_has_no_type_field_and_keeps_production_to_admins(
     client.force_login(alice)
     assert client.post(edit_url(portfolio), {"name": "clf"}).status_code == 302
     assert ArtifactCollection.objects.filter(name="clf", kind="portfolio").exists()
+
+
+def tag_url(collection, action):
+    project = collection.project
+    return reverse(
+        f"artifacts:collection_tag_{action}",
+        args=[project.entity.name, project.name, collection.type, collection.name],
+    )
+
+
+def test_member_tags_a_collection_and_removes_the_tag(client, bob, model):
+    collection = model.collection
+    client.force_login(bob)
+
+    response = client.post(tag_url(collection, "add"), {"name": "vision"}, follow=True)
+
+    assert list(collection.tags.values_list("name", flat=True)) == ["vision"]
+    assert "Tag “vision” added." in response.content.decode()
+    assert b'aria-label="Remove the tag vision"' in response.content
+
+    client.post(tag_url(collection, "remove"), {"name": "vision"})
+    assert not collection.tags.exists()
+
+
+def test_htmx_gets_the_tags_panel_with_the_refusal(client, bob, model):
+    client.force_login(bob)
+
+    response = client.post(
+        tag_url(model.collection, "add"), {"name": "not/fine"}, headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="panel" id="tags">')
+    assert "not/fine" in html and "Invalid tag" in html
+    assert not model.collection.tags.exists()
+
+
+def test_removing_a_tag_the_collection_lacks_is_an_error(client, bob, model):
+    client.force_login(bob)
+
+    response = client.post(tag_url(model.collection, "remove"), {"name": "absent"}, follow=True)
+
+    assert "“absent” is not a tag of this collection." in response.content.decode()
+
+
+def test_outsider_cannot_tag_and_a_visitor_is_refused(
+    client, alice, bob, charlie, model, public_team
+):
+    client.force_login(charlie)
+    assert client.post(tag_url(model.collection, "add"), {"name": "x"}).status_code == 404
+    project = ProjectFactory(entity=public_team, creator=alice, name="o", visibility="public")
+    collection = ArtifactCollection.objects.create(project=project, name="d", type="dataset")
+    client.force_login(bob)
+    page = client.get(page_url(collection)).content.decode()
+    assert "No tags." in page and "tag_add" not in page and 'name="name"' not in page
+    assert client.post(tag_url(collection, "add"), {"name": "x"}).status_code == 403
+    assert not collection.tags.exists() and not model.collection.tags.exists()
