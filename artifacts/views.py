@@ -76,7 +76,7 @@ def may_change_collection(user, project) -> bool:
     return user.is_authenticated and Need.WRITE in project.viewer_entity_permissions
 
 
-def _collection_page(request, project, collection, form=None, status=200):
+def _collection_page(request, project, collection, form=None):
     context = {
         "project": project,
         "collection": collection,
@@ -94,7 +94,7 @@ def _collection_page(request, project, collection, form=None, status=200):
             collection=collection,
         ),
     }
-    return render(request, "artifacts/collection.html", context, status=status)
+    return render(request, "artifacts/collection.html", context)
 
 
 def artifact_collection(request, entity, project, type_name, collection):
@@ -131,7 +131,7 @@ def collection_edit(request, entity, project, type_name, collection):
                 collection.type,
                 collection.name,
             )
-    return _collection_page(request, project, collection, form, status=400)
+    return _collection_page(request, project, collection, form)
 
 
 def _version(request, entity, project, type_name, collection, version):

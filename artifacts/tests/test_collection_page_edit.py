@@ -88,7 +88,7 @@ def test_a_refusal_shows_on_the_form_and_changes_nothing(client, bob, model, dat
 
     response = client.post(edit_url(collection), {"description": "New.", **data})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert error in response.content.decode()
     collection.refresh_from_db()
     assert (collection.name, collection.type, collection.description) == (
@@ -105,7 +105,7 @@ def test_a_rename_refused_after_the_type_changed_changes_neither(client, bob, mo
 
     response = client.post(edit_url(model.collection), {"name": "taken", "type": "checkpoint"})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     model.collection.refresh_from_db()
     assert (model.collection.name, model.collection.type) == ("mymodel", "model")
 
@@ -146,7 +146,7 @@ def test_a_registered_model_has_no_type_field_and_keeps_production_to_admins(
 
     response = client.post(edit_url(portfolio), {"name": "clf"})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Only admins" in response.content.decode()
     client.force_login(alice)
     assert client.post(edit_url(portfolio), {"name": "clf"}).status_code == 302

@@ -117,3 +117,37 @@ def test_a_version_is_tagged_and_untagged_with_htmx(
     assert not second.tags.exists()
     page.goto(f"{live_server.url}/example-team/resnet/artifacts/model/mymodel/")
     expect(page.locator("tbody")).not_to_contain_text("wider layers")
+
+
+def test_a_collection_is_tagged_renamed_and_retyped_from_its_page(
+    page, live_server, login, bob, versions, browser_errors, tmp_path
+):
+    _, second = versions
+    login(page.context, bob)
+    shots = os.environ.get("SCREENSHOTS") or tmp_path
+    tags = page.locator("#tags")
+
+    page.goto(f"{live_server.url}/example-team/resnet/artifacts/model/mymodel/")
+    tags.get_by_role("textbox", name="New tag").fill("vision")
+    tags.get_by_role("button", name="Add", exact=True).click()
+    expect(tags.locator("li.tag")).to_contain_text("vision")
+    page.get_by_text("Edit the collection").click()
+    page.get_by_label("Name").fill("corpus")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".message.error")).to_contain_text("already has a collection named corpus")
+    page.screenshot(path=f"{shots}/collection-edit-refused.png", full_page=True)
+
+    page.get_by_label("Name").fill("resnet-50")
+    page.get_by_label("Type").fill("checkpoint")
+    page.get_by_label("Description").fill("The wide one.")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page).to_have_url(
+        f"{live_server.url}/example-team/resnet/artifacts/checkpoint/resnet-50/"
+    )
+    expect(page.locator("h1")).to_contain_text("resnet-50")
+    expect(page.locator("main")).to_contain_text("The wide one.")
+    expect(page.locator("#tags li.tag")).to_contain_text("vision")
+    page.screenshot(path=f"{shots}/collection-edited.png", full_page=True)
+    second.collection.refresh_from_db()
+    assert (second.collection.name, second.collection.type) == ("resnet-50", "checkpoint")
