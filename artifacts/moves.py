@@ -4,13 +4,15 @@ A collection whose versions all move goes as it is. One that keeps some versions
 runs that stay) is split: the moving versions go to a collection of the same name and type in
 the target, keeping their version numbers and aliases, and each side's `latest` points at its
 newest version. Lineage is untouched: it links versions and runs, not projects. A collection
-name the target already has refuses the whole move."""
+name the target already has refuses the whole move, and so does a version linked into a
+registered model when the runs leave its entity (a registered model links only its own
+entity's versions)."""
 
 from django.db.models import Count, OuterRef, Subquery
 
 from runs.services import RunsError
 
-from .models import Artifact, ArtifactAlias, ArtifactCollection
+from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactLink
 from .services import LATEST
 
 CLASHES_SHOWN = 10
@@ -18,6 +20,10 @@ CLASHES_SHOWN = 10
 
 class ArtifactNameClash(RunsError):
     """The target project already has collections named as some the runs logged into."""
+
+
+class ArtifactRegistered(RunsError):
+    """Versions the runs logged are in registered models of the entity the runs would leave."""
 
 
 def move_logged_versions(source, target, runs) -> None:
@@ -37,6 +43,8 @@ def move_logged_versions(source, target, runs) -> None:
     if not collections:
         return
     _refuse_clashes(target, [collection.name for collection in collections])
+    if target.entity_id != source.entity_id:
+        _refuse_registered(source, moving)
     whole = [c.pk for c in collections if c.moving == c.total]
     ArtifactCollection.objects.filter(pk__in=whole).update(project=target)
     split = [c for c in collections if c.moving < c.total]
@@ -56,6 +64,24 @@ def _refuse_clashes(target, names) -> None:
         raise ArtifactNameClash(
             f"{target.path} already has artifacts named {shown}{more}, which the selected runs "
             "logged too. Nothing was moved."
+        )
+
+
+def _refuse_registered(source, moving) -> None:
+    links = sorted(
+        {
+            f"{name}:v{index}"
+            for name, index in ArtifactLink.objects.filter(artifact__in=moving).values_list(
+                "portfolio__name", "version_index"
+            )
+        }
+    )
+    if links:
+        shown = ", ".join(links[:CLASHES_SHOWN])
+        more = f" and {len(links) - CLASHES_SHOWN} more" if len(links) > CLASHES_SHOWN else ""
+        raise ArtifactRegistered(
+            f"Versions the selected runs logged are registered models of {source.entity.name} "
+            f"({shown}{more}); unlink them before the runs leave it. Nothing was moved."
         )
 
 

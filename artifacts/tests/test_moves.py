@@ -187,3 +187,38 @@ def test_a_registered_models_aliases_stay_with_it_when_its_version_moves(
     assert where(moved)[:3] == ("bert", "model", "v1")
     held = ArtifactAlias.objects.filter(collection=link.portfolio).values_list("alias", "artifact")
     assert sorted(held) == [("latest", moved.pk), ("production", moved.pk)]
+
+
+def test_runs_whose_versions_are_registered_cannot_leave_the_team(
+    alice, team, public_team, resnet, runs
+):
+    from artifacts.registry import artifact_link
+
+    moved = version(resnet, "model", 0, runs["moves"], aliases=["latest"])
+    registry = ProjectFactory(entity=team, creator=alice, name="model-registry")
+    artifact_link(
+        artifact=moved, project=registry, portfolio_name="classifier", aliases=[], actor=alice
+    )
+    elsewhere = ProjectFactory(entity=public_team, creator=alice, name="elsewhere")
+
+    with pytest.raises(
+        services.RunsError, match=r"registered models of example-team \(classifier:v0\)"
+    ):
+        move(alice, resnet, elsewhere, "moves")
+
+    assert where(moved)[:2] == ("resnet", "model")
+    assert Run.objects.get(run_id="moves").project == resnet
+
+
+def test_within_the_team_registered_versions_move_freely(alice, team, resnet, bert, runs):
+    from artifacts.registry import artifact_link
+
+    moved = version(resnet, "model", 0, runs["moves"], aliases=["latest"])
+    registry = ProjectFactory(entity=team, creator=alice, name="model-registry")
+    artifact_link(
+        artifact=moved, project=registry, portfolio_name="classifier", aliases=[], actor=alice
+    )
+
+    move(alice, resnet, bert, "moves")
+
+    assert where(moved)[:2] == ("bert", "model")
