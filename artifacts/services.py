@@ -290,6 +290,7 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
         raise UploadError(f"malformed region: {region}")
     if artifact.manifest_base_id is not None:
         _inherit_files(artifact, artifact.manifest_base)
+    _adopt_stored_files(artifact, entries)
     # The version's size is kept in a 64-bit column.
     if not all(0 <= size <= MAX_STEP for size in sizes.values()) or sum(sizes.values()) > MAX_STEP:
         raise UploadError("The manifest's file sizes are out of range.")
@@ -367,6 +368,34 @@ def _inherit_files(artifact: Artifact, base: Artifact) -> None:
             for file in base.files.stored()
             if file.name not in own
         ]
+    )
+
+
+def _adopt_stored_files(artifact: Artifact, entries: dict) -> None:
+    """Entries the client did not upload because the entity holds their bytes already (a draft
+    of a logged version lists its parent's files unchanged) point at those bytes."""
+    own = set(artifact.files.values_list("name", flat=True))
+    project = artifact.collection.project
+    candidates = {}
+    for name, entry in entries.items():
+        if name in own or entry.get("ref") or not isinstance(entry.get("digest"), str):
+            continue
+        try:
+            check_file_name(name)
+            candidates[name] = (entry["digest"], blob_names(project, _hex_md5(entry["digest"])))
+        except RunsError:
+            continue  # not a stored file of ours: the client never announced it
+    stored = dict(
+        ArtifactFile.objects.filter(
+            storage_name__in=[blob for _, blobs in candidates.values() for blob in blobs],
+            size__isnull=False,
+        ).values_list("storage_name", "size")
+    )
+    ArtifactFile.objects.bulk_create(
+        ArtifactFile(artifact=artifact, name=name, md5=md5, storage_name=blob, size=stored[blob])
+        for name, (md5, blobs) in candidates.items()
+        for blob in [next((blob for blob in blobs if blob in stored), None)]
+        if blob is not None
     )
 
 

@@ -691,3 +691,39 @@ def test_a_service_account_and_members_log_artifacts(client, run, bob_key, sam_a
     assert artifact_of(sam_id).version_index == 1
     # With a run named, only someone who may change the run logs to it.
     refused(create_artifact(client, bob_key, digest="d" * 32), 404)
+
+
+def test_a_draft_of_a_version_keeps_its_parents_files_without_uploading_them(
+    client, run, alice_key
+):
+    """`parent.new_draft()` adds a file and logs: its manifest lists the parent's files, which
+    the client does not upload again."""
+    log_artifact(client, alice_key, {"model.bin": MODEL})
+    files = {"model.bin": MODEL, "notes.txt": NOTES}
+    created = ok(create_artifact(client, alice_key, files=files))["createArtifact"]["artifact"]
+    manifest = ok(create_manifest(client, alice_key, created["id"], include_upload=False))
+    manifest_id = manifest["createArtifactManifest"]["artifactManifest"]["id"]
+    [edge] = ok(create_files(client, alice_key, created["id"], manifest_id, {"notes.txt": NOTES}))[
+        "createArtifactFiles"
+    ]["files"]["edges"]
+    assert put(client, edge["node"]["uploadUrl"], NOTES).status_code == 200
+    upload_manifest(client, alice_key, created["id"], files)
+    ok(commit(client, alice_key, created["id"]))
+
+    draft = artifact_of(created["id"])
+    assert (draft.version_index, draft.file_count) == (1, 2)
+    kept = draft.files.get(name="model.bin")
+    assert kept.size == len(MODEL)
+    assert kept.storage_name == Artifact.objects.get(version_index=0).files.get().storage_name
+    files = file_urls(client, alice_key, "v1")["artifactCollection"]["artifactMembership"]
+    nodes = {edge["node"]["name"]: edge["node"] for edge in files["files"]["edges"]}
+    assert read(client.get(nodes["model.bin"]["directUrl"])) == MODEL
+
+
+def test_a_manifest_naming_bytes_the_entity_lacks_adopts_nothing(client, run, alice_key):
+    files = {"model.bin": MODEL}
+    created = ok(create_artifact(client, alice_key, files=files))["createArtifact"]["artifact"]
+
+    upload_manifest(client, alice_key, created["id"], files)
+
+    assert not artifact_of(created["id"]).files.exists()
