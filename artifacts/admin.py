@@ -1,5 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
+from runs.services import RunsError
+
+from . import registry
 from .models import (
     AliasMove,
     Artifact,
@@ -70,7 +77,7 @@ class ProtectedAliasAdmin(admin.ModelAdmin):
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
     """Written by the registry services only. Deletion stays allowed: deleting a project or a
-    team in the admin takes its links and their history with it."""
+    team in the admin takes its links (and, with the team, the alias history) with it."""
 
     def has_add_permission(self, request):
         return False
@@ -79,17 +86,64 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.action(permissions=["delete"], description=admin_actions.delete_selected.short_description)
+def delete_selected(modeladmin, request, queryset):
+    """Django's "delete selected" (its confirmation page, then delete_queryset), refused
+    whole with a message when one link may not go."""
+    try:
+        with transaction.atomic():
+            return admin_actions.delete_selected(modeladmin, request, queryset)
+    except RunsError as error:
+        modeladmin.message_user(request, str(error), messages.ERROR)
+        return None
+
+
 @admin.register(ArtifactLink)
 class ArtifactLinkAdmin(_ReadOnlyAdmin):
+    """Deleting a link unlinks it through the registry: protected aliases stay with the
+    team's admins, the removals are audited and `latest` moves to the newest link left."""
+
     list_display = ["__str__", "artifact", "linked_by", "created_at"]
     search_fields = ["portfolio__name", "portfolio__project__entity__name"]
     list_select_related = ["portfolio", "artifact__collection", "linked_by"]
+    actions = [delete_selected]  # in place of the site's action of that name
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for link in objs:
+            try:
+                registry.check_may_unlink(link=link, actor=request.user)
+            except RunsError as error:
+                protected.append(f"{link}: {error}")
+        return deleted, counts, perms_needed, protected
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("portfolio__project__entity")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # The confirmation lists a protected alias the user may not remove; one that became
+        # protected since is refused by the registry, and shown as a message.
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except RunsError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:artifacts_artifactlink_changelist"))
+
+    def delete_model(self, request, obj):
+        registry.artifact_unlink(link=obj, actor=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        # Oldest first, so that `latest` moves once per model, onto a link that stays.
+        for link in queryset.select_related("portfolio").order_by("portfolio_id", "version_index"):
+            registry.artifact_unlink(link=link, actor=request.user)
 
 
 @admin.register(AliasMove)
 class AliasMoveAdmin(_ReadOnlyAdmin):
     list_display = [
-        "portfolio",
+        "portfolio_name",
+        "entity",
         "alias",
         "from_version_index",
         "to_version_index",
@@ -97,5 +151,5 @@ class AliasMoveAdmin(_ReadOnlyAdmin):
         "moved_at",
     ]
     list_filter = ["alias"]
-    search_fields = ["portfolio__name", "alias", "moved_by__username"]
-    list_select_related = ["portfolio", "moved_by"]
+    search_fields = ["portfolio_name", "entity__name", "alias", "moved_by__username"]
+    list_select_related = ["entity", "moved_by"]

@@ -256,11 +256,23 @@ class ProtectedAlias(models.Model):
 
 class AliasMove(models.Model):
     """Who moved an alias of a registered model, from which version to which, and when. A
-    null version is an alias that was added (from) or removed (to)."""
+    null version is an alias that was added (from) or removed (to).
 
+    The history outlives the registered model: deleting it keeps the rows (`portfolio` turns
+    null; `portfolio_name` still names it) and records the removal of each alias it held. The
+    rows belong to the team (`entity`) and go only with it: deleting a team in the admin takes
+    its registry and the registry's history, since nobody is left to read it."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
     portfolio = models.ForeignKey(
-        ArtifactCollection, on_delete=models.CASCADE, related_name="alias_moves"
+        ArtifactCollection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alias_moves",
     )
+    # The registered model's name when the alias moved: what the row shows once it is deleted.
+    portfolio_name = models.CharField(max_length=255)
     alias = models.CharField(max_length=128)
     from_version_index = models.PositiveIntegerField(null=True, blank=True)
     to_version_index = models.PositiveIntegerField(null=True, blank=True)
@@ -271,7 +283,23 @@ class AliasMove(models.Model):
 
     class Meta:
         ordering = ["-moved_at", "-pk"]
-        indexes = [models.Index(fields=["portfolio", "-moved_at"], name="alias_move_recent")]
+        indexes = [
+            models.Index(fields=["portfolio", "-moved_at"], name="alias_move_recent"),
+            models.Index(fields=["entity", "-moved_at"], name="alias_move_entity_recent"),
+        ]
 
     def __str__(self):
         return f"{self.alias}: v{self.from_version_index} -> v{self.to_version_index}"
+
+    @classmethod
+    def of(cls, portfolio: ArtifactCollection, *, alias: str, from_index, to_index, actor):
+        """An unsaved move in `portfolio` (its project and entity loaded), by `actor`."""
+        return cls(
+            entity_id=portfolio.project.entity_id,
+            portfolio=portfolio,
+            portfolio_name=portfolio.name,
+            alias=alias,
+            from_version_index=from_index,
+            to_version_index=to_index,
+            moved_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )

@@ -1,0 +1,45 @@
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    """Alias moves keep their team and the registered model's name, so they outlive it."""
+
+    dependencies = [
+        ("artifacts", "0003_registry"),
+        ("teams", "0003_membership_alert_emails"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="aliasmove",
+            name="entity",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="teams.entity",
+            ),
+        ),
+        migrations.AddField(
+            model_name="aliasmove",
+            name="portfolio_name",
+            field=models.CharField(default="", max_length=255),
+            preserve_default=False,
+        ),
+        migrations.AlterField(
+            model_name="aliasmove",
+            name="portfolio",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="alias_moves",
+                to="artifacts.artifactcollection",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="aliasmove",
+            index=models.Index(fields=["entity", "-moved_at"], name="alias_move_entity_recent"),
+        ),
+    ]

@@ -1,0 +1,23 @@
+from django.db import migrations
+from django.db.models import OuterRef, Subquery
+
+
+def fill(apps, schema_editor):
+    """Every existing move still has its registered model (deletes cascaded until now)."""
+    AliasMove = apps.get_model("artifacts", "AliasMove")
+    ArtifactCollection = apps.get_model("artifacts", "ArtifactCollection")
+    portfolio = ArtifactCollection.objects.filter(pk=OuterRef("portfolio_id"))
+    AliasMove.objects.exclude(portfolio=None).update(
+        entity_id=Subquery(portfolio.values("project__entity_id")[:1]),
+        portfolio_name=Subquery(portfolio.values("name")[:1]),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("artifacts", "0004_alias_move_outlives_portfolio"),
+    ]
+
+    operations = [
+        migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
+    ]
