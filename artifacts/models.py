@@ -258,10 +258,12 @@ class AliasMove(models.Model):
     """Who moved an alias of a registered model, from which version to which, and when. A
     null version is an alias that was added (from) or removed (to).
 
-    The history outlives the registered model: deleting it keeps the rows (`portfolio` turns
-    null; `portfolio_name` still names it) and records the removal of each alias it held. The
-    rows belong to the team (`entity`) and go only with it: deleting a team in the admin takes
-    its registry and the registry's history, since nobody is left to read it."""
+    The history outlives the registered model: deleting it (registry.portfolio_delete, or a
+    logged sequence with sequence_delete, or either in the admin) keeps the rows (`portfolio`
+    turns null; `portfolio_name` still names it) and records the removal of each alias it held.
+    The rows belong to the team (`entity`) and go only with it, since nobody is left to read
+    them. Deleting a whole project keeps them too, but records no removals: the registry's
+    aliases go with the project as a whole."""
 
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
     portfolio = models.ForeignKey(

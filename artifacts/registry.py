@@ -2,7 +2,8 @@
 whose versions are links to logged versions of the same entity, and their aliases.
 
 `production`, `staging` and the aliases a team lists (ProtectedAlias) move only by its admins;
-every alias move in a portfolio is written to AliasMove."""
+every alias move in a portfolio is written to AliasMove, removals by a delete included, and the
+history stays when the portfolio goes."""
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -217,6 +218,23 @@ def artifact_unlink(*, link: ArtifactLink, actor) -> None:
         newest = portfolio.links.order_by("-version_index").first()
         if newest is not None:
             _move_alias(portfolio=portfolio, link=newest, alias=LATEST, actor=actor)
+
+
+def check_may_delete(*, collection: ArtifactCollection, actor) -> None:
+    """Raise what portfolio_delete or sequence_delete would refuse `collection` with (for a
+    confirmation page to list before it asks)."""
+    entity = collection.project.entity
+    if collection.is_portfolio:
+        _check_may_move(actor, entity, collection.aliases.values_list("alias", flat=True))
+    elif not is_registry_admin(actor, entity):
+        raise RunsForbidden(f"Only admins of {entity.name} can delete {collection.name}.")
+
+
+def collection_delete(*, collection: ArtifactCollection, actor) -> None:
+    if collection.is_portfolio:
+        portfolio_delete(portfolio=collection, actor=actor)
+    else:
+        sequence_delete(sequence=collection, actor=actor)
 
 
 @transaction.atomic

@@ -289,3 +289,44 @@ def test_a_refusal_the_confirmation_missed_shows_as_a_message(
         assert not any("Successfully" in message for message in messages)
     assert ArtifactLink.objects.filter(pk=link.pk).exists()
     assert history() == before
+
+
+def test_deleting_a_registered_model_in_the_admin_goes_through_the_registry(
+    client, training, registry_project, alice, operator
+):
+    model = link_versions(training, registry_project, alice, 2)
+    client.force_login(operator)
+
+    response = client.post(
+        reverse("admin:artifacts_artifactcollection_delete", args=[model.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not ArtifactCollection.objects.filter(pk=model.pk).exists()
+    assert history(moved_by=operator) == [("classifier", "latest", 1, None)]
+
+
+def test_only_team_admins_delete_a_sequence_in_the_admin(
+    client, training, registry_project, alice, operator
+):
+    model = link_versions(training, registry_project, alice, 1)
+    sequence = ArtifactCollection.objects.get(name="classifier-src")
+    url = reverse("admin:artifacts_artifactcollection_delete", args=[sequence.pk])
+    client.force_login(operator)
+
+    refused = client.post(url, {"post": "yes"})
+
+    assert refused.status_code == 200
+    assert refused.context["protected"] == [
+        "classifier-src: Only admins of example-team can delete classifier-src."
+    ]
+    assert ArtifactCollection.objects.filter(pk=sequence.pk).exists()
+
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client.force_login(alice)
+    response = client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not ArtifactCollection.objects.filter(pk=sequence.pk).exists()
+    assert history(portfolio=model)[-1] == ("classifier", "latest", 0, None)
