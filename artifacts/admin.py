@@ -56,8 +56,7 @@ class ArtifactAdmin(admin.ModelAdmin):
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the registry services only. Deletion stays allowed: deleting a project or a
-    team in the admin takes its links (and, with the team, the alias history) with it."""
+    """Written by the registry services only."""
 
     def has_add_permission(self, request):
         return False
@@ -178,15 +177,20 @@ class ArtifactLinkAdmin(_ReadOnlyAdmin, _RegistryDeleteAdmin):
 
 @admin.register(AliasMove)
 class AliasMoveAdmin(_ReadOnlyAdmin):
+    """The registry's audit trail: listed, never edited or deleted (as AuditEvent)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     list_display = [
         "portfolio_name",
         "entity",
         "alias",
         "from_version_index",
         "to_version_index",
-        "moved_by",
+        "moved_by_name",
         "moved_at",
     ]
     list_filter = ["alias"]
-    search_fields = ["portfolio_name", "entity__name", "alias", "moved_by__username"]
-    list_select_related = ["entity", "moved_by"]
+    search_fields = ["portfolio_name", "entity__name", "alias", "moved_by_name"]
+    list_select_related = ["entity"]

@@ -3,7 +3,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """Alias moves keep their team and the registered model's name, so they outlive it."""
+    """Alias moves keep their team, the registered model's name and the mover's name, so they
+    outlive the model and the account."""
 
     dependencies = [
         ("artifacts", "0003_registry"),
@@ -26,6 +27,11 @@ class Migration(migrations.Migration):
             name="portfolio_name",
             field=models.CharField(default="", max_length=255),
             preserve_default=False,
+        ),
+        migrations.AddField(
+            model_name="aliasmove",
+            name="moved_by_name",
+            field=models.CharField(blank=True, max_length=150),
         ),
         migrations.AlterField(
             model_name="aliasmove",

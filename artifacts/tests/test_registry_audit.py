@@ -96,13 +96,13 @@ def test_the_migration_fills_in_the_team_and_name_of_existing_moves(
     training, registry_project, team, alice
 ):
     model = link_versions(training, registry_project, alice, 1)
-    AliasMove.objects.update(entity=alice.personal_entity, portfolio_name="")
+    AliasMove.objects.update(entity=alice.personal_entity, portfolio_name="", moved_by_name="")
     migration = importlib.import_module("artifacts.migrations.0005_alias_move_fill_entity")
 
     migration.fill(apps, None)
 
     move = AliasMove.objects.get(portfolio=model)
-    assert (move.entity, move.portfolio_name) == (team, "classifier")
+    assert (move.entity, move.portfolio_name, move.moved_by_name) == (team, "classifier", "alice")
 
 
 # Deleting a logged sequence
@@ -162,6 +162,20 @@ def test_the_registry_page_lists_recent_changes_of_deleted_models_by_name(
     assert "old-classifier <span" in html
     assert reverse("registry:model", args=["example-team", "old-classifier"]) not in html
     assert reverse("registry:model", args=["example-team", "classifier"]) in html
+
+
+def test_the_history_still_names_a_mover_whose_account_is_gone(
+    client, training, registry_project, alice, bob
+):
+    model = link_versions(training, registry_project, bob, 1)
+    bob.delete()
+    client.force_login(alice)
+
+    page = client.get(reverse("registry:model", args=["example-team", "classifier"]))
+
+    [move] = page.context["moves"]
+    assert (move.portfolio, move.moved_by, move.moved_by_name) == (model, None, "bob")
+    assert "<td>bob</td>" in page.content.decode()
 
 
 def test_an_outsider_sees_no_history(client, training, registry_project, alice, charlie):
@@ -264,6 +278,21 @@ def test_the_admin_refuses_to_remove_a_protected_alias_with_a_message(
         assert refusal in response.content.decode()
     assert ArtifactLink.objects.filter(pk=link.pk).exists()
     assert history() == before
+
+
+def test_the_alias_history_cannot_be_deleted_in_the_admin(
+    client, training, registry_project, alice, operator
+):
+    link_versions(training, registry_project, alice, 1)
+    move = AliasMove.objects.get()
+    client.force_login(operator)
+
+    response = client.post(
+        reverse("admin:artifacts_aliasmove_delete", args=[move.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert AliasMove.objects.filter(pk=move.pk).exists()
 
 
 def test_a_refusal_the_confirmation_missed_shows_as_a_message(

@@ -91,6 +91,7 @@ def cast(team, alice, sam, invitation, charlie):
         alias="production",
         to_version_index=0,
         moved_by=alice,
+        moved_by_name=alice.username,
     )
     ProtectedAlias.objects.create(entity=team, alias="champion")
     SavedView.objects.create(project=project, owner=alice, name="best resnets", shared=True)
