@@ -282,22 +282,57 @@ class ProtectedAlias(models.Model):
 
 class AliasMove(models.Model):
     """Who moved an alias of a registered model, from which version to which, and when. A
-    null version is an alias that was added (from) or removed (to)."""
+    null version is an alias that was added (from) or removed (to).
 
+    The history outlives the registered model and the people who moved its aliases. Deleting
+    the model (registry.portfolio_delete; sequence_delete for the links to a logged sequence;
+    either in the admin) records the removal of each alias it held and keeps every row:
+    `portfolio` turns null, `portfolio_name` and `moved_by_name` still say what and who. The
+    rows belong to the team (`entity`) and go only with it, since nobody is left to read them.
+    Deleting a whole project keeps them too, but records no removals: its aliases go with it
+    as a whole."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
     portfolio = models.ForeignKey(
-        ArtifactCollection, on_delete=models.CASCADE, related_name="alias_moves"
+        ArtifactCollection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alias_moves",
     )
+    # The registered model's name when the alias moved: what the row shows once it is deleted.
+    portfolio_name = models.CharField(max_length=255)
     alias = models.CharField(max_length=128)
     from_version_index = models.PositiveIntegerField(null=True, blank=True)
     to_version_index = models.PositiveIntegerField(null=True, blank=True)
     moved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # As AuditEvent.actor_name: the row still says who once the account is gone.
+    moved_by_name = models.CharField(max_length=150, blank=True)
     moved_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-moved_at", "-pk"]
-        indexes = [models.Index(fields=["portfolio", "-moved_at"], name="alias_move_recent")]
+        indexes = [
+            models.Index(fields=["portfolio", "-moved_at"], name="alias_move_recent"),
+            models.Index(fields=["entity", "-moved_at"], name="alias_move_entity_recent"),
+        ]
 
     def __str__(self):
         return f"{self.alias}: v{self.from_version_index} -> v{self.to_version_index}"
+
+    @classmethod
+    def of(cls, portfolio: ArtifactCollection, *, alias: str, from_index, to_index, actor):
+        """An unsaved move in `portfolio` (its project loaded), by `actor`."""
+        known = getattr(actor, "is_authenticated", False)
+        return cls(
+            entity_id=portfolio.project.entity_id,
+            portfolio=portfolio,
+            portfolio_name=portfolio.name,
+            alias=alias,
+            from_version_index=from_index,
+            to_version_index=to_index,
+            moved_by=actor if known else None,
+            moved_by_name=actor.username if known else "",
+        )

@@ -2,11 +2,12 @@
 whose versions are links to logged versions of the same entity, and their aliases.
 
 `production`, `staging` and the aliases a team lists (ProtectedAlias) move only by its admins;
-every alias move in a portfolio is written to AliasMove."""
+every alias move in a portfolio is written to AliasMove, removals by a delete included, and the
+history stays when the portfolio goes."""
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 
 from projects.models import Project
 from runs.services import RunsForbidden
@@ -48,8 +49,13 @@ def check_may_move(actor, entity: Entity, aliases) -> None:
 
 
 def _lock_portfolio(portfolio: ArtifactCollection) -> ArtifactCollection:
-    # One alias move and one version number at a time per portfolio.
-    return ArtifactCollection.objects.select_for_update().get(pk=portfolio.pk)
+    # One alias move and one version number at a time per portfolio. Its project and entity
+    # come along (unlocked) for the permission checks and the audit rows.
+    return (
+        ArtifactCollection.objects.select_for_update(of=("self",))
+        .select_related("project__entity")
+        .get(pk=portfolio.pk)
+    )
 
 
 def _move_alias(*, portfolio: ArtifactCollection, link: ArtifactLink | None, alias: str, actor):
@@ -79,12 +85,40 @@ def _move_alias(*, portfolio: ArtifactCollection, link: ArtifactLink | None, ali
     else:
         current.artifact_id = link.artifact_id
         current.save(update_fields=["artifact"])
-    AliasMove.objects.create(
-        portfolio=portfolio,
+    AliasMove.of(
+        portfolio,
         alias=alias,
-        from_version_index=from_index,
-        to_version_index=link.version_index if link else None,
-        moved_by=actor if getattr(actor, "is_authenticated", False) else None,
+        from_index=from_index,
+        to_index=link.version_index if link else None,
+        actor=actor,
+    ).save()
+
+
+def _record_removals(aliases, actor) -> None:
+    """Audit the removal of these aliases (of portfolios, their project and entity loaded),
+    which a delete is about to take: one insert."""
+    AliasMove.objects.bulk_create(
+        AliasMove.of(
+            alias.collection,
+            alias=alias.alias,
+            from_index=alias.from_index,
+            to_index=None,
+            actor=actor,
+        )
+        for alias in aliases
+    )
+
+
+def _aliases_held(**filters):
+    """Portfolio aliases with the version index (`from_index`) of the link each points at."""
+    link_index = ArtifactLink.objects.filter(
+        portfolio_id=OuterRef("collection_id"), artifact_id=OuterRef("artifact_id")
+    ).values("version_index")[:1]
+    return (
+        ArtifactAlias.objects.filter(**filters)
+        .select_related("collection__project__entity")
+        .annotate(from_index=Subquery(link_index))
+        .order_by("collection_id", "alias")
     )
 
 
@@ -156,16 +190,26 @@ def portfolio_aliases_set(*, link: ArtifactLink, add=(), remove=(), actor) -> Ar
     return link
 
 
+def _link_aliases(link: ArtifactLink) -> list[str]:
+    return list(
+        ArtifactAlias.objects.filter(
+            collection_id=link.portfolio_id, artifact_id=link.artifact_id
+        ).values_list("alias", flat=True)
+    )
+
+
+def check_may_unlink(*, link: ArtifactLink, actor) -> None:
+    """Raise AliasProtected if unlinking would remove a protected alias the actor may not
+    move (what artifact_unlink checks, for a confirmation page to list before it asks)."""
+    check_may_move(actor, link.portfolio.project.entity, _link_aliases(link))
+
+
 @transaction.atomic
 def artifact_unlink(*, link: ArtifactLink, actor) -> None:
     """Remove a link and its aliases (`latest` moves to the newest link left); the version it
     pointed at stays."""
     portfolio = _lock_portfolio(link.portfolio)
-    held = list(
-        ArtifactAlias.objects.filter(
-            collection=portfolio, artifact_id=link.artifact_id
-        ).values_list("alias", flat=True)
-    )
+    held = _link_aliases(link)
     check_may_move(actor, portfolio.project.entity, held)
     for alias in held:
         _move_alias(portfolio=portfolio, link=None, alias=alias, actor=actor)
@@ -176,6 +220,23 @@ def artifact_unlink(*, link: ArtifactLink, actor) -> None:
             _move_alias(portfolio=portfolio, link=newest, alias=LATEST, actor=actor)
 
 
+def check_may_delete(*, collection: ArtifactCollection, actor) -> None:
+    """Raise what portfolio_delete or sequence_delete would refuse `collection` with (for a
+    confirmation page to list before it asks)."""
+    entity = collection.project.entity
+    if collection.is_portfolio:
+        check_may_move(actor, entity, collection.aliases.values_list("alias", flat=True))
+    elif not is_registry_admin(actor, entity):
+        raise RunsForbidden(f"Only admins of {entity.name} can delete {collection.name}.")
+
+
+def collection_delete(*, collection: ArtifactCollection, actor) -> None:
+    if collection.is_portfolio:
+        portfolio_delete(portfolio=collection, actor=actor)
+    else:
+        sequence_delete(sequence=collection, actor=actor)
+
+
 @transaction.atomic
 def portfolio_delete(*, portfolio: ArtifactCollection, actor) -> None:
     """Delete a registered model with its links and aliases; the linked versions stay. A model
@@ -183,9 +244,10 @@ def portfolio_delete(*, portfolio: ArtifactCollection, actor) -> None:
     portfolio = _lock_portfolio(portfolio)
     if not portfolio.is_portfolio:
         raise ArtifactError(f"{portfolio.name} is not a registered model.")
-    held = ArtifactAlias.objects.filter(collection=portfolio).values_list("alias", flat=True)
-    check_may_move(actor, portfolio.project.entity, held)
-    # Its aliases, links and their history go with it (cascade).
+    held = list(_aliases_held(collection=portfolio))
+    check_may_move(actor, portfolio.project.entity, [alias.alias for alias in held])
+    _record_removals(held, actor)
+    # Its aliases and links go with it (cascade); its alias history stays (SET_NULL).
     portfolio.delete()
 
 
@@ -216,6 +278,28 @@ def sequence_delete(*, sequence: ArtifactCollection, actor) -> None:
     manifests = [
         name for name in sequence.versions.values_list("manifest_storage_name", flat=True) if name
     ]
-    # Aliases of registered models that point at these versions go with the versions.
+    # The links to these versions and the registered models' aliases on them go with the
+    # versions: their removal is audited, and `latest` moves to each model's newest link left.
+    portfolio_pks = sorted(
+        set(
+            ArtifactLink.objects.filter(artifact__collection=sequence).values_list(
+                "portfolio_id", flat=True
+            )
+        )
+    )
+    portfolios = {
+        portfolio.pk: portfolio
+        for portfolio in ArtifactCollection.objects.select_for_update(of=("self",))
+        .select_related("project__entity")
+        .filter(pk__in=portfolio_pks)
+        .order_by("pk")
+    }
+    held = list(_aliases_held(collection__in=portfolio_pks, artifact__collection=sequence))
+    _record_removals(held, actor)
     sequence.delete()
+    for portfolio_pk in sorted({alias.collection_id for alias in held if alias.alias == LATEST}):
+        portfolio = portfolios[portfolio_pk]
+        newest = portfolio.links.order_by("-version_index").first()
+        if newest is not None:
+            _move_alias(portfolio=portfolio, link=newest, alias=LATEST, actor=actor)
     transaction.on_commit(lambda: [default_storage.delete(name) for name in manifests])

@@ -3,6 +3,7 @@
 from django.db.models import Count, Max, Prefetch
 
 from projects.models import Project
+from teams.models import Entity
 
 from .models import AliasMove, ArtifactAlias, ArtifactCollection, ArtifactLink
 
@@ -53,4 +54,10 @@ def _metrics(summary: dict) -> list[tuple[str, object]]:
 
 
 def alias_moves(portfolio: ArtifactCollection, limit: int = 200):
-    return AliasMove.objects.filter(portfolio=portfolio).select_related("moved_by")[:limit]
+    return AliasMove.objects.filter(portfolio=portfolio)[:limit]
+
+
+def recent_alias_moves(team: Entity, limit: int = 50) -> list[AliasMove]:
+    """The team's latest alias moves across its registered models, deleted ones included
+    (`portfolio` None; `portfolio_name` names them)."""
+    return list(AliasMove.objects.filter(entity=team).select_related("portfolio")[:limit])

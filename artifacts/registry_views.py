@@ -1,5 +1,6 @@
-"""The team model registry pages: its registered models; one model's versions, aliases, the
-runs that logged them and who moved which alias when; admins move protected aliases."""
+"""The team model registry pages: its registered models and their recent alias moves (of
+deleted models too); one model's versions, aliases, the runs that logged them and who moved
+which alias when; admins move protected aliases."""
 
 from django import forms
 from django.contrib import messages
@@ -64,7 +65,11 @@ def _move_form(team, links, data=None):
 def registry_list(request, entity):
     team, project = _registry_of(request, entity)
     models = list(selectors.registered_models(project)) if project else []
-    return render(request, "artifacts/registry.html", {"team": team, "models": models})
+    # The history is as visible as the registry project, which holds the models.
+    moves = selectors.recent_alias_moves(team) if project else []
+    return render(
+        request, "artifacts/registry.html", {"team": team, "models": models, "moves": moves}
+    )
 
 
 @login_required

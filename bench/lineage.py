@@ -5,12 +5,14 @@ case misses its target. See bench/README.md.
     .venv/bin/python bench/lineage.py                  # 1,000 versions, 1,000 runs
     .venv/bin/python bench/lineage.py --runs 200       # a quick look
     .venv/bin/python bench/lineage.py --profile        # and where the time goes
+    .venv/bin/python bench/lineage.py --postgres       # PostgreSQL, not SQLite
 
 The project: run 0 logs the dataset corpus:v0; every later run i uses corpus:v0 and the model
 version before its own, and logs model:v(i-1). So corpus:v0 has every run downstream (its layers
 are capped at artifacts.lineage.LAYER_NODES), and a model version in the middle a long chain
-upstream and downstream. The database (SQLite, a temporary file) is set up in a child process,
-because the settings read DATABASE_URL once, at import.
+upstream and downstream. The database (SQLite in a temporary file, or with --postgres a
+PostgreSQL database of its own, created and dropped) is set up in a child process, because the
+settings read DATABASE_URL once, at import.
 """
 
 import argparse
@@ -24,11 +26,14 @@ import warnings
 from pathlib import Path
 
 from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
+from ingest import pg_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 200
 WARMUP = 2
 USER, TEAM, PROJECT = "alice", "bench-team", "lineage"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_BENCH_DB = "teamsite_benchlineage"
 PROFILE_FOCUS = (
     r"artifacts/|compiler.py.*execute_sql|django/template/(base|loader_tags|defaulttags)"
 )
@@ -39,19 +44,29 @@ def main():
     parser.add_argument("--runs", type=int, default=1000, help="runs (and artifact versions)")
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per case")
     parser.add_argument("--profile", action="store_true", help="profile each case once")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--pg-database",
+        default=PG_BENCH_DB,
+        help="the PostgreSQL database to create and drop (one of its own per concurrent run)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
     with tempfile.TemporaryDirectory(prefix="teamsite-bench-lineage-") as tmp:
-        env = {
-            **os.environ,
-            **SETTINGS_ENV,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-            "MEDIA_ROOT": f"{tmp}/media",
-        }
+        database = args.pg_database
+        url = f"{PG_SERVER}/{database}" if args.postgres else f"sqlite:///{tmp}/bench.sqlite3"
+        env = {**os.environ, **SETTINGS_ENV, "DATABASE_URL": url, "MEDIA_ROOT": f"{tmp}/media"}
         command = [sys.executable, __file__, "--child", *sys.argv[1:]]
-        return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
+        if not args.postgres:
+            return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
+        pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        pg_admin(f"CREATE DATABASE {database}")
+        try:
+            return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
+        finally:
+            pg_admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def child(args):

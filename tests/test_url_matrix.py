@@ -1244,6 +1244,7 @@ ADMIN_REFUSED = {
         "admin:runs_savedview_add",
         "admin:artifacts_artifactlink_add",
         "admin:artifacts_aliasmove_add",
+        "admin:artifacts_aliasmove_delete",
     )
 }
 

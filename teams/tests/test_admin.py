@@ -85,7 +85,13 @@ def cast(team, alice, sam, invitation, charlie):
         portfolio=portfolio, artifact=artifact, version_index=0, linked_by=alice
     )
     AliasMove.objects.create(
-        portfolio=portfolio, alias="production", to_version_index=0, moved_by=alice
+        entity=team,
+        portfolio=portfolio,
+        portfolio_name=portfolio.name,
+        alias="production",
+        to_version_index=0,
+        moved_by=alice,
+        moved_by_name=alice.username,
     )
     ProtectedAlias.objects.create(entity=team, alias="champion")
     SavedView.objects.create(project=project, owner=alice, name="best resnets", shared=True)

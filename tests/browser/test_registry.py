@@ -1,5 +1,6 @@
 """The model registry in a real browser: an admin promotes a version to production through the
-form and sees it in the promotion history; a member sees the same page without the form."""
+form and sees it in the promotion history; a member sees the same page without the form, and
+the registry's recent changes, a deleted model's included."""
 
 import pytest
 from playwright.sync_api import expect
@@ -37,7 +38,7 @@ def test_admin_promotes_a_version_and_a_member_sees_it_read_only(
 ):
     login(page.context, alice)
     page.goto("/example-team/registry/")
-    page.get_by_role("link", name="classifier").click()
+    page.locator("#registered-models").get_by_role("link", name="classifier").click()
     expect(page.locator("#versions tbody tr")).to_have_count(2)
 
     form = page.locator("#move-alias")
@@ -55,3 +56,26 @@ def test_admin_promotes_a_version_and_a_member_sees_it_read_only(
     member.goto("/example-team/registry/classifier/")
     expect(member.locator("#versions tbody tr").last).to_contain_text("production")
     expect(member.locator("#move-alias")).to_have_count(0)
+
+
+def test_the_registry_lists_recent_changes_of_a_deleted_model(
+    page, login, alice, bob, classifier, tmp_path
+):
+    registry.artifact_link(
+        artifact=Artifact.objects.get(collection__name="resnet", version_index=0),
+        project=classifier.project,
+        portfolio_name="detector",
+        actor=alice,
+    )
+    registry.portfolio_delete(portfolio=classifier, actor=alice)
+    login(page.context, bob)
+
+    page.goto("/example-team/registry/")
+
+    rows = page.locator("#recent-moves tbody tr")
+    expect(rows).to_have_count(4)
+    expect(rows.first).to_contain_text("classifier deleted")
+    expect(rows.first).to_contain_text("removed")
+    expect(rows.first.get_by_role("link")).to_have_count(0)
+    expect(rows.nth(1).get_by_role("link", name="detector")).to_be_visible()
+    page.screenshot(path=tmp_path / "registry-recent-changes.png", full_page=True)
