@@ -191,3 +191,23 @@ def test_pages_cost_the_same_at_any_size(client, training, registry_project, ali
             assert client.get(reverse(page, args=args)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_registered_models_description_and_tags_show_with_a_link_to_edit_them(
+    client, training, registry_project, alice, bob
+):
+    model = link_versions(training, registry_project, alice, 1)
+    model.description = "Production classifier."
+    model.save()
+    model.tags.create(name="vision")
+    client.force_login(bob)
+
+    html = client.get(reverse("registry:model", args=["example-team", "classifier"])).content
+    html = html.decode()
+
+    assert "Production classifier." in html and '<span class="tag">vision</span>' in html
+    edit = reverse(
+        "artifacts:collection", args=["example-team", "model-registry", "model", "classifier"]
+    )
+    assert edit in html
+    assert client.get(edit).status_code == 200
