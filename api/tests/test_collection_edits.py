@@ -373,3 +373,23 @@ def test_a_collections_aliases_come_a_page_at_a_time(client, training, bob):
 
 def test_an_outsider_reads_no_collection(client, training, charlie):
     assert collection_aliases(client, charlie, logged(training).collection) is None
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    type_name=st.text(max_size=140),
+    names=st.lists(st.one_of(st.text(max_size=140), st.none(), st.integers()), max_size=4),
+)
+def test_any_retype_or_tagging_is_answered_without_a_server_error(
+    client, training, bob, type_name, names
+):
+    collection = logged(training, "fuzzed").collection
+    for response in (
+        retype(client, bob, collection, type_name),
+        tags(client, bob, collection, names),
+        tags(client, bob, collection, names, query=DELETE_TAGS),
+    ):
+        assert response.status_code in (200, 400), response.content
+    collection.delete()
