@@ -25,7 +25,7 @@ LATEST = "latest"
 VERSION_ALIAS = re.compile(r"\Av(\d+)\Z")
 NAME = re.compile(r"\A[\w.-]{1,128}\Z")
 MANIFEST_NAME = "wandb_manifest.json"
-# W&B's tag rule: words of letters, digits, '-' and '_', single spaces between them.
+# The client's tag rule: words of letters, digits, '-' and '_', spaces between them.
 TAG = re.compile(r"\A[-\w]+( +[-\w]+)*\Z")
 MAX_TAG_LENGTH = 128
 
@@ -51,7 +51,7 @@ def check_tags(tags) -> list[str]:
     if invalid:
         raise ArtifactError(
             f"Invalid tag(s): {', '.join(repr(tag) for tag in invalid)}. A tag is words of "
-            f"letters, digits, '-' and '_' with single spaces between them, at most "
+            f"letters, digits, '-' and '_' with spaces between them, at most "
             f"{MAX_TAG_LENGTH} characters."
         )
     return tags
