@@ -281,3 +281,27 @@ def test_a_model_is_linked_into_the_registry_and_only_an_admin_promotes_it(
     assert (result["scratch_exists"], result["source_exists"]) == (False, True)
     move = AliasMove.objects.get(alias="production")
     assert (move.moved_by, move.from_version_index, move.to_version_index) == (alice, None, 0)
+
+
+def test_shards_drafts_and_collection_edits_through_the_client(wandb_env, team, alice):
+    result, completed = wandb_env("artifact_workflows.py", "example-team", key=api_key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+
+    assert result["corpus"] == {"version": "v0", "files": ["shard-a.txt", "shard-b.txt"]}
+    assert result["corpus_downloaded"] == ["shard-a.txt", "shard-b.txt"]
+    assert result["grown"] == {
+        "version": "v1",
+        "files": ["shard-a.txt", "shard-b.txt", "shard-c.txt"],
+    }
+    assert result["grown_shard_a"] == "rows of shard a\n"
+    assert result["collection"] == {
+        "name": "corpus-v2",
+        "type": "training-data",
+        "description": "Both shards and the third.",
+        "tags": ["curated", "text"],
+        "aliases": ["latest"],
+    }
+    assert result["tags_after_removal"] == ["text"]
+    assert result["latest_type"] == "training-data"
+    shards = Artifact.objects.get(collection__name="corpus-v2", version_index=0)
+    assert shards.logged_by.count() == 2  # the second shard's run and the finisher
