@@ -5,10 +5,11 @@ import difflib
 from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.http import Http404
 
-from .models import Artifact, ArtifactCollection
+from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactLink
+from .registry import REGISTRY_PROJECT
 from .services import VERSION_ALIAS
 
 DIFF_TEXT_BYTES = 64 * 1024
@@ -50,12 +51,37 @@ def get_collection(project, type_name: str, name: str) -> ArtifactCollection:
 
 
 def collection_versions(collection) -> list[Artifact]:
+    """Its committed versions, newest first, each with this collection's aliases (registered
+    models' aliases of the same versions are theirs) and its tags."""
+    own_aliases = ArtifactAlias.objects.filter(collection=collection)
     return list(
         collection.versions.committed()
         .select_related("created_by_run__project__entity")
-        .prefetch_related("aliases", "tags")
+        .prefetch_related(Prefetch("aliases", queryset=own_aliases), "tags")
         .order_by("-version_index")
     )
+
+
+def own_aliases(artifact: Artifact) -> list[ArtifactAlias]:
+    return list(artifact.aliases.filter(collection_id=artifact.collection_id))
+
+
+def registrations(artifact: Artifact) -> list[ArtifactLink]:
+    """The registered models the version is linked into, by name, each with the aliases it
+    holds there (`alias_names`) and whether it lives in the team's registry (`in_registry`)."""
+    links = list(
+        artifact.links.select_related("portfolio__project__entity").order_by("portfolio__name")
+    )
+    held = {}
+    aliases = ArtifactAlias.objects.filter(
+        artifact=artifact, collection_id__in=[link.portfolio_id for link in links]
+    ).order_by("alias")
+    for collection_id, alias in aliases.values_list("collection_id", "alias"):
+        held.setdefault(collection_id, []).append(alias)
+    for link in links:
+        link.alias_names = held.get(link.portfolio_id, [])
+        link.in_registry = link.portfolio.project.name == REGISTRY_PROJECT
+    return links
 
 
 def get_version(collection, version: str) -> Artifact:

@@ -167,7 +167,8 @@ def artifact_version(request, entity, project, type_name, collection, version):
         "tags": list(artifact.tags.all()),
         "tag_form": TagForm(),
         "listing": selectors.folder_listing(artifact, request.GET.get("path", "")),
-        "aliases": list(artifact.aliases.all()),
+        "aliases": selectors.own_aliases(artifact),
+        "registrations": selectors.registrations(artifact),
         "used_by": list(artifact.used_by.select_related("project__entity").order_by("-created_at")),
         "other_versions": list(
             artifact.collection.versions.committed()

@@ -19,17 +19,36 @@ def load():
 def test_demo_artifacts_have_files_versions_aliases_and_lineage():
     load()
 
-    collections = dict(ArtifactCollection.objects.values_list("name", "type").order_by("name"))
+    sequences = ArtifactCollection.objects.filter(kind="sequence")
+    collections = dict(sequences.values_list("name", "type").order_by("name"))
     assert collections == {"cifar10": "dataset", "resnet50": "model", "test-report": "evaluation"}
     models = Artifact.objects.filter(collection__name="resnet50").order_by("version_index")
     assert [m.state for m in models] == [Artifact.State.COMMITTED] * 4
     assert all(m.files.filter(size__isnull=False).count() == 3 for m in models)
     best = models.get(aliases__alias="best")
     assert best.used_by.count() == 1  # the evaluation run
-    assert models.get(aliases__alias="latest").version_index == 3
+    assert (
+        models.get(aliases__alias="latest", aliases__collection__name="resnet50").version_index == 3
+    )
     data = Artifact.objects.get(collection__name="cifar10", aliases__alias="clean")
     assert data.used_by.count() == 3
     assert data.size == sum(f.size for f in data.files.all()) > 0
+
+
+@pytest.mark.django_db
+def test_the_demo_registry_has_a_model_in_production_and_one_in_staging():
+    load()
+
+    model = ArtifactCollection.objects.get(kind="portfolio", name="cifar-classifier")
+    assert (model.project.entity.name, model.project.name) == ("example-team", "model-registry")
+    held = dict(model.aliases.values_list("alias", "artifact__version_index"))
+    assert held == {"production": 1, "staging": 2, "latest": 2}
+    assert sorted(model.alias_moves.values_list("alias", "moved_by__username")) == [
+        ("latest", "alice"),
+        ("latest", "alice"),
+        ("production", "alice"),
+        ("staging", "alice"),
+    ]
 
 
 @pytest.mark.django_db
@@ -40,6 +59,7 @@ def test_loading_again_changes_nothing():
     call_command("load_demo_artifacts", stdout=StringIO())
 
     assert Artifact.objects.count() == before == 7
+    assert ArtifactCollection.objects.filter(kind="portfolio").count() == 1
 
 
 @pytest.mark.django_db

@@ -211,3 +211,26 @@ def test_a_registered_models_description_and_tags_show_with_a_link_to_edit_them(
     )
     assert edit in html
     assert client.get(edit).status_code == 200
+
+
+def test_a_versions_pages_show_its_own_aliases_and_where_it_is_registered(
+    client, training, registry_project, alice, bob
+):
+    link_versions(training, registry_project, alice, 1)
+    artifact = Artifact.objects.get(collection__name="classifier-src")
+    ArtifactAlias.objects.create(collection=artifact.collection, artifact=artifact, alias="best")
+    registry.portfolio_aliases_set(link=artifact.links.get(), add=["production"], actor=alice)
+    client.force_login(bob)
+    args = ["example-team", "training", "model", "classifier-src"]
+
+    collection_page = client.get(reverse("artifacts:collection", args=args))
+    version_page = client.get(reverse("artifacts:version", args=[*args, "v0"]))
+
+    [listed] = collection_page.context["versions"]
+    assert [alias.alias for alias in listed.aliases.all()] == ["best"]
+    assert [alias.alias for alias in version_page.context["aliases"]] == ["best"]
+    [registered] = version_page.context["registrations"]
+    assert (registered.portfolio.name, registered.version) == ("classifier", "v0")
+    assert registered.alias_names == ["latest", "production"]
+    html = version_page.content.decode()
+    assert reverse("registry:model", args=["example-team", "classifier"]) in html

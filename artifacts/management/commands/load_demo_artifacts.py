@@ -5,10 +5,12 @@ import io
 import json
 import random
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from artifacts.models import ArtifactCollection
+from artifacts.registry import REGISTRY_PROJECT, artifact_link
 from artifacts.services import (
     artifact_commit,
     artifact_create,
@@ -18,6 +20,7 @@ from artifacts.services import (
     artifact_use,
 )
 from projects.models import Project
+from runs.tracking import writable_project
 
 PROJECT = ("example-team", "resnet")
 
@@ -58,9 +61,25 @@ class Command(BaseCommand):
             models.append(log(project, run, "model", "resnet50", model_files(rng, run), aliases))
         artifact_use(artifact=models[2], run=evaluation)
         log(project, evaluation, "evaluation", "test-report", report_files(rng), [])
+        register(project, models)
         self.stdout.write(
             f"Loaded demo artifacts into {project.path}: cifar10 (2 versions), "
-            f"resnet50 ({len(models)} versions), test-report."
+            f"resnet50 ({len(models)} versions), test-report; resnet50 v1 and v2 registered "
+            f"as {project.entity.name}/{REGISTRY_PROJECT}/cifar-classifier."
+        )
+
+
+def register(project, models):
+    """The team's admin registers the best model in production and a newer one in staging."""
+    admin = get_user_model().objects.get(username="alice")
+    registry = writable_project(admin, project.entity, REGISTRY_PROJECT)
+    for model, alias in ((models[1], "production"), (models[2], "staging")):
+        artifact_link(
+            artifact=model,
+            project=registry,
+            portfolio_name="cifar-classifier",
+            aliases=[alias],
+            actor=admin,
         )
 
 
