@@ -2,9 +2,10 @@
 the versions that run used, the runs that logged those, ...) and downstream (the runs that used
 it, the versions they logged, ...), N hops each way, laid out in layers.
 
-Within the version's project only: a run or version of another project may be one the viewer
-cannot see. Each hop is one query per direction, whatever the number of nodes; a layer shows at
-most LAYER_NODES of them and counts the rest."""
+Across projects and entities, within the projects the viewer may see (`visible`): a run or
+version of a project hidden from the viewer is left out, as if it did not exist. Each hop is one
+query per direction, whatever the number of nodes; a layer shows at most LAYER_NODES of them and
+counts the rest."""
 
 from dataclasses import dataclass, field
 
@@ -76,12 +77,22 @@ def _order(node: Node):
     return (node.kind, node.label)
 
 
-def _artifact_node(artifact, project, layer) -> Node:
+def _label(name: str, project, home) -> str:
+    """Names of another project carry its path."""
+    if project.pk == home.pk:
+        return name
+    if project.entity_id == home.entity_id:
+        return f"{project.name}/{name}"
+    return f"{project.entity.name}/{project.name}/{name}"
+
+
+def _artifact_node(artifact, home, layer) -> Node:
     collection = artifact.collection
+    project = collection.project
     return Node(
         key=f"a{artifact.pk}",
         kind="artifact",
-        label=f"{collection.name}:v{artifact.version_index}",
+        label=_label(f"{collection.name}:v{artifact.version_index}", project, home),
         detail=collection.type,
         url=reverse(
             "artifacts:version",
@@ -97,30 +108,32 @@ def _artifact_node(artifact, project, layer) -> Node:
     )
 
 
-def _run_node(run, project, layer) -> Node:
+def _run_node(run, home, layer) -> Node:
+    project = run.project
     return Node(
         key=f"r{run.pk}",
         kind="run",
-        label=run.name or run.run_id,
+        label=_label(run.name or run.run_id, project, home),
         detail=run.run_id,
         url=reverse("runs:detail", args=[project.entity.name, project.name, run.run_id]),
         layer=layer,
     )
 
 
-def lineage(artifact: Artifact, hops: int = DEFAULT_HOPS) -> Lineage:
-    project = artifact.collection.project
-    root = _artifact_node(artifact, project, 0)
+def lineage(artifact: Artifact, visible, hops: int = DEFAULT_HOPS) -> Lineage:
+    """`visible`: the projects the viewer may see (a queryset of them, or of their ids)."""
+    home = artifact.collection.project
+    root = _artifact_node(artifact, home, 0)
     graph = Lineage(root=root, hops=hops, nodes={root.key: root})
     for direction in (-1, 1):
         artifacts, runs = {artifact.pk: artifact}, {}
         for hop in range(1, hops + 1):
             layer = direction * hop
             if artifacts:
-                runs = _runs_of(graph, artifacts, project, layer, upstream=direction < 0)
+                runs = _runs_of(graph, artifacts, home, visible, layer, upstream=direction < 0)
                 artifacts = {}
             elif runs:
-                artifacts = _artifacts_of(graph, runs, project, layer, upstream=direction < 0)
+                artifacts = _artifacts_of(graph, runs, home, visible, layer, upstream=direction < 0)
                 runs = {}
             else:
                 break
@@ -138,7 +151,7 @@ def _add(graph: Lineage, node: Node, shown: dict) -> bool:
     return True
 
 
-def _runs_of(graph, artifacts: dict, project, layer, *, upstream: bool) -> dict:
+def _runs_of(graph, artifacts: dict, home, visible, layer, *, upstream: bool) -> dict:
     """The runs that logged (upstream) or used (downstream) these versions: one query."""
     shown: dict = {}
     found = {}
@@ -148,18 +161,28 @@ def _runs_of(graph, artifacts: dict, project, layer, *, upstream: bool) -> dict:
             if artifact.created_by_run_id:
                 by_run.setdefault(artifact.created_by_run_id, []).append(artifact.pk)
         pairs = []
-        for run in Run.objects.filter(pk__in=by_run, project=project).only("pk", "run_id", "name"):
+        runs = Run.objects.filter(pk__in=by_run, project__in=visible).select_related(
+            "project__entity"
+        )
+        for run in runs.only("pk", "run_id", "name", "project__name", "project__entity__name"):
             pairs += [(run, artifact_pk) for artifact_pk in by_run[run.pk]]
     else:
         rows = (
-            UsedBy.objects.filter(artifact_id__in=artifacts, run__project=project)
-            .select_related("run")
-            .only("artifact_id", "run__id", "run__run_id", "run__name")
+            UsedBy.objects.filter(artifact_id__in=artifacts, run__project__in=visible)
+            .select_related("run__project__entity")
+            .only(
+                "artifact_id",
+                "run__id",
+                "run__run_id",
+                "run__name",
+                "run__project__name",
+                "run__project__entity__name",
+            )
             .order_by("run_id")
         )
         pairs = [(row.run, row.artifact_id) for row in rows]
     for run, artifact_pk in pairs:
-        node = _run_node(run, project, layer)
+        node = _run_node(run, home, layer)
         if _add(graph, node, shown):
             edge = (node.key, f"a{artifact_pk}") if upstream else (f"a{artifact_pk}", node.key)
             graph.edges.add(edge)
@@ -168,7 +191,7 @@ def _runs_of(graph, artifacts: dict, project, layer, *, upstream: bool) -> dict:
     return found
 
 
-def _artifacts_of(graph, runs: dict, project, layer, *, upstream: bool) -> dict:
+def _artifacts_of(graph, runs: dict, home, visible, layer, *, upstream: bool) -> dict:
     """The versions these runs used (upstream) or logged (downstream): one query."""
     shown: dict = {}
     found = {}
@@ -176,23 +199,23 @@ def _artifacts_of(graph, runs: dict, project, layer, *, upstream: bool) -> dict:
         rows = (
             UsedBy.objects.filter(
                 run_id__in=runs,
-                artifact__collection__project=project,
+                artifact__collection__project__in=visible,
                 artifact__state=Artifact.State.COMMITTED,
             )
-            .select_related("artifact__collection")
+            .select_related("artifact__collection__project__entity")
             .order_by("artifact_id")
         )
         pairs = [(row.artifact, row.run_id) for row in rows]
     else:
         versions = (
             Artifact.objects.committed()
-            .filter(created_by_run_id__in=runs, collection__project=project)
-            .select_related("collection")
+            .filter(created_by_run_id__in=runs, collection__project__in=visible)
+            .select_related("collection__project__entity")
             .order_by("pk")
         )
         pairs = [(version, version.created_by_run_id) for version in versions]
     for version, run_pk in pairs:
-        node = _artifact_node(version, project, layer)
+        node = _artifact_node(version, home, layer)
         if _add(graph, node, shown):
             edge = (node.key, f"r{run_pk}") if upstream else (f"r{run_pk}", node.key)
             graph.edges.add(edge)

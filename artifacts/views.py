@@ -16,6 +16,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from projects.access import get_project_for_user
+from projects.selectors import all_projects_visible_to
 from runs.media import thumbnail
 from runs.services import RunsError
 from teams.access import Need
@@ -402,7 +403,8 @@ def artifact_lineage(request, entity, project, type_name, collection, version):
     except ValueError:
         hops = lineage_graph.DEFAULT_HOPS
     hops = max(1, min(hops, lineage_graph.MAX_HOPS))
-    graph = lineage_graph.lineage(artifact, hops)
+    visible = all_projects_visible_to(request.user).values("pk")
+    graph = lineage_graph.lineage(artifact, visible, hops)
     context = _version_context(project, artifact, request.user) | {
         "graph": graph,
         "figure": graph.figure_data(),

@@ -24,6 +24,14 @@ def projects_visible_to(user, entity: Entity):
     return projects.filter(public | Q(_member_of(user, "view_entity")))
 
 
+def all_projects_visible_to(user):
+    """Every project the user may see, of any entity: public ones and its teams' ones."""
+    public = Q(visibility=Project.Visibility.PUBLIC)
+    if not user.is_authenticated:
+        return Project.objects.filter(public)
+    return Project.objects.filter(public | Q(_member_of(user, "view_entity")))
+
+
 def projects_writable_by(user):
     """Every project the user may write to (log runs, move runs in), grouped by entity."""
     return (

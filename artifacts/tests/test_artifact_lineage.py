@@ -1,5 +1,5 @@
 """The lineage page of a version: runs and versions upstream and downstream, N hops, in layers,
-within the project, at a fixed number of queries.
+across the projects the viewer may see, at a fixed number of queries.
 
 The cast comes from tests/personas.py: alice (admin) and bob (member) of the private
 example-team."""
@@ -112,14 +112,42 @@ def test_the_graph_links_its_nodes_and_draws_its_edges(client, bob, chain):
     assert reverse("runs:detail", args=["example-team", "resnet", "evaluate"]) in text
 
 
-def test_runs_of_other_projects_stay_out(client, alice, team, chain):
+def test_runs_and_versions_of_other_projects_the_viewer_sees_are_in_it(
+    client, alice, team, public_team, chain
+):
     other = ProjectFactory(entity=team, creator=alice, name="other")
-    use(chain["model"], RunFactory(project=other, run_id="elsewhere", author=alice))
+    tuning = RunFactory(project=other, run_id="tuning", name="tuning", author=alice)
+    use(chain["model"], tuning)
+    log_version(other, tuning, "tuned", {"w.bin": b"\x01"})
+    shared = ProjectFactory(entity=public_team, creator=alice, name="shared", visibility="public")
+    use(chain["model"], RunFactory(project=shared, run_id="bench", name="bench", author=alice))
     client.force_login(alice)
 
-    response = client.get(lineage_url(chain["model"], hops=1))
+    response = client.get(lineage_url(chain["model"], hops=2))
 
-    assert labels(response)[1] == ["evaluate"]
+    assert labels(response)[1] == ["evaluate", "open-team/shared/bench", "other/tuning"]
+    assert labels(response)[2] == ["other/tuned:v0", "report:v0"]
+    text = response.content.decode()
+    assert reverse("runs:detail", args=["open-team", "shared", "bench"]) in text
+    assert (
+        reverse("artifacts:version", args=["example-team", "other", "model", "tuned", "v0"]) in text
+    )
+
+
+def test_what_the_viewer_may_not_see_stays_out(client, alice, bob, charlie, public_team, chain):
+    hidden = ProjectFactory(entity=public_team, creator=alice, name="hidden")  # team-only
+    use(chain["model"], RunFactory(project=hidden, run_id="secret", author=alice))
+    shared = ProjectFactory(entity=public_team, creator=alice, name="shared", visibility="public")
+    published = RunFactory(project=shared, run_id="published", name="published", author=alice)
+    log_version(shared, published, "public-model", {"w.bin": b"\x02"})
+    use(chain["model"], published)
+    client.force_login(bob)  # in example-team, not in open-team
+
+    response = client.get(lineage_url(chain["model"], hops=2))
+
+    assert labels(response)[1] == ["evaluate", "open-team/shared/published"]
+    assert "secret" not in response.content.decode()
+    assert labels(response)[2] == ["open-team/shared/public-model:v0", "report:v0"]
 
 
 def _fan(resnet, alice, size):
@@ -154,7 +182,7 @@ def test_a_crowded_layer_shows_its_first_nodes_and_counts_the_rest(resnet, alice
     monkeypatch.setattr("artifacts.lineage.LAYER_NODES", 3)
     data = _fan(resnet, alice, 5)
 
-    graph = lineage(data, hops=2)
+    graph = lineage(data, [resnet.pk], hops=2)
 
     assert [len(nodes) for _, nodes in graph.layers()] == [1, 1, 3, 3]
     assert graph.hidden == {1: 2}
