@@ -77,56 +77,74 @@ def _order(node: Node):
     return (node.kind, node.label)
 
 
-def _label(name: str, project, home) -> str:
+@dataclass(frozen=True)
+class Place:
+    """The project of a node: where its page is, and how to name it from another project."""
+
+    pk: int
+    name: str
+    entity_pk: int
+    entity_name: str
+
+    @classmethod
+    def of(cls, project) -> "Place":
+        return cls(project.pk, project.name, project.entity_id, project.entity.name)
+
+
+def _label(name: str, place: Place, home: Place) -> str:
     """Names of another project carry its path."""
-    if project.pk == home.pk:
+    if place.pk == home.pk:
         return name
-    if project.entity_id == home.entity_id:
-        return f"{project.name}/{name}"
-    return f"{project.entity.name}/{project.name}/{name}"
+    if place.entity_pk == home.entity_pk:
+        return f"{place.name}/{name}"
+    return f"{place.entity_name}/{place.name}/{name}"
 
 
-def _artifact_node(artifact, home, layer) -> Node:
-    collection = artifact.collection
-    project = collection.project
+# Rows, not model instances: a layer may hold a thousand nodes.
+RUN_FIELDS = ("pk", "run_id", "name", "project_id", "project__name", "project__entity_id")
+RUN_FIELDS += ("project__entity__name",)
+VERSION_FIELDS = ("pk", "version_index", "collection__name", "collection__type")
+VERSION_FIELDS += tuple(f"collection__{field}" for field in RUN_FIELDS[3:])
+
+
+def _artifact_node(row, home: Place, layer) -> Node:
+    pk, index, name, type_name, *place = row
+    place = Place(*place)
     return Node(
-        key=f"a{artifact.pk}",
+        key=f"a{pk}",
         kind="artifact",
-        label=_label(f"{collection.name}:v{artifact.version_index}", project, home),
-        detail=collection.type,
+        label=_label(f"{name}:v{index}", place, home),
+        detail=type_name,
         url=reverse(
-            "artifacts:version",
-            args=[
-                project.entity.name,
-                project.name,
-                collection.type,
-                collection.name,
-                f"v{artifact.version_index}",
-            ],
+            "artifacts:version", args=[place.entity_name, place.name, type_name, name, f"v{index}"]
         ),
         layer=layer,
     )
 
 
-def _run_node(run, home, layer) -> Node:
-    project = run.project
+def _run_node(row, home: Place, layer) -> Node:
+    pk, run_id, name, *place = row
+    place = Place(*place)
     return Node(
-        key=f"r{run.pk}",
+        key=f"r{pk}",
         kind="run",
-        label=_label(run.name or run.run_id, project, home),
-        detail=run.run_id,
-        url=reverse("runs:detail", args=[project.entity.name, project.name, run.run_id]),
+        label=_label(name or run_id, place, home),
+        detail=run_id,
+        url=reverse("runs:detail", args=[place.entity_name, place.name, run_id]),
         layer=layer,
     )
 
 
 def lineage(artifact: Artifact, visible, hops: int = DEFAULT_HOPS) -> Lineage:
     """`visible`: the projects the viewer may see (a queryset of them, or of their ids)."""
-    home = artifact.collection.project
-    root = _artifact_node(artifact, home, 0)
+    collection = artifact.collection
+    home = Place.of(collection.project)
+    root_row = (artifact.pk, artifact.version_index, collection.name, collection.type)
+    root = _artifact_node((*root_row, *vars(home).values()), home, 0)
     graph = Lineage(root=root, hops=hops, nodes={root.key: root})
+    start = {artifact.pk: {"pk": artifact.pk, "created_by_run_id": artifact.created_by_run_id}}
     for direction in (-1, 1):
-        artifacts, runs = {artifact.pk: artifact}, {}
+        artifacts, runs = start, {}
         for hop in range(1, hops + 1):
             layer = direction * hop
             if artifacts:
@@ -140,14 +158,15 @@ def lineage(artifact: Artifact, visible, hops: int = DEFAULT_HOPS) -> Lineage:
     return graph
 
 
-def _add(graph: Lineage, node: Node, shown: dict) -> bool:
-    """Add a node not yet in the graph, unless its layer is full; whether it is in the graph."""
-    if node.key in graph.nodes:
+def _add(graph: Lineage, key: str, make_node, layer: int, shown: dict) -> bool:
+    """Add the node `key` (built by `make_node()` only then) unless it is in the graph or its
+    layer is full; whether it is in the graph."""
+    if key in graph.nodes:
         return True
     if len(shown) >= LAYER_NODES:
-        graph.hidden[node.layer] = graph.hidden.get(node.layer, 0) + 1
+        graph.hidden[layer] = graph.hidden.get(layer, 0) + 1
         return False
-    graph.nodes[node.key] = shown[node.key] = node
+    graph.nodes[key] = shown[key] = make_node()
     return True
 
 
@@ -158,36 +177,24 @@ def _runs_of(graph, artifacts: dict, home, visible, layer, *, upstream: bool) ->
     if upstream:
         by_run = {}
         for artifact in artifacts.values():
-            if artifact.created_by_run_id:
-                by_run.setdefault(artifact.created_by_run_id, []).append(artifact.pk)
-        pairs = []
-        runs = Run.objects.filter(pk__in=by_run, project__in=visible).select_related(
-            "project__entity"
-        )
-        for run in runs.only("pk", "run_id", "name", "project__name", "project__entity__name"):
-            pairs += [(run, artifact_pk) for artifact_pk in by_run[run.pk]]
+            if artifact["created_by_run_id"]:
+                by_run.setdefault(artifact["created_by_run_id"], []).append(artifact["pk"])
+        rows = Run.objects.filter(pk__in=by_run, project__in=visible).values_list(*RUN_FIELDS)
+        pairs = [(row, artifact_pk) for row in rows for artifact_pk in by_run[row[0]]]
     else:
         rows = (
             UsedBy.objects.filter(artifact_id__in=artifacts, run__project__in=visible)
-            .select_related("run__project__entity")
-            .only(
-                "artifact_id",
-                "run__id",
-                "run__run_id",
-                "run__name",
-                "run__project__name",
-                "run__project__entity__name",
-            )
             .order_by("run_id")
+            .values_list("artifact_id", *(f"run__{field}" for field in RUN_FIELDS))
         )
-        pairs = [(row.run, row.artifact_id) for row in rows]
-    for run, artifact_pk in pairs:
-        node = _run_node(run, home, layer)
-        if _add(graph, node, shown):
-            edge = (node.key, f"a{artifact_pk}") if upstream else (f"a{artifact_pk}", node.key)
+        pairs = [(row[1:], row[0]) for row in rows]
+    for row, artifact_pk in pairs:
+        key = f"r{row[0]}"
+        if _add(graph, key, lambda row=row: _run_node(row, home, layer), layer, shown):
+            edge = (key, f"a{artifact_pk}") if upstream else (f"a{artifact_pk}", key)
             graph.edges.add(edge)
-            if node.key in shown:
-                found[run.pk] = run
+            if key in shown:
+                found[row[0]] = row
     return found
 
 
@@ -202,23 +209,25 @@ def _artifacts_of(graph, runs: dict, home, visible, layer, *, upstream: bool) ->
                 artifact__collection__project__in=visible,
                 artifact__state=Artifact.State.COMMITTED,
             )
-            .select_related("artifact__collection__project__entity")
             .order_by("artifact_id")
+            .values_list(
+                "run_id",
+                "artifact__created_by_run_id",
+                *(f"artifact__{field}" for field in VERSION_FIELDS),
+            )
         )
-        pairs = [(row.artifact, row.run_id) for row in rows]
     else:
-        versions = (
+        rows = (
             Artifact.objects.committed()
             .filter(created_by_run_id__in=runs, collection__project__in=visible)
-            .select_related("collection__project__entity")
             .order_by("pk")
+            .values_list("created_by_run_id", "created_by_run_id", *VERSION_FIELDS)
         )
-        pairs = [(version, version.created_by_run_id) for version in versions]
-    for version, run_pk in pairs:
-        node = _artifact_node(version, home, layer)
-        if _add(graph, node, shown):
-            edge = (node.key, f"r{run_pk}") if upstream else (f"r{run_pk}", node.key)
+    for run_pk, logged_by, *row in rows:
+        key = f"a{row[0]}"
+        if _add(graph, key, lambda row=row: _artifact_node(row, home, layer), layer, shown):
+            edge = (key, f"r{run_pk}") if upstream else (f"r{run_pk}", key)
             graph.edges.add(edge)
-            if node.key in shown:
-                found[version.pk] = version
+            if key in shown:
+                found[row[0]] = {"pk": row[0], "created_by_run_id": logged_by}
     return found
