@@ -22,7 +22,7 @@ from runs.services import RunsError
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
-from . import collections, selectors
+from . import collection_edits, selectors
 from . import lineage as lineage_graph
 from .forms import CollectionForm, DescriptionForm, TagForm
 from .models import Artifact, ArtifactFile
@@ -114,7 +114,7 @@ def collection_edit(request, entity, project, type_name, collection):
     form = CollectionForm(request.POST, collection=collection)
     if form.is_valid():
         try:
-            collection = collections.collection_edit(
+            collection = collection_edits.collection_edit(
                 collection,
                 actor=request.user,
                 name=form.cleaned_data["name"].strip(),
@@ -280,7 +280,9 @@ def _collection_tag_change(request, entity, project, type_name, collection, *, a
     if not may_change_collection(request.user, project):
         raise PermissionDenied("Only members of the team change its artifacts.")
     form = TagForm(request.POST)
-    change = collections.collection_tags_add if add else collections.collection_tags_delete
+    change = (
+        collection_edits.collection_tags_add if add else collection_edits.collection_tags_delete
+    )
     _tag_change(
         form,
         add=add,

@@ -2,7 +2,7 @@
 `updateArtifactSequence` / `updateArtifactPortfolio` (name, description),
 `moveArtifactSequence` (the type of a sequence) and the tag assignments of a collection."""
 
-from artifacts import collections
+from artifacts import collection_edits as edits
 from artifacts.models import ArtifactCollection
 from runs.services import RunsError
 from teams.access import Need, entity_permissions
@@ -56,7 +56,7 @@ def _named_collection(info, input) -> ArtifactCollection:
 def _update(info, collection: ArtifactCollection, input) -> dict:
     changes = {key: input[key] for key in ("name", "description") if key in input}
     try:
-        collection = collections.collection_update(collection, actor=actor_of(info), **changes)
+        collection = edits.collection_update(collection, actor=actor_of(info), **changes)
     except RunsError as error:
         raise refusal(error) from error
     return {"artifactCollection": collection}
@@ -84,7 +84,7 @@ def resolve_move_sequence(_, info, input):
         info, input["artifactSequenceID"], ArtifactCollection.Kind.SEQUENCE
     )
     try:
-        sequence = collections.collection_retype(sequence, input["destinationArtifactTypeName"])
+        sequence = edits.collection_retype(sequence, input["destinationArtifactTypeName"])
     except RunsError as error:
         raise refusal(error) from error
     return {"artifactCollection": sequence}
@@ -98,7 +98,7 @@ def _tag_names(input) -> list:
 def resolve_add_collection_tags(_, info, input):
     collection = _named_collection(info, input)
     try:
-        collections.collection_tags_add(collection, _tag_names(input))
+        edits.collection_tags_add(collection, _tag_names(input))
     except RunsError as error:
         raise refusal(error) from error
     added = collection.tags.filter(name__in=_tag_names(input))
@@ -109,7 +109,7 @@ def resolve_add_collection_tags(_, info, input):
 def resolve_delete_collection_tags(_, info, input):
     collection = _named_collection(info, input)
     try:
-        collections.collection_tags_delete(collection, _tag_names(input))
+        edits.collection_tags_delete(collection, _tag_names(input))
     except RunsError as error:
         raise refusal(error) from error
     return {"success": True}
