@@ -66,9 +66,9 @@ def check_cache() -> str:
 
 def check_storage() -> str:
     """Write a tiny file and delete it. A read (exists()) would prove little on local disk,
-    where a missing or read-only MEDIA_ROOT answers "no such file" like a healthy one; a write
-    catches that, and on S3-compatible storage it is one PUT and one DELETE, with the rights
-    the site needs anyway."""
+    where an unwritable MEDIA_ROOT (read-only, full, not a folder) answers "no such file" like
+    a healthy one; a write catches that, and on S3-compatible storage it is one PUT and one
+    DELETE, with the rights the site needs anyway."""
     name = default_storage.save(f"{STORAGE_PROBE_PREFIX}{uuid.uuid4().hex}", ContentFile(b"readyz"))
     default_storage.delete(name)
     return "ok"

@@ -93,7 +93,7 @@ def test_readyz_names_a_cache_that_keeps_nothing(client, monkeypatch):
 
 @pytest.mark.django_db
 def test_readyz_names_unwritable_storage(client, settings, tmp_path):
-    # MEDIA_ROOT is a file, not a folder (a volume that failed to mount, say): nothing can be
+    # MEDIA_ROOT is a file, not a folder (a wrong path in the settings, say): nothing can be
     # saved there, and the path must not show in the answer.
     blocked = tmp_path / "media"
     blocked.write_text("not a folder")
