@@ -16,8 +16,8 @@ RESERVED_NAMES = frozenset(
     about accounts admin api app artifacts assets auth billing docs download downloads
     entities entity explore favicon.ico files graphql health healthz help home invitations
     invite login logout me media new org orgs organization organizations project projects
-    robots.txt run runs search settings signup static storage support sweeps system team
-    teams user users wandb www
+    readyz robots.txt run runs search settings signup static storage support sweeps system
+    team teams user users wandb www
     """.split()
 )
 

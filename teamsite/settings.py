@@ -125,6 +125,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL compiles (JIT) queries it estimates as costly; the runs table's queries walk
     # an index and stop early, so compiling them costs more (tens of ms) than it ever saves.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # libpq waits for an unreachable server as long as TCP does (minutes); a request, and the
+    # readiness probe, should fail sooner.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 10))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -280,6 +283,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so the HTTPS redirect does not loop.
 if env_bool("USE_X_FORWARDED_PROTO"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A load balancer probes /healthz and /readyz over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]
 
 # Teams
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)

@@ -5,8 +5,13 @@ from projects import views as project_views
 from runs import views as run_views
 from teams import views as team_views
 
+from . import health
+
 urlpatterns = [
     path("", project_views.home, name="home"),
+    # Probes for a load balancer (see teamsite/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("settings/", include("accounts.urls")),

@@ -319,6 +319,9 @@ def streamed_points(s, user):
 
 ROWS: dict[str, tuple[Probe, ...]] = {
     "home": agnostic(get(fixed("/"), EVERYONE_OK)),
+    # The load balancer's probes: no sign-in, GET and HEAD only.
+    "healthz": agnostic(get(fixed("/healthz"), EVERYONE_OK), post(fixed("/healthz"), EVERYONE_405)),
+    "readyz": agnostic(get(fixed("/readyz"), EVERYONE_OK), post(fixed("/readyz"), EVERYONE_405)),
     # Personal settings
     "accounts:profile": agnostic(get(fixed("/settings/"), SIGNED_IN_OK)),
     "accounts:api_keys": agnostic(

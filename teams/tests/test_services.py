@@ -260,6 +260,9 @@ def test_each_person_has_exactly_one_default(team, public_team, alice, bob, memb
     [
         ("api", "reserved"),
         ("teams", "reserved"),
+        # The load balancer's probes.
+        ("healthz", "reserved"),
+        ("readyz", "reserved"),
         ("alice", "taken"),  # a username
         ("example-team", "taken"),
         ("ALICE", "lowercase"),
