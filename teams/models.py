@@ -13,10 +13,10 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 # paths use, or may use, are refused.
 RESERVED_NAMES = frozenset(
     """
-    about accounts admin api app artifacts assets auth billing docs download downloads
+    about accounts admin api app artifacts artifactsv2 assets auth billing docs download downloads
     entities entity explore favicon.ico files graphql health healthz help home invitations
     invite login logout me media new org orgs organization organizations project projects
-    readyz robots.txt run runs search settings signup static storage support sweeps system
+    readyz robots.txt run runs sdk search settings signup static storage support sweeps system
     team teams user users wandb www
     """.split()
 )
