@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "teamsite.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "teamsite.middleware.NulCharacterMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -118,3 +118,11 @@ def test_probes_are_not_redirected_to_https(client, settings):
     assert client.get("/").status_code == 301  # the setting applies to pages
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_probes_answer_a_balancer_that_names_the_process_by_its_address(client):
+    # Balancers probe by the target's IP, which ALLOWED_HOSTS need not list.
+    assert client.get("/", headers={"host": "10.0.0.5"}).status_code == 400
+    assert client.get("/healthz", headers={"host": "10.0.0.5"}).status_code == 200
+    assert client.get("/readyz", headers={"host": "10.0.0.5"}).status_code == 200
