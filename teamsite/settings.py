@@ -242,8 +242,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # collectstatic writes hashed copies (cached for good by browsers) and their gzip and brotli
-    # twins. With DEBUG, Django links the unhashed names: the pages work without collectstatic.
+    # collectstatic writes hashed copies (cached for good by browsers) and gzip twins (brotli ones
+    # too with the brotli package). With DEBUG, Django links the unhashed names: the pages work
+    # without collectstatic.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG

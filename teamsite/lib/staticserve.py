@@ -18,7 +18,7 @@ def _is_current_copy(copy, source):
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):
     """In development (DEBUG: WhiteNoise looks files up on each request, finders first) the
-    finders' source file would always win over STATIC_ROOT, whose copy has gzip and brotli twins
+    finders' source file would always win over STATIC_ROOT, whose copy has its compressed twins
     next to it. Prefer that copy while it is as new as the source and the same size, so pages
     load compressed after `collectstatic` and an edit still shows on the next reload."""
 
