@@ -1,4 +1,6 @@
 # `make run`: set up and serve Teamsite on SQLite with demo data. `make test`: run every test.
+# `make run` serves static files through WhiteNoise (--nostatic), compressed by collectstatic as
+# in production: plotly.min.js is 4.8 MB, 1.5 MB gzipped.
 PORT ?= 8000
 # Links in emails, invitation links and the team URL preview start with SITE_URL: by default the
 # address `make run` serves; set it when people reach the site under another name (a proxy).
@@ -25,7 +27,8 @@ run: setup
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo_data
 	$(DEV_ENV) $(PY) manage.py load_demo_artifacts
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(DEV_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(DEV_ENV) $(PY) manage.py runserver --nostatic 127.0.0.1:$(PORT)
 
 test: setup
 	$(PY) -m pytest

@@ -35,7 +35,8 @@ def test_make_run_on_another_port_builds_links_for_that_port():
         "migrate --noinput",
         "load_demo_data",
         "load_demo_artifacts",
-        "runserver 127.0.0.1:8101",
+        "collectstatic --noinput --verbosity 0",
+        "runserver --nostatic 127.0.0.1:8101",
     ]
     for command in commands:
         assert "SITE_URL=http://127.0.0.1:8101 " in command
@@ -46,11 +47,11 @@ def test_make_run_with_the_port_in_the_environment_builds_links_for_that_port():
     commands = make_run_commands(PORT="8102")
 
     assert all("SITE_URL=http://127.0.0.1:8102 " in command for command in commands)
-    assert commands[-1].endswith("runserver 127.0.0.1:8102")
+    assert commands[-1].endswith("runserver --nostatic 127.0.0.1:8102")
 
 
 def test_make_run_keeps_a_site_url_that_is_set():
     commands = make_run_commands("PORT=8101", SITE_URL="https://teamsite.example.org")
 
     assert all("SITE_URL=https://teamsite.example.org " in command for command in commands)
-    assert commands[-1].endswith("runserver 127.0.0.1:8101")
+    assert commands[-1].endswith("runserver --nostatic 127.0.0.1:8101")
