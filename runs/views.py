@@ -122,7 +122,8 @@ def query_suggestions(request, entity, project):
     except ValueError:
         at = len(text)
     completion = suggest(text, at, lambda: selectors.column_keys(project))
-    return render(request, "runs/project.html#query_suggestions", {"completion": completion})
+    context = {"completion": completion, "query": text}
+    return render(request, "runs/project.html#query_suggestions", context)
 
 
 def _base_url(request) -> str:

@@ -24,11 +24,22 @@
     else input.removeAttribute("aria-activedescendant");
   }
 
+  // The word the list was made for, in the box as it is now: typing may have gone on while the
+  // list was on its way (more letters of the same word), so its end moves with what followed it.
+  function wordSpan(input) {
+    const { start, end, query } = list().dataset;
+    const after = query.slice(Number(end));
+    const unchanged = input.value.startsWith(query.slice(0, Number(start))) && input.value.endsWith(after);
+    const span = { start: Number(start), end: input.value.length - after.length };
+    return unchanged && span.end >= span.start ? span : null;
+  }
+
   function pick(option) {
     const input = box();
-    const { start, end } = list().dataset;
-    const before = input.value.slice(0, Number(start));
-    input.value = before + option.dataset.insert + input.value.slice(Number(end));
+    const span = wordSpan(input);
+    if (!span) return close();
+    const before = input.value.slice(0, span.start);
+    input.value = before + option.dataset.insert + input.value.slice(span.end);
     const cursor = before.length + option.dataset.insert.length;
     input.focus();
     input.setSelectionRange(cursor, cursor);

@@ -116,3 +116,26 @@ def test_no_suggestions_where_a_value_goes(table, browser_errors):
     table.wait_for_timeout(500)  # past the box's 150 ms pause and the request
 
     expect(table.locator("#query-suggestions [role=option]")).to_have_count(0)
+
+
+def test_a_list_made_for_fewer_letters_still_replaces_the_whole_word(table, browser_errors):
+    # Typing goes on while a list is on its way: a list made for "summary." arrives after
+    # "val" was typed. Picking replaces the word as it is now, not as it was.
+    box = table.get_by_label("Search or query runs")
+    box.click()
+    box.press_sequentially("state = failed and summary.val", delay=20)
+    suggestions = table.locator("#query-suggestions [role=option]")
+    expect(suggestions).to_have_count(2)
+    table.evaluate(
+        """() => {
+            const list = document.querySelector("#query-suggestions ul");
+            list.dataset.query = "state = failed and summary.";
+            list.dataset.end = String(list.dataset.query.length);
+        }"""
+    )
+
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    box.press("Enter")
+
+    expect(box).to_have_value("state = failed and summary.val/acc")
