@@ -6,6 +6,8 @@ import os
 import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.http import HttpResponse
 
 from teamsite.lib.staticserve import StaticFilesMiddleware
@@ -35,7 +37,13 @@ def get(rf, url):
     middleware = StaticFilesMiddleware(lambda request: HttpResponse(status=404))
     response = middleware(rf.get(url, HTTP_ACCEPT_ENCODING="gzip, br"))
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
+    # As Django's test client does: closing sends request_finished, whose database clean-up
+    # is not this test's business (no database here).
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     return response, body
 
 
