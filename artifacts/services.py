@@ -203,6 +203,23 @@ def check_pending(artifact: Artifact) -> None:
         raise ArtifactError(f"{artifact} is committed; its manifest and files cannot change.")
 
 
+def _stored_copies(project: Project, md5s) -> dict[str, tuple[str, int]]:
+    """For each base64 MD5 whose bytes the entity holds already: (their stored name, size)."""
+    candidates = {md5: blob_names(project, _hex_md5(md5)) for md5 in md5s}
+    sizes = dict(
+        ArtifactFile.objects.filter(
+            storage_name__in=[blob for blobs in candidates.values() for blob in blobs],
+            size__isnull=False,
+        ).values_list("storage_name", "size")
+    )
+    stored = {}
+    for md5, blobs in candidates.items():
+        blob = next((blob for blob in blobs if blob in sizes), None)
+        if blob is not None:
+            stored[md5] = (blob, sizes[blob])
+    return stored
+
+
 @transaction.atomic
 def artifact_files_create(
     *, artifact: Artifact, files: list[tuple[str, str]]
@@ -210,25 +227,19 @@ def artifact_files_create(
     """Announce (name, base64 md5) files; returns each row and whether it needs uploading."""
     check_pending(artifact)
     project = artifact.collection.project
-    wanted = {}
     for name, md5 in files:
         check_file_name(name)
-        wanted[name] = (md5, blob_names(project, _hex_md5(md5)))
-    stored_sizes = dict(
-        ArtifactFile.objects.filter(
-            storage_name__in=[blob for _, blobs in wanted.values() for blob in blobs],
-            size__isnull=False,
-        ).values_list("storage_name", "size")
-    )
+        _hex_md5(md5)
+    stored = _stored_copies(project, {md5 for _, md5 in files})
     result = []
-    for name, (md5, blobs) in wanted.items():
-        blob = next((blob for blob in blobs if blob in stored_sizes), blobs[0])
+    for name, md5 in dict(files).items():
+        blob, size = stored.get(md5) or (blob_names(project, _hex_md5(md5))[0], None)
         artifact_file, _ = ArtifactFile.objects.update_or_create(
             artifact=artifact,
             name=name,
-            defaults={"md5": md5, "storage_name": blob, "size": stored_sizes.get(blob)},
+            defaults={"md5": md5, "storage_name": blob, "size": size},
         )
-        result.append((artifact_file, blob not in stored_sizes))
+        result.append((artifact_file, md5 not in stored))
     return result
 
 
@@ -375,27 +386,22 @@ def _adopt_stored_files(artifact: Artifact, entries: dict) -> None:
     """Entries the client did not upload because the entity holds their bytes already (a draft
     of a logged version lists its parent's files unchanged) point at those bytes."""
     own = set(artifact.files.values_list("name", flat=True))
-    project = artifact.collection.project
-    candidates = {}
+    wanted = {}
     for name, entry in entries.items():
         if name in own or entry.get("ref") or not isinstance(entry.get("digest"), str):
             continue
         try:
             check_file_name(name)
-            candidates[name] = (entry["digest"], blob_names(project, _hex_md5(entry["digest"])))
+            _hex_md5(entry["digest"])
         except RunsError:
             continue  # not a stored file of ours: the client never announced it
-    stored = dict(
-        ArtifactFile.objects.filter(
-            storage_name__in=[blob for _, blobs in candidates.values() for blob in blobs],
-            size__isnull=False,
-        ).values_list("storage_name", "size")
-    )
+        wanted[name] = entry["digest"]
+    stored = _stored_copies(artifact.collection.project, set(wanted.values()))
     ArtifactFile.objects.bulk_create(
-        ArtifactFile(artifact=artifact, name=name, md5=md5, storage_name=blob, size=stored[blob])
-        for name, (md5, blobs) in candidates.items()
-        for blob in [next((blob for blob in blobs if blob in stored), None)]
-        if blob is not None
+        ArtifactFile(artifact=artifact, name=name, md5=md5, storage_name=blob, size=size)
+        for name, md5 in wanted.items()
+        if md5 in stored
+        for blob, size in [stored[md5]]
     )
 
 
