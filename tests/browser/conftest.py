@@ -13,21 +13,13 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from .chromium import CHROMIUM, CHROMIUM_ARGS
+
 # Playwright's sync API keeps an asyncio event loop running in the main thread, and Django's ORM
 # refuses to run in a thread with a running loop (SynchronousOnlyOperation) unless this variable
 # is set: see "Asynchronous support -> Async safety" in Django's docs. Tests only, never production.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 HERE = Path(__file__).parent
 
