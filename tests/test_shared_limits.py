@@ -1,6 +1,7 @@
-"""Limits hold across web processes: two real gunicorn servers on one test database, requests
-alternating between them (with one Host, as behind a load balancer), and the limits trip at the
-configured count over both."""
+"""Limits and sessions hold across web processes: two real gunicorn servers on one test
+database, requests alternating between them (with one Host, as behind a load balancer), and the
+limits trip at the configured count over both. Once with the cache in the database (the
+default), once in Redis (REDIS_URL)."""
 
 import importlib.util
 import os
@@ -65,8 +66,36 @@ def wait_until_serving(url: str, process: subprocess.Popen, log: Path):
     raise RuntimeError(f"{url} did not start")
 
 
-@pytest.fixture(scope="module")
-def servers(django_db_setup, tmp_path_factory):
+def redis_url() -> str:
+    """A Redis database of this test process's own (xdist runs several), emptied."""
+    redis = pytest.importorskip("redis")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw-1")
+    number = 10 + int(worker.removeprefix("gw")) % 6
+    url = f"redis://127.0.0.1:6379/{number}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.ConnectionError:
+        pytest.skip("no Redis server at 127.0.0.1:6379")
+    return url
+
+
+class ServerUrls(list):
+    def __init__(self, cache_url: str | None):
+        super().__init__()
+        self.cache_url = cache_url
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis_cache(servers):
+    # The test process's cache is emptied for every test (conftest.py); the servers' Redis is not.
+    if servers.cache_url:
+        import redis
+
+        redis.Redis.from_url(servers.cache_url).flushdb()
+
+
+@pytest.fixture(scope="module", params=["database cache", "redis cache"])
+def servers(request, django_db_setup, tmp_path_factory):
     """Two gunicorn servers, one process each, on the test database; their base URLs."""
     tmp_path = tmp_path_factory.mktemp("servers")
     env = {
@@ -78,7 +107,10 @@ def servers(django_db_setup, tmp_path_factory):
         "LOG_LEVEL": "WARNING",
     }
     env.pop("REDIS_URL", None)
-    processes, urls, logs = [], [], []
+    if request.param == "redis cache":
+        env["REDIS_URL"] = redis_url()
+    urls = ServerUrls(cache_url=env.get("REDIS_URL"))
+    processes, logs = [], []
     try:
         for n in range(2):
             port = free_port()
@@ -148,3 +180,24 @@ def test_wrong_api_keys_are_counted_across_processes(servers, alice):
     assert blocked.json()["errors"][0]["message"].startswith("Too many failed API key attempts")
     api = requests.get(servers[0] + "/api/v1/projects/alice/x/runs", headers=wrong)
     assert api.status_code == 429 and api.json()["detail"].startswith("Too many failed")
+
+
+def test_a_session_started_on_one_process_is_valid_on_the_other(servers, alice):
+    alice.set_password("right-password")
+    alice.save()
+    session = requests.Session()
+    session.headers.update(HOST)
+    page = session.get(servers[0] + "/accounts/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    signed_in = session.post(
+        servers[0] + "/accounts/login/",
+        {"csrfmiddlewaretoken": token, "login": "alice", "password": "right-password"},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert signed_in.status_code == 302
+
+    profile = session.get(servers[1] + "/accounts/email/", timeout=10, allow_redirects=False)
+
+    assert profile.status_code == 200
+    assert "alice" in profile.text
