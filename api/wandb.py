@@ -17,7 +17,7 @@ from projects.models import Project
 from runs.ingest import IngestError, apply_file_stream, check_names, load_json, parse_file_stream
 from runs.models import Run, RunFile
 from runs.services import RunsError
-from runs.tracking import UploadTooLarge, may_change_run, run_file_store
+from runs.tracking import UploadTooLarge, may_change_run, run_file_store, run_files_uploaded
 from teams.access import Need, entity_permissions
 from teamsite.lib.downloads import stored_file_download
 
@@ -133,6 +133,7 @@ def file_stream(request, entity, project, run_id):
     except IngestError as error:
         return _error(str(error), error.status)
     apply_file_stream(run, update)
+    run_files_uploaded(run, update.uploaded)
     return JsonResponse({"exitcode": None, "limits": {}})
 
 

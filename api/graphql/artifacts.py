@@ -120,9 +120,13 @@ def _manifest(info, artifact: Artifact, *, upload: bool) -> dict:
     name = artifact_services.MANIFEST_NAME
     file = {"id": node_id("File", f"manifest-{artifact.pk}"), "name": name, "uploadHeaders": []}
     if upload:
+        # Through the site on every storage: the site reads the manifest (merges a distributed
+        # version's parts, counts the files) as it stores it.
         file["uploadUrl"] = transfer.transfer_url(request, transfer.PUT_MANIFEST, artifact.pk, name)
     else:
-        file["directUrl"] = transfer.transfer_url(request, transfer.GET_MANIFEST, artifact.pk, name)
+        file["directUrl"] = transfer.download_url(
+            request, transfer.GET_MANIFEST, artifact.pk, artifact.manifest_storage_name, name
+        )
     return {
         "id": node_id("ArtifactManifest", artifact.pk),
         "type": "FULL",
@@ -258,7 +262,11 @@ def resolve_membership_files(membership, info, after=None, first=None, names=Non
             "uploadHeaders": [],
         }
         for file in files[: first + 1]
-        for url in [transfer.transfer_url(request, transfer.GET_ARTIFACT_FILE, file.pk, file.name)]
+        for url in [
+            transfer.download_url(
+                request, transfer.GET_ARTIFACT_FILE, file.pk, file.storage_name, file.name
+            )
+        ]
     ]
     nodes += [
         {
@@ -369,15 +377,21 @@ def resolve_create_artifact_files(_, info, input):
                 artifact=artifact, files=[(spec["name"], spec["md5"]) for spec in specs]
             )
             for file, needs_upload in created:
+                # No upload link: the same bytes are stored already.
+                url, headers = None, []
+                if needs_upload:
+                    url, headers = transfer.upload_link(
+                        request,
+                        transfer.PUT_ARTIFACT_FILE,
+                        file.pk,
+                        file.storage_name,
+                        file.name,
+                        md5=file.md5,
+                    )
                 nodes[(artifact_id, file.name)] = {
                     "storagePath": file.storage_name,
-                    # No upload link: the same bytes are stored already.
-                    "uploadUrl": transfer.transfer_url(
-                        request, transfer.PUT_ARTIFACT_FILE, file.pk, file.name
-                    )
-                    if needs_upload
-                    else None,
-                    "uploadHeaders": [],
+                    "uploadUrl": url,
+                    "uploadHeaders": headers,
                     "uploadMultipartUrls": None,
                     "artifact": artifact,
                 }
