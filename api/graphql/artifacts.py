@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ariadne import InterfaceType, ObjectType
 
-from artifacts import registry
+from artifacts import multipart, registry
 from artifacts import services as artifact_services
 from artifacts.models import Artifact, ArtifactCollection, ArtifactLink
 from runs.services import RunsError
@@ -371,6 +371,12 @@ def resolve_create_artifact_files(_, info, input):
         by_artifact.setdefault(spec["artifactID"], []).append(spec)
     nodes = {}
     try:
+        parts = {
+            (spec["artifactID"], spec["name"]): multipart.announced_parts(
+                spec.get("uploadPartsInput")
+            )
+            for spec in input["artifactFiles"]
+        }
         for artifact_id, specs in by_artifact.items():
             artifact = writable_artifact(info, artifact_id)
             created = artifact_services.artifact_files_create(
@@ -378,8 +384,9 @@ def resolve_create_artifact_files(_, info, input):
             )
             for file, needs_upload in created:
                 # No upload link: the same bytes are stored already.
-                url, headers = None, []
+                url, headers, in_parts = None, [], None
                 if needs_upload:
+                    in_parts = multipart.multipart_links(file, parts[(artifact_id, file.name)])
                     url, headers = transfer.upload_link(
                         request,
                         transfer.PUT_ARTIFACT_FILE,
@@ -392,7 +399,7 @@ def resolve_create_artifact_files(_, info, input):
                     "storagePath": file.storage_name,
                     "uploadUrl": url,
                     "uploadHeaders": headers,
-                    "uploadMultipartUrls": None,
+                    "uploadMultipartUrls": in_parts,
                     "artifact": artifact,
                 }
     except RunsError as error:
@@ -408,6 +415,22 @@ def resolve_commit_artifact(_, info, input):
         return {"artifact": artifact_services.artifact_commit(artifact)}
     except RunsError as error:
         raise refusal(error) from error
+
+
+@mutation.field("completeMultipartUploadArtifact")
+def resolve_complete_multipart_upload(_, info, input):
+    artifact = writable_artifact(info, input["artifactID"])
+    try:
+        artifact_file = multipart.multipart_complete(
+            artifact,
+            storage_path=input["storagePath"],
+            upload_id=input["uploadID"],
+            parts=input["completedParts"],
+            abort=input["completeMultipartAction"] == "Abort",
+        )
+    except RunsError as error:
+        raise refusal(error) from error
+    return {"digest": artifact_file.md5}
 
 
 @mutation.field("useArtifact")

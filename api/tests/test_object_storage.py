@@ -3,6 +3,7 @@ the client presigned links to the bucket, the bytes go there straight, and the s
 arrived before it counts a file as uploaded: at the commit for artifact files, on file_stream's
 "uploaded" for run files."""
 
+import base64
 import hashlib
 import json
 from urllib.parse import parse_qs, urlsplit
@@ -311,3 +312,135 @@ def test_readyz_needs_the_bucket(client, settings, s3_storage, s3_server):
     }
     answer = client.get("/readyz")
     assert answer.status_code == 503 and answer.json()["storage"] == "unavailable"
+
+
+COMPLETE_MULTIPART = """
+mutation CompleteMultipartUploadArtifact($completeMultipartAction: CompleteMultipartAction!,
+    $completedParts: [UploadPartsInput!]!, $artifactID: ID!, $storagePath: String!,
+    $uploadID: String!) {
+  completeMultipartUploadArtifact(input: {completeMultipartAction: $completeMultipartAction,
+      completedParts: $completedParts, artifactID: $artifactID, storagePath: $storagePath,
+      uploadID: $uploadID}) {
+    digest
+  }
+}
+"""
+PART_SIZE = 5 * 1024 * 1024  # S3's smallest part but the last
+
+
+def announce_in_parts(client, key, files, parts):
+    created = ok(create_artifact(client, key, files=files))["createArtifact"]
+    artifact_id = created["artifact"]["id"]
+    manifest = ok(create_manifest(client, key, artifact_id, include_upload=False))
+    manifest_id = manifest["createArtifactManifest"]["artifactManifest"]["id"]
+    specs = {
+        "artifactID": artifact_id,
+        "artifactManifestID": manifest_id,
+        "md5": b64md5(files["big.bin"]),
+        "mimetype": None,
+        "name": "big.bin",
+        "uploadPartsInput": [
+            {"partNumber": number, "hexMD5": hashlib.md5(part).hexdigest()}
+            for number, part in enumerate(parts, start=1)
+        ],
+    }
+    variables = {"input": {"artifactFiles": [specs], "storageLayout": "V2"}}
+    answer = gql(client, key, "CreateArtifactFiles", variables)
+    return artifact_id, answer
+
+
+def complete_in_parts(client, key, artifact_id, node, etags, action="Complete"):
+    variables = {
+        "completeMultipartAction": action,
+        "completedParts": [
+            {"partNumber": number, "hexMD5": etag} for number, etag in enumerate(etags, start=1)
+        ],
+        "artifactID": artifact_id,
+        "storagePath": node["storagePath"],
+        "uploadID": node["uploadMultipartUrls"]["uploadID"],
+    }
+    return gql(client, key, "CompleteMultipartUploadArtifact", variables, query=COMPLETE_MULTIPART)
+
+
+def test_a_large_file_goes_to_the_bucket_in_parts(client, run, alice_key, s3_storage, s3_server):
+    _, bucket = s3_storage
+    parts = [b"a" * PART_SIZE, b"tail"]
+    files = {"big.bin": b"".join(parts)}
+    artifact_id, answer = announce_in_parts(client, alice_key, files, parts)
+    node = ok(answer)["createArtifactFiles"]["files"]["edges"][0]["node"]
+    links = node["uploadMultipartUrls"]["uploadUrlParts"]
+    assert [link["partNumber"] for link in links] == [1, 2]
+    etags = []
+    for link, part in zip(links, parts, strict=True):
+        assert is_bucket_link(link["uploadUrl"], s3_server, bucket)
+        query = parse_qs(urlsplit(link["uploadUrl"]).query)
+        assert "content-md5" in query["X-Amz-SignedHeaders"][0].split(";")
+        md5 = base64.b64encode(hashlib.md5(part).digest()).decode()
+        answer = requests.put(
+            link["uploadUrl"], data=part, headers={"Content-MD5": md5}, timeout=30
+        )
+        assert answer.status_code == 200
+        etags.append(answer.headers["ETag"])
+    # Not joined yet: the commit finds nothing.
+    upload_manifest(client, alice_key, artifact_id, files)
+    assert "files not uploaded yet: big.bin" in refused(commit(client, alice_key, artifact_id), 400)
+
+    completed = ok(complete_in_parts(client, alice_key, artifact_id, node, etags))
+    assert completed["completeMultipartUploadArtifact"]["digest"] == b64md5(files["big.bin"])
+    ok(commit(client, alice_key, artifact_id))
+    (stored,) = artifact_of(artifact_id).files.all()
+    assert stored.size == len(files["big.bin"])
+    listing = file_urls(client, alice_key, "v0")["artifactCollection"]["artifactMembership"]
+    url = listing["files"]["edges"][0]["node"]["directUrl"]
+    assert requests.get(url, timeout=30).content == files["big.bin"]
+
+
+def test_parts_the_storage_refuses_are_a_clear_error(client, run, alice_key, s3_storage):
+    parts = [b"small", b"tail"]  # a part but the last under 5 MiB: S3 refuses to join them
+    files = {"big.bin": b"".join(parts)}
+    artifact_id, answer = announce_in_parts(client, alice_key, files, parts)
+    node = ok(answer)["createArtifactFiles"]["files"]["edges"][0]["node"]
+    etags = [
+        requests.put(link["uploadUrl"], data=part, timeout=10).headers["ETag"]
+        for link, part in zip(node["uploadMultipartUrls"]["uploadUrlParts"], parts, strict=True)
+    ]
+    message = refused(complete_in_parts(client, alice_key, artifact_id, node, etags), 400)
+    assert "big.bin: The storage refused the upload (EntityTooSmall)" in message
+    ok(complete_in_parts(client, alice_key, artifact_id, node, [], action="Abort"))
+    assert bucket_keys(s3_storage, "wandb_artifacts/") == []
+
+
+def test_bad_part_lists_are_refused_and_nothing_is_created(client, run, alice_key, s3_storage):
+    files = {"big.bin": b"abc"}
+    artifact_id, answer = announce_in_parts(client, alice_key, files, [b"a", b"bc"])
+    ok(answer)
+    bad = [
+        [{"partNumber": 2, "hexMD5": "0" * 32}],
+        [{"partNumber": 1, "hexMD5": "0" * 32}, {"partNumber": 1, "hexMD5": "0" * 32}],
+        [{"partNumber": 1, "hexMD5": "not-an-md5"}],
+    ]
+    before = ArtifactFile.objects.count()
+    for parts in bad:
+        variables = {
+            "input": {
+                "artifactFiles": [
+                    {
+                        "artifactID": artifact_id,
+                        "name": "other.bin",
+                        "md5": b64md5(b"x"),
+                        "uploadPartsInput": parts,
+                    }
+                ],
+                "storageLayout": "V2",
+            }
+        }
+        refused(gql(client, alice_key, "CreateArtifactFiles", variables), 400)
+    assert ArtifactFile.objects.count() == before
+
+
+def test_on_local_disk_a_large_file_is_sent_whole(client, run, alice_key):
+    parts = [b"a" * 10, b"b"]
+    _, answer = announce_in_parts(client, alice_key, {"big.bin": b"".join(parts)}, parts)
+    node = ok(answer)["createArtifactFiles"]["files"]["edges"][0]["node"]
+    assert node["uploadMultipartUrls"] is None
+    assert "/storage/" in node["uploadUrl"]

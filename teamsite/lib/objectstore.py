@@ -2,6 +2,7 @@
 to upload and download, and a HEAD request to learn what an upload left in the bucket. On local
 disk none of this applies: the client's links go through the site (api/transfer.py)."""
 
+import base64
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -84,6 +85,74 @@ def presigned_upload(storage_name: str, md5: str | None = None) -> tuple[str, li
         "put_object", Params=params, ExpiresIn=settings.STORAGE_URL_MAX_AGE
     )
     return url, headers
+
+
+class StorageRefused(Exception):
+    """The storage refused a request for reasons of the client's making (an unknown upload,
+    a part missing or too small); the message names its error code."""
+
+
+def _refusal(error) -> StorageRefused:
+    code = error.response.get("Error", {}).get("Code", "")
+    return StorageRefused(f"The storage refused the upload ({code or 'no reason given'}).")
+
+
+def multipart_upload_start(storage_name: str, part_md5s: dict[int, str]) -> tuple[str, list]:
+    """Open a multipart upload to a stored object's key: its id, and a PUT link per part
+    (partNumber, uploadUrl), each with that part's hex MD5 signed in as Content-MD5."""
+    storage = direct_storage()
+    client = storage.connection.meta.client
+    target = {"Bucket": storage.bucket_name, "Key": _object_key(storage, storage_name)}
+    upload_id = client.create_multipart_upload(**target)["UploadId"]
+    links = [
+        {
+            "partNumber": number,
+            "uploadUrl": client.generate_presigned_url(
+                "upload_part",
+                Params={
+                    **target,
+                    "UploadId": upload_id,
+                    "PartNumber": number,
+                    "ContentMD5": base64.b64encode(bytes.fromhex(md5)).decode(),
+                },
+                ExpiresIn=settings.STORAGE_URL_MAX_AGE,
+            ),
+        }
+        for number, md5 in sorted(part_md5s.items())
+    ]
+    return upload_id, links
+
+
+def multipart_upload_end(storage_name: str, upload_id: str, parts: dict[int, str] | None) -> None:
+    """Join the uploaded parts ({part number: ETag}) into the object, or, with None, abandon
+    the upload and its parts."""
+    from botocore.exceptions import ClientError
+
+    storage = direct_storage()
+    client = storage.connection.meta.client
+    target = {
+        "Bucket": storage.bucket_name,
+        "Key": _object_key(storage, storage_name),
+        "UploadId": upload_id,
+    }
+    try:
+        if parts is None:
+            client.abort_multipart_upload(**target)
+        else:
+            client.complete_multipart_upload(
+                **target,
+                MultipartUpload={
+                    "Parts": [
+                        {"PartNumber": number, "ETag": etag}
+                        for number, etag in sorted(parts.items())
+                    ]
+                },
+            )
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+        if 400 <= status < 500:
+            raise _refusal(error) from None
+        raise
 
 
 @dataclass(frozen=True)
