@@ -3,6 +3,7 @@ real S3 API server on loopback, tests/s3.py): it logs a run with its files and a
 colleague downloads the artifact; the bytes go between the client and the bucket only."""
 
 import pytest
+from django.urls import reverse
 
 from api import transfer
 from api import wandb as wandb_endpoints
@@ -31,9 +32,9 @@ def through_the_site(monkeypatch):
 
 
 def test_the_client_logs_a_run_and_an_artifact_and_downloads_it_through_the_bucket(
-    live_server, tmp_path, s3_storage, through_the_site, team, alice, bob
+    live_server, tmp_path, s3_storage, through_the_site, client, team, alice, bob
 ):
-    client, bucket = s3_storage
+    s3, bucket = s3_storage
     wandb = WandbClient(live_server.url, tmp_path)
     result, completed = wandb.run("log_story.py", "example-team", key=api_key_for(alice))
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -41,8 +42,7 @@ def test_the_client_logs_a_run_and_an_artifact_and_downloads_it_through_the_buck
     run = Run.objects.get(run_id=result["id"])
     assert run.state == Run.State.FINISHED
     objects = {
-        item["Key"]: item["Size"]
-        for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])
+        item["Key"]: item["Size"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
     }
     # The run's files count once the client said they were uploaded, and are in the bucket.
     stored = {file.name: file for file in run.files.exclude(uploaded_at=None)}
@@ -50,6 +50,14 @@ def test_the_client_logs_a_run_and_an_artifact_and_downloads_it_through_the_buck
     for file in stored.values():
         assert objects[file.storage_name] == file.size
     assert run.metadata["host"]  # read from the bucket by the site
+    # The run's page shows what the site reads from the bucket: a saved file, an image.
+    client.force_login(bob)
+    args = ["example-team", "resnet", run.run_id]
+    saved = client.get(reverse("runs:file", args=[*args, "src/utils.py"])).content.decode()
+    assert "scale" in saved
+    image = next(name for name in stored if name.startswith("media/images/samples_0_"))
+    thumbnail = client.get(reverse("runs:thumbnail", args=[*args, image]))
+    assert thumbnail.status_code == 200 and thumbnail["Content-Type"].startswith("image/")
 
     artifact = Artifact.objects.get(collection__project=run.project, collection__name="mymodel")
     assert artifact.state == Artifact.State.COMMITTED
