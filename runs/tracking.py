@@ -288,6 +288,12 @@ class HashingReader:
         self.md5.update(data)
         return data
 
+    # Read once, front to back, by any storage (S3's uploader asks both).
+    closed = False
+
+    def seekable(self):
+        return False
+
 
 def run_file_storage_name(run_file: RunFile) -> str:
     return f"runs/{run_file.run_id}/{run_file.name}"

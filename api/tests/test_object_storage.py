@@ -17,6 +17,7 @@ from django.urls import reverse
 from artifacts.models import Artifact, ArtifactFile
 from projects.services import project_create
 from runs.models import Run, RunFile
+from teamsite.lib.objectstore import s3_storage_settings
 
 from .test_artifacts_api import (
     MODEL,
@@ -445,3 +446,30 @@ def test_on_local_disk_a_large_file_is_sent_whole(client, run, alice_key):
     node = ok(answer)["createArtifactFiles"]["files"]["edges"][0]["node"]
     assert node["uploadMultipartUrls"] is None
     assert "/storage/" in node["uploadUrl"]
+
+
+def test_a_link_through_the_site_from_before_the_bucket_still_stores_there(
+    client, run, alice_key, settings, s3_server, s3_bucket
+):
+    # Links handed out while files were on local disk, used after the switch to the bucket.
+    data = ok(create_run_files(client, alice_key, run, ["notes.txt"]))["createRunFiles"]
+    run_file_url = data["files"][0]["uploadUrl"]
+    _, nodes = announce(client, alice_key, {"model.bin": MODEL})
+    assert "/storage/" in run_file_url and "/storage/" in nodes["model.bin"]["uploadUrl"]
+    s3, bucket = s3_bucket
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage_settings(
+            f"s3://{bucket}", endpoint_url=s3_server, region="us-east-1", url_max_age=60
+        ),
+    }
+    put = client.put(run_file_url, NOTES, content_type="application/octet-stream")
+    assert put.status_code == 200
+    assert RunFile.objects.get(name="notes.txt").size == len(NOTES)
+    put = client.put(
+        nodes["model.bin"]["uploadUrl"], MODEL, content_type="application/octet-stream"
+    )
+    assert put.status_code == 200
+    keys = bucket_keys((s3, bucket))
+    assert f"runs/{run.pk}/notes.txt" in keys
+    assert any(key.startswith("wandb_artifacts/") for key in keys)
