@@ -86,3 +86,20 @@ def test_a_prefix_keeps_every_object_under_it(settings, s3_server, s3_bucket):
     assert objectstore.stored_objects(["runs/1/a.txt", "runs/1/b.txt"]) == {
         "runs/1/a.txt": objectstore.StoredObject(1, "0cc175b9c0f1b6a831c399e269772661")
     }
+
+
+def test_the_etag_of_an_object_encrypted_with_a_kms_key_is_not_taken_for_its_md5(
+    settings, s3_server, s3_bucket
+):
+    client, bucket = s3_bucket
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage_settings(
+            f"s3://{bucket}", endpoint_url=s3_server, region="us-east-1", url_max_age=60
+        ),
+    }
+    client.put_object(Bucket=bucket, Key="plain", Body=b"a")
+    client.put_object(Bucket=bucket, Key="kms", Body=b"a", ServerSideEncryption="aws:kms")
+    found = objectstore.stored_objects(["plain", "kms"])
+    assert found["plain"].md5 == "0cc175b9c0f1b6a831c399e269772661"
+    assert found["kms"] == objectstore.StoredObject(1, None)

@@ -176,7 +176,12 @@ def stored_objects(names) -> dict[str, StoredObject]:
                 return name, None
             raise
         etag = answer.get("ETag", "").strip('"')
-        md5 = etag if SINGLE_PART_ETAG.match(etag) else None
+        # Encrypted with a KMS or customer key, an object's ETag is not its MD5 (S3 checked the
+        # signed Content-MD5 at the upload instead).
+        encrypted = answer.get("ServerSideEncryption", "").startswith("aws:kms") or answer.get(
+            "SSECustomerAlgorithm"
+        )
+        md5 = etag if SINGLE_PART_ETAG.match(etag) and not encrypted else None
         return name, StoredObject(answer["ContentLength"], md5)
 
     names = list(dict.fromkeys(names))
