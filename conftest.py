@@ -3,7 +3,7 @@ from django.core.cache import cache
 
 # The environment the settings read is set in pytest.ini (pytest-env), before Django loads.
 
-pytest_plugins = ["tests.personas"]
+pytest_plugins = ["tests.personas", "tests.s3"]
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import base64
 
 from ariadne import graphql_sync
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
@@ -17,8 +17,9 @@ from projects.models import Project
 from runs.ingest import IngestError, apply_file_stream, check_names, load_json, parse_file_stream
 from runs.models import Run, RunFile
 from runs.services import RunsError
-from runs.tracking import UploadTooLarge, may_change_run, run_file_store
+from runs.tracking import UploadTooLarge, may_change_run, run_file_store, run_files_uploaded
 from teams.access import Need, entity_permissions
+from teamsite.lib import objectstore
 from teamsite.lib.downloads import stored_file_download
 
 from . import transfer
@@ -133,6 +134,7 @@ def file_stream(request, entity, project, run_id):
     except IngestError as error:
         return _error(str(error), error.status)
     apply_file_stream(run, update)
+    run_files_uploaded(run, update.uploaded)
     return JsonResponse({"exitcode": None, "limits": {}})
 
 
@@ -163,6 +165,11 @@ def _put_run_file(request, pk):
 
 
 def _download(storage_name: str, filename: str):
+    """The client reads from the bucket itself when it can: a redirect to a presigned link (its
+    HTTP library drops the API key when it leaves this site). Pages stream files from the site
+    instead, within their Content Security Policy."""
+    if storage_name and objectstore.direct_storage() is not None:
+        return HttpResponseRedirect(objectstore.presigned_download(storage_name, filename))
     return stored_file_download(storage_name, filename) or _error("Not found.", 404)
 
 

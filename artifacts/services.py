@@ -8,6 +8,7 @@ import re
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max
@@ -18,6 +19,7 @@ from runs.ingest import MAX_STEP, load_json
 from runs.models import Run
 from runs.services import RunsError
 from runs.tracking import HashingReader, UploadError, UploadTooLarge, check_file_name
+from teamsite.lib import objectstore
 
 from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactFile, ArtifactTag
 
@@ -261,9 +263,42 @@ def artifact_file_store(artifact_file: ArtifactFile, stream) -> ArtifactFile:
         ):
             default_storage.delete(stored)
         raise UploadError(f"{artifact_file.name}: the uploaded bytes do not match their MD5.")
-    ArtifactFile.objects.filter(storage_name=blob).update(size=reader.size)
+    _blob_stored(blob, reader.size)
     artifact_file.size = reader.size
     return artifact_file
+
+
+def _blob_stored(blob: str, size: int) -> None:
+    """Bytes are in storage under `blob`, by whichever way they came: every file that names
+    them is uploaded now."""
+    ArtifactFile.objects.filter(storage_name=blob).update(size=size)
+
+
+def _uploaded_to_bucket(artifact: Artifact) -> dict[str, int]:
+    """The client puts a version's files straight into the bucket, unseen by the site: before
+    the commit, check what the bucket holds for each file still waiting (present, and its MD5 the
+    announced one). Returns {stored name: size}; raises, naming the files, if any is missing or
+    wrong. On local disk every upload went through the site, which checked it."""
+    if objectstore.direct_storage() is None:
+        return {}
+    waiting = list(
+        artifact.files.filter(size__isnull=True).values_list("name", "md5", "storage_name")
+    )
+    found = objectstore.stored_objects(blob for _, _, blob in waiting)
+    missing, wrong = [], []
+    for name, md5, blob in waiting:
+        stored = found.get(blob)
+        if stored is None:
+            missing.append(name)
+        elif stored.md5 is not None and stored.md5 != _hex_md5(md5):
+            wrong.append(name)
+    if wrong:
+        raise UploadError(
+            f"{artifact}: the uploaded bytes do not match their MD5: {', '.join(wrong[:5])}."
+        )
+    if missing:
+        raise ArtifactError(f"{artifact}: files not uploaded yet: {', '.join(missing[:5])}.")
+    return {blob: stored.size for blob, stored in found.items()}
 
 
 def manifest_storage_name(artifact: Artifact) -> str:
@@ -308,7 +343,7 @@ def artifact_manifest_store(artifact: Artifact, stream) -> Artifact:
     name = manifest_storage_name(artifact)
     if default_storage.exists(name):
         default_storage.delete(name)
-    stored = default_storage.save(name, File(_BytesStream(content), name=MANIFEST_NAME))
+    stored = default_storage.save(name, ContentFile(content, name=MANIFEST_NAME))
     Artifact.objects.filter(pk=artifact.pk).update(
         manifest_storage_name=stored,
         size=sum(sizes.values()),
@@ -416,23 +451,19 @@ def artifact_manifest_base(artifact: Artifact, base: Artifact) -> Artifact:
     return artifact
 
 
-class _BytesStream:
-    def __init__(self, content: bytes):
-        self.content = content
-        self.position = 0
-
-    def read(self, size=-1):
-        end = len(self.content) if size is None or size < 0 else self.position + size
-        data = self.content[self.position : end]
-        self.position += len(data)
-        return data
+def artifact_commit(artifact: Artifact) -> Artifact:
+    # The bucket is asked before the version is locked; a refusal changes nothing.
+    uploaded = {} if artifact.state == Artifact.State.COMMITTED else _uploaded_to_bucket(artifact)
+    return _commit(artifact, uploaded)
 
 
 @transaction.atomic
-def artifact_commit(artifact: Artifact) -> Artifact:
+def _commit(artifact: Artifact, uploaded: dict[str, int]) -> Artifact:
     artifact = Artifact.objects.select_for_update().get(pk=artifact.pk)
     if artifact.state == Artifact.State.COMMITTED:
         return artifact
+    for blob, size in uploaded.items():
+        _blob_stored(blob, size)
     missing = list(artifact.files.filter(size__isnull=True).values_list("name", flat=True)[:5])
     if missing:
         raise ArtifactError(f"{artifact}: files not uploaded yet: {', '.join(missing)}.")

@@ -74,6 +74,7 @@ class FileStreamUpdate:
     console_end: int = 0
     complete: bool = False
     exit_code: int | None = None
+    uploaded: list = field(default_factory=list)  # run files the client put in the bucket
 
 
 def parse_file_stream(payload) -> FileStreamUpdate:
@@ -110,7 +111,9 @@ def parse_file_stream(payload) -> FileStreamUpdate:
             for i, line in enumerate(chunk.lines)
         }
         update.console_end = chunk.offset + len(chunk.lines)
-    _check_list_of_strings(payload.get("uploaded", []), "uploaded")
+    uploaded = payload.get("uploaded", [])
+    _check_list_of_strings(uploaded, "uploaded")
+    update.uploaded = list(dict.fromkeys(uploaded))
     update.complete = payload.get("complete") is True
     exit_code = payload.get("exitcode")
     if exit_code is not None and (isinstance(exit_code, bool) or not isinstance(exit_code, int)):

@@ -14,6 +14,7 @@ from projects.models import Project
 from projects.services import ProjectError, project_create
 from teams.access import Need, entity_permissions
 from teams.models import Entity, Membership, Role
+from teamsite.lib import objectstore
 from teamsite.lib.emails import absolute_url, send_templated_email
 
 from .ingest import IngestError, load_json, storable
@@ -287,20 +288,50 @@ class HashingReader:
         self.md5.update(data)
         return data
 
+    # Read once, front to back, by any storage (S3's uploader asks both).
+    closed = False
+
+    def seekable(self):
+        return False
+
+
+def run_file_storage_name(run_file: RunFile) -> str:
+    return f"runs/{run_file.run_id}/{run_file.name}"
+
 
 def run_file_store(run_file: RunFile, stream) -> RunFile:
-    """Keep an uploaded run file (replacing an earlier upload of the same name)."""
+    """Keep a run file uploaded through the site (replacing an earlier upload of the same name)."""
     reader = HashingReader(stream)
     storage_name = default_storage.save(
-        f"runs/{run_file.run_id}/{run_file.name}", File(reader, name=run_file.name)
+        run_file_storage_name(run_file), File(reader, name=run_file.name)
     )
+    return run_file_stored(run_file, storage_name, size=reader.size, md5=reader.md5.hexdigest())
+
+
+def run_files_uploaded(run: Run, names: list[str]) -> list[RunFile]:
+    """The client says these announced files reached the bucket (file_stream's "uploaded"):
+    record what the bucket holds for each. On local disk the upload through the site recorded
+    them already; a name the bucket has nothing for is left as it is."""
+    if objectstore.direct_storage() is None or not names:
+        return []
+    files = {
+        run_file_storage_name(file): file
+        for file in RunFile.objects.filter(run=run, name__in=set(names))
+    }
+    found = objectstore.stored_objects(files)
+    return [
+        run_file_stored(files[name], name, size=stored.size, md5=stored.md5 or "")
+        for name, stored in found.items()
+    ]
+
+
+def run_file_stored(run_file: RunFile, storage_name: str, *, size: int, md5: str) -> RunFile:
+    """A run file's bytes are in storage under `storage_name`, by whichever way they came:
+    record them, drop an earlier upload kept under another name, read what the site reads."""
     previous = RunFile.objects.filter(pk=run_file.pk).values_list("storage_name", flat=True)
     previous = previous.first()
     RunFile.objects.filter(pk=run_file.pk).update(
-        storage_name=storage_name,
-        size=reader.size,
-        md5=reader.md5.hexdigest(),
-        uploaded_at=timezone.now(),
+        storage_name=storage_name, size=size, md5=md5, uploaded_at=timezone.now()
     )
     if previous and previous != storage_name:
         default_storage.delete(previous)

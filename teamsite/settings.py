@@ -312,6 +312,21 @@ RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 600)
 # Upload and download links handed to the client carry their own signed credential.
 STORAGE_URL_MAX_AGE = env_int("STORAGE_URL_MAX_AGE", 24 * 3600)
 
+# Files in S3-compatible object storage: STORAGE_URL=s3://bucket (or s3://bucket/prefix). Keys
+# come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). Objects stay
+# private: every link is presigned and expires after STORAGE_URL_MAX_AGE.
+STORAGE_URL = os.environ.get("STORAGE_URL", "")
+if STORAGE_URL:
+    # Imported here: boto3 loads only when the storage is S3.
+    from teamsite.lib.objectstore import s3_storage_settings
+
+    STORAGES["default"] = s3_storage_settings(
+        STORAGE_URL,
+        endpoint_url=os.environ.get("S3_ENDPOINT_URL", ""),
+        region=os.environ.get("S3_REGION", "us-east-1"),
+        url_max_age=STORAGE_URL_MAX_AGE,
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ariadne import InterfaceType, ObjectType
 
-from artifacts import registry
+from artifacts import multipart, registry
 from artifacts import services as artifact_services
 from artifacts.models import Artifact, ArtifactCollection, ArtifactLink
 from runs.services import RunsError
@@ -120,9 +120,13 @@ def _manifest(info, artifact: Artifact, *, upload: bool) -> dict:
     name = artifact_services.MANIFEST_NAME
     file = {"id": node_id("File", f"manifest-{artifact.pk}"), "name": name, "uploadHeaders": []}
     if upload:
+        # Through the site on every storage: the site reads the manifest (merges a distributed
+        # version's parts, counts the files) as it stores it.
         file["uploadUrl"] = transfer.transfer_url(request, transfer.PUT_MANIFEST, artifact.pk, name)
     else:
-        file["directUrl"] = transfer.transfer_url(request, transfer.GET_MANIFEST, artifact.pk, name)
+        file["directUrl"] = transfer.download_url(
+            request, transfer.GET_MANIFEST, artifact.pk, artifact.manifest_storage_name, name
+        )
     return {
         "id": node_id("ArtifactManifest", artifact.pk),
         "type": "FULL",
@@ -258,7 +262,11 @@ def resolve_membership_files(membership, info, after=None, first=None, names=Non
             "uploadHeaders": [],
         }
         for file in files[: first + 1]
-        for url in [transfer.transfer_url(request, transfer.GET_ARTIFACT_FILE, file.pk, file.name)]
+        for url in [
+            transfer.download_url(
+                request, transfer.GET_ARTIFACT_FILE, file.pk, file.storage_name, file.name
+            )
+        ]
     ]
     nodes += [
         {
@@ -363,22 +371,35 @@ def resolve_create_artifact_files(_, info, input):
         by_artifact.setdefault(spec["artifactID"], []).append(spec)
     nodes = {}
     try:
+        parts = {
+            (spec["artifactID"], spec["name"]): multipart.announced_parts(
+                spec.get("uploadPartsInput")
+            )
+            for spec in input["artifactFiles"]
+        }
         for artifact_id, specs in by_artifact.items():
             artifact = writable_artifact(info, artifact_id)
             created = artifact_services.artifact_files_create(
                 artifact=artifact, files=[(spec["name"], spec["md5"]) for spec in specs]
             )
             for file, needs_upload in created:
+                # No upload link: the same bytes are stored already.
+                url, headers, in_parts = None, [], None
+                if needs_upload:
+                    in_parts = multipart.multipart_links(file, parts[(artifact_id, file.name)])
+                    url, headers = transfer.upload_link(
+                        request,
+                        transfer.PUT_ARTIFACT_FILE,
+                        file.pk,
+                        file.storage_name,
+                        file.name,
+                        md5=file.md5,
+                    )
                 nodes[(artifact_id, file.name)] = {
                     "storagePath": file.storage_name,
-                    # No upload link: the same bytes are stored already.
-                    "uploadUrl": transfer.transfer_url(
-                        request, transfer.PUT_ARTIFACT_FILE, file.pk, file.name
-                    )
-                    if needs_upload
-                    else None,
-                    "uploadHeaders": [],
-                    "uploadMultipartUrls": None,
+                    "uploadUrl": url,
+                    "uploadHeaders": headers,
+                    "uploadMultipartUrls": in_parts,
                     "artifact": artifact,
                 }
     except RunsError as error:
@@ -394,6 +415,22 @@ def resolve_commit_artifact(_, info, input):
         return {"artifact": artifact_services.artifact_commit(artifact)}
     except RunsError as error:
         raise refusal(error) from error
+
+
+@mutation.field("completeMultipartUploadArtifact")
+def resolve_complete_multipart_upload(_, info, input):
+    artifact = writable_artifact(info, input["artifactID"])
+    try:
+        artifact_file = multipart.multipart_complete(
+            artifact,
+            storage_path=input["storagePath"],
+            upload_id=input["uploadID"],
+            parts=input["completedParts"],
+            abort=input["completeMultipartAction"] == "Abort",
+        )
+    except RunsError as error:
+        raise refusal(error) from error
+    return {"digest": artifact_file.md5}
 
 
 @mutation.field("useArtifact")

@@ -6,7 +6,7 @@ from ariadne import ObjectType
 
 from runs.models import RunFile
 from runs.services import RunsError
-from runs.tracking import run_files_create
+from runs.tracking import run_file_storage_name, run_files_create
 
 from .. import transfer
 from .common import MAX_PAGE, actor_of, mutation, node_id, refusal, username_of, writable_run
@@ -39,7 +39,9 @@ def _like_to_regex(pattern: str) -> str:
 
 
 def _run_file_node(request, run_file: RunFile) -> dict:
-    url = transfer.transfer_url(request, transfer.GET_RUN_FILE, run_file.pk, run_file.name)
+    url = transfer.download_url(
+        request, transfer.GET_RUN_FILE, run_file.pk, run_file.storage_name, run_file.name
+    )
     return {
         "id": node_id("File", run_file.pk),
         "name": run_file.name,
@@ -88,18 +90,18 @@ def resolve_create_run_files(_, info, input):
     except RunsError as error:
         raise refusal(error) from error
     request = info.context["request"]
-    return {
-        "runID": node_id("Run", run.pk),
-        "uploadHeaders": [],
-        "files": [
+    nodes = []
+    for file in files:
+        url, headers = transfer.upload_link(
+            request, transfer.PUT_RUN_FILE, file.pk, run_file_storage_name(file), file.name
+        )
+        nodes.append(
             {
                 "id": node_id("File", file.pk),
                 "name": file.name,
-                "uploadUrl": transfer.transfer_url(
-                    request, transfer.PUT_RUN_FILE, file.pk, file.name
-                ),
-                "uploadHeaders": [],
+                "uploadUrl": url,
+                "uploadHeaders": headers,
             }
-            for file in files
-        ],
-    }
+        )
+    # No header is common to all files: a run file's MD5 is not known before its upload.
+    return {"runID": node_id("Run", run.pk), "uploadHeaders": [], "files": nodes}
