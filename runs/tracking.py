@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from projects.models import Project
@@ -374,13 +375,25 @@ def alert_create(
         created_at=now,
         emailed=bool(recipients),
     )
+    if recipients:
+        # Rendered and sent by the worker, once the alert is stored.
+        transaction.on_commit(lambda: email_alert.enqueue(alert_id=alert.pk, recipients=recipients))
+    return alert
+
+
+@task
+def email_alert(*, alert_id: int, recipients: list[str]) -> int:
+    """Email a stored alert, one message per recipient (they do not see one another's
+    addresses). An alert deleted meanwhile (its run was) is not sent."""
+    alert = Alert.objects.select_related("run__project__entity").filter(pk=alert_id).first()
+    if alert is None:
+        return 0
     context = {
         "alert": alert,
-        "run": run,
-        "project": run.project,
-        "run_url": absolute_url(run.get_absolute_url()),
+        "run": alert.run,
+        "project": alert.run.project,
+        "run_url": absolute_url(alert.run.get_absolute_url()),
     }
-    # One message each: recipients do not see one another's addresses.
     for email in recipients:
         send_templated_email("alert", [email], context)
-    return alert
+    return len(recipients)
