@@ -27,10 +27,11 @@ def delivery_task(
 ):
     """Like @task, for a delivery. When the function raises an error that `is_transient`
     accepts, the task enqueues itself again to run after `retry_delay(attempt)`, up to
-    `max_attempts` (default DELIVERY_MAX_ATTEMPTS) in all; the last failure is logged and the
-    task ends failed. With the database backend the retry waits in the database, whether or
-    not a worker runs; the immediate backend (development) cannot defer and retries at once.
-    Other errors fail the task at once. The task takes a keyword `attempt` of its own."""
+    `max_attempts` (default DELIVERY_MAX_ATTEMPTS) in all; each failed attempt ends failed
+    with its error, and the last one is also logged as an error. Other errors fail at once.
+    With the database backend a retry waits in the database, whether a worker runs or not;
+    the immediate backend (development) cannot defer and retries at once. The task takes a
+    keyword `attempt` of its own."""
 
     def decorate(func):
         def run(context, *args, attempt=1, **kwargs):
@@ -59,7 +60,8 @@ def delivery_task(
                     delay.total_seconds(),
                 )
                 retry.enqueue(*args, attempt=attempt + 1, **kwargs)
-                return None
+                # This attempt's result stays failed, with its error, beside the next one.
+                raise
 
         # The task is found again by this name (module and qualified name). Not
         # functools.wraps: its __wrapped__ would hide the `context` argument the framework checks.
