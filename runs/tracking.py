@@ -18,6 +18,7 @@ from teams.models import Entity, Membership, Role
 from teamsite.lib.emails import absolute_url, send_templated_email
 
 from .ingest import IngestError, load_json, storable
+from .media.thumbnails import thumbnail_prepare
 from .models import Alert, Run, RunFile
 from .names import run_name, run_numbers_reserve
 from .services import RunsError, RunsForbidden, may_edit_run
@@ -307,8 +308,24 @@ def run_file_store(run_file: RunFile, stream) -> RunFile:
         default_storage.delete(previous)
     if run_file.name == METADATA_FILE:
         _read_metadata(run_file.run_id, storage_name)
+    if run_file.name.lower().endswith(THUMBNAIL_SUFFIXES):
+        pk = run_file.pk
+        transaction.on_commit(lambda: run_file_thumbnail_prepare.enqueue(run_file_id=pk))
     run_file.refresh_from_db()
     return run_file
+
+
+# Logged images (wandb.Image saves PNG, or the format it was given); the first page that shows
+# one finds its thumbnail made.
+THUMBNAIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+
+
+@task
+def run_file_thumbnail_prepare(*, run_file_id: int) -> bool:
+    run_file = RunFile.objects.filter(pk=run_file_id).first()
+    if run_file is None or not run_file.storage_name:
+        return False
+    return thumbnail_prepare(run_file)
 
 
 def _read_metadata(run_pk: int, storage_name: str) -> None:
