@@ -40,6 +40,7 @@ JOBS = [
         "teams.services.invitations_delete_expired",
     ),
     Job("prune_expired_rows", timedelta(hours=1), "jobs.pruning.prune_expired_rows"),
+    Job("requeue_abandoned_tasks", timedelta(minutes=5), "jobs.pruning.requeue_abandoned_tasks"),
 ]
 
 

@@ -1,5 +1,7 @@
-"""Rows that have served their time: expired cache entries and sessions, old task results."""
+"""Rows that have served their time: expired cache entries and sessions, old task results;
+and tasks a worker abandoned."""
 
+import logging
 from datetime import timedelta
 from importlib import import_module
 
@@ -9,6 +11,8 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+
+logger = logging.getLogger(__name__)
 
 
 def prune_expired_cache_entries() -> int:
@@ -49,3 +53,14 @@ def prune_expired_rows() -> dict:
         "cache_entries": prune_expired_cache_entries(),
         "task_results": prune_finished_task_results(),
     }
+
+
+def requeue_abandoned_tasks() -> int:
+    """Tasks a worker took and never finished (it was killed, or its machine went away) run
+    again: a task RUNNING for TASK_ABANDONED_AFTER seconds is made READY. Tasks are thus run
+    at least once; the site's tasks are short, so a live one is never this old."""
+    cutoff = timezone.now() - timedelta(seconds=settings.TASK_ABANDONED_AFTER)
+    requeued = DBTaskResult.objects.running().filter(started_at__lt=cutoff).update(status="READY")
+    if requeued:
+        logger.warning("Requeued %d task(s) abandoned by a worker.", requeued)
+    return requeued

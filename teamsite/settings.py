@@ -209,6 +209,9 @@ TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 7)
 # in all, waiting DELIVERY_RETRY_DELAY seconds, doubled after each failure.
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_RETRY_DELAY = env_int("DELIVERY_RETRY_DELAY", 30)
+# A task a worker started this many seconds ago and never finished (the worker was killed) is
+# run again.
+TASK_ABANDONED_AFTER = env_int("TASK_ABANDONED_AFTER", 3600)
 # Each db_worker looks for due periodic jobs this often (seconds).
 PERIODIC_JOBS_INTERVAL = env_int("PERIODIC_JOBS_INTERVAL", 30)
 

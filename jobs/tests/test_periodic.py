@@ -21,6 +21,7 @@ from jobs.models import PeriodicJob
 from runs.models import Run
 from teams import services as team_services
 from teams.models import Invitation, Role
+from teamsite.lib.emails import send_email
 from tests.factories import ProjectFactory, RunFactory
 
 from .test_worker import database_url
@@ -186,3 +187,27 @@ def test_pruning_deletes_expired_cache_entries_sessions_and_old_task_results(db)
     assert list(Session.objects.values_list("session_key", flat=True)) == [live_session.session_key]
     assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
     assert not DBTaskResult.objects.filter(pk=old.pk).exists()
+
+
+def test_a_task_abandoned_by_a_killed_worker_runs_again_once(
+    transactional_db, database_tasks, mailoutbox
+):
+    def email(subject):
+        result = send_email.enqueue(to=["dana@example.com"], subject=subject, text="Hi", html="")
+        return DBTaskResult.objects.get(pk=result.id)
+
+    # What a worker killed in the middle of a task leaves: the task RUNNING, for ever.
+    abandoned, busy = email("Abandoned"), email("Busy")
+    long_ago = timezone.now() - timedelta(seconds=settings.TASK_ABANDONED_AFTER + 60)
+    for task, started_at in ((abandoned, long_ago), (busy, timezone.now())):
+        task.claim("killed-worker")
+        DBTaskResult.objects.filter(pk=task.pk).update(started_at=started_at)
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+
+    assert [message.subject for message in mailoutbox] == ["Abandoned"]
+    abandoned.refresh_from_db()
+    busy.refresh_from_db()
+    assert abandoned.status == "SUCCESSFUL"
+    assert abandoned.worker_ids[0] == "killed-worker" and len(abandoned.worker_ids) == 2
+    assert busy.status == "RUNNING"  # still within its time: maybe a worker is on it
