@@ -5,7 +5,6 @@ whose versions are links to logged versions of the same entity, and their aliase
 every alias move in a portfolio is written to AliasMove, removals by a delete included, and the
 history stays when the portfolio goes."""
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 
@@ -22,7 +21,14 @@ from .models import (
     ArtifactLink,
     ProtectedAlias,
 )
-from .services import LATEST, NAME, VERSION_ALIAS, ArtifactError, _check_alias
+from .services import (
+    LATEST,
+    NAME,
+    VERSION_ALIAS,
+    ArtifactError,
+    _check_alias,
+    stored_files_delete,
+)
 
 REGISTRY_PROJECT = "model-registry"
 
@@ -302,4 +308,4 @@ def sequence_delete(*, sequence: ArtifactCollection, actor) -> None:
         newest = portfolio.links.order_by("-version_index").first()
         if newest is not None:
             _move_alias(portfolio=portfolio, link=newest, alias=LATEST, actor=actor)
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in manifests])
+    transaction.on_commit(lambda: stored_files_delete.enqueue(blobs=[], manifests=manifests))

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max
+from django.tasks import task
 from django.utils import timezone
 
 from projects.models import Project
@@ -555,13 +556,21 @@ def artifact_delete(artifact: Artifact, *, delete_aliases: bool = False) -> None
     blobs = set(artifact.files.values_list("storage_name", flat=True))
     manifest = artifact.manifest_storage_name
     artifact.delete()
-    transaction.on_commit(lambda: _delete_unreferenced(blobs, manifest))
+    manifests = [manifest] if manifest else []
+    transaction.on_commit(
+        lambda: stored_files_delete.enqueue(blobs=sorted(blobs), manifests=manifests)
+    )
 
 
-def _delete_unreferenced(blobs: set[str], manifest: str) -> None:
-    """Remove stored bytes no version refers to any more (files are shared by digest)."""
+@task
+def stored_files_delete(*, blobs: list[str], manifests: list[str]) -> int:
+    """Remove the stored bytes of deleted versions: their manifests, and the files no version
+    refers to any more (files are shared by digest, so that is checked when the task runs).
+    A task: a version can hold thousands of files, each a request to the storage."""
     kept = set(
         ArtifactFile.objects.filter(storage_name__in=blobs).values_list("storage_name", flat=True)
     )
-    for name in [*(blobs - kept), *([manifest] if manifest else [])]:
+    names = [*(name for name in blobs if name not in kept), *manifests]
+    for name in names:
         default_storage.delete(name)
+    return len(names)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from projects.models import Project
@@ -18,6 +19,7 @@ from teamsite.lib import objectstore
 from teamsite.lib.emails import absolute_url, send_templated_email
 
 from .ingest import IngestError, load_json, storable
+from .media.thumbnails import thumbnail_prepare
 from .models import Alert, Run, RunFile
 from .names import run_name, run_numbers_reserve
 from .services import RunsError, RunsForbidden, may_edit_run
@@ -337,8 +339,24 @@ def run_file_stored(run_file: RunFile, storage_name: str, *, size: int, md5: str
         default_storage.delete(previous)
     if run_file.name == METADATA_FILE:
         _read_metadata(run_file.run_id, storage_name)
+    if run_file.name.lower().endswith(THUMBNAIL_SUFFIXES):
+        pk = run_file.pk
+        transaction.on_commit(lambda: run_file_thumbnail_prepare.enqueue(run_file_id=pk))
     run_file.refresh_from_db()
     return run_file
+
+
+# Logged images (wandb.Image saves PNG, or the format it was given); the first page that shows
+# one finds its thumbnail made.
+THUMBNAIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+
+
+@task
+def run_file_thumbnail_prepare(*, run_file_id: int) -> bool:
+    run_file = RunFile.objects.filter(pk=run_file_id).first()
+    if run_file is None or not run_file.storage_name:
+        return False
+    return thumbnail_prepare(run_file)
 
 
 def _read_metadata(run_pk: int, storage_name: str) -> None:
@@ -405,13 +423,25 @@ def alert_create(
         created_at=now,
         emailed=bool(recipients),
     )
+    if recipients:
+        # Rendered and sent by the worker, once the alert is stored.
+        transaction.on_commit(lambda: email_alert.enqueue(alert_id=alert.pk, recipients=recipients))
+    return alert
+
+
+@task
+def email_alert(*, alert_id: int, recipients: list[str]) -> int:
+    """Email a stored alert, one message per recipient (they do not see one another's
+    addresses). An alert deleted meanwhile (its run was) is not sent."""
+    alert = Alert.objects.select_related("run__project__entity").filter(pk=alert_id).first()
+    if alert is None:
+        return 0
     context = {
         "alert": alert,
-        "run": run,
-        "project": run.project,
-        "run_url": absolute_url(run.get_absolute_url()),
+        "run": alert.run,
+        "project": alert.run.project,
+        "run_url": absolute_url(alert.run.get_absolute_url()),
     }
-    # One message each: recipients do not see one another's addresses.
     for email in recipients:
         send_templated_email("alert", [email], context)
-    return alert
+    return len(recipients)

@@ -2,9 +2,12 @@
 must check the shared namespace and create the personal entity in the same transaction."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from teamsite.lib.emails import enqueue_email
 from teamsite.lib.throttle import client_address, client_ip
 
 from . import services
@@ -30,6 +33,18 @@ class AccountAdapter(DefaultAccountAdapter):
             if commit:
                 services.personal_entity_create(user=user)
         return user
+
+    def send_mail(self, template_prefix, email, context):
+        # As allauth's, but the message goes out through the email task (retried, off the
+        # request) instead of being sent while the visitor waits.
+        request = allauth_context.request
+        context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+        }
+        enqueue_email(self.render_mail(template_prefix, email, context))
 
     def pre_login(self, request, user, **kwargs):
         if getattr(user, "is_service", False):

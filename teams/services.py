@@ -483,3 +483,11 @@ def service_account_delete(*, membership: Membership, actor=None) -> None:
         membership.user.first_name,
     )
     membership.user.delete()
+
+
+def invitations_delete_expired(*, now=None) -> int:
+    """Delete invitations nobody accepted, INVITATION_KEEP_DAYS after they expired: until then
+    their link still says "expired" rather than "not found". Run by the periodic jobs."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.INVITATION_KEEP_DAYS)
+    deleted, _ = Invitation.objects.filter(accepted_at__isnull=True, expires_at__lt=cutoff).delete()
+    return deleted

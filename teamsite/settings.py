@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "runs",
     "artifacts",
     "api",
+    # Before django_tasks_db: its `db_worker` command, extended to run the periodic jobs.
+    "jobs",
+    # The database task backend's table (every setup migrates it, whichever backend runs).
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -190,15 +194,26 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Teamsite <teamsite@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Background work: Django's Tasks framework. Immediate by default; set TASKS_BACKEND to a
-# worker backend's import path in production.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
-        ),
-    }
+# Background work: Django's Tasks framework. Without DEBUG, tasks wait in the database for
+# `manage.py db_worker`; with DEBUG (and in tests) they run at once in the process that enqueues
+# them. TASKS_BACKEND overrides: "immediate", "database", or a backend's import path.
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
 }
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND") or ("immediate" if DEBUG else "database")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)}}
+# Finished task results (and the email text they carry) are deleted after this many days.
+TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 7)
+# Deliveries (emails, later webhooks) that fail for a passing reason are tried this many times
+# in all, waiting DELIVERY_RETRY_DELAY seconds, doubled after each failure.
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
+DELIVERY_RETRY_DELAY = env_int("DELIVERY_RETRY_DELAY", 30)
+# A task a worker started this many seconds ago and never finished (the worker was killed) is
+# run again.
+TASK_ABANDONED_AFTER = env_int("TASK_ABANDONED_AFTER", 3600)
+# Each db_worker looks for due periodic jobs this often (seconds).
+PERIODIC_JOBS_INTERVAL = env_int("PERIODIC_JOBS_INTERVAL", 30)
 
 # Cache (rate limits and throttles): shared by every web process, never process memory. Redis
 # when configured, else a table in the database (created by a migration of `accounts`).
@@ -289,6 +304,8 @@ SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]
 
 # Teams
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
+# An invitation nobody accepted is deleted this many days after it expired.
+INVITATION_KEEP_DAYS = env_int("INVITATION_KEEP_DAYS", 30)
 INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 50)
 
 # API keys: an address that sends this many wrong keys in a minute gets 429 for the rest of it.

@@ -48,6 +48,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
 from guardian.shortcuts import assign_perm
 from PIL import Image
 
@@ -64,6 +65,7 @@ from artifacts.models import (
     ArtifactTag,
     ProtectedAlias,
 )
+from jobs.models import PeriodicJob
 from projects.models import Project
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import (
@@ -1229,6 +1231,8 @@ ADMIN_MODELS = {
     "artifacts.aliasmove": lambda s: s.alias_move.pk,
     "artifacts.protectedalias": lambda s: s.protected_alias.pk,
     "runs.savedview": lambda s: s.shared_view.pk,
+    "jobs.periodicjob": lambda s: s.w.periodic_job.pk,
+    "django_tasks_database.dbtaskresult": lambda s: s.w.task_result.pk,
 }
 # What the admin refuses even to staff (destructive edits go through the services).
 ADMIN_REFUSED = {
@@ -1248,6 +1252,10 @@ ADMIN_REFUSED = {
         "admin:artifacts_artifactlink_add",
         "admin:artifacts_aliasmove_add",
         "admin:artifacts_aliasmove_delete",
+        # Periodic jobs are defined in code; task results are the worker's record.
+        "admin:jobs_periodicjob_add",
+        "admin:django_tasks_database_dbtaskresult_add",
+        "admin:django_tasks_database_dbtaskresult_delete",
     )
 }
 
@@ -1497,6 +1505,15 @@ def _build(media_root):
     w.charlie_key = ApiKey.create_for(user=w.charlie, label="tests")[1]
     w.bob_spare_key = ApiKey.create_for(user=w.bob, label="spare")[0].pk
     w.group = Group.objects.create(name="operators")
+    w.periodic_job = PeriodicJob.objects.create(
+        name="mark_crashed_runs", next_run_at=timezone.now()
+    )
+    w.task_result = DBTaskResult.objects.create(
+        task_path="teamsite.lib.emails.send_email",
+        args_kwargs={"args": [], "kwargs": {}},
+        backend_name="default",
+        run_after=get_date_max(),
+    )
     w.email_address = EmailAddress.objects.get(user=w.erin)
     w.project_content_type = ContentType.objects.get_for_model(Project).pk
     private = TeamFactory(name="example-team", creator=w.alice, is_private=True)

@@ -7,6 +7,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
 
 from teams.models import Entity, Membership, Role
 from tests.factories import PASSWORD, TeamFactory, UserFactory
@@ -418,3 +420,18 @@ def test_a_service_account_cannot_reset_a_password_because_it_has_no_email(
     assert response.status_code == 200
     assert response.context["form"].errors["email"]
     assert mail.outbox == []
+
+
+def test_account_emails_wait_for_the_worker_in_production(transactional_db, client, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    UserFactory(username="erin", email="erin@example.com")
+
+    response = client.post("/accounts/password/reset/", {"email": "erin@example.com"})
+
+    assert response.status_code == 302
+    assert mail.outbox == []  # not sent while the visitor waits
+    assert DBTaskResult.objects.get().task_path == "teamsite.lib.emails.send_email"
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--no-periodic-jobs")
+    assert [message.to for message in mail.outbox] == [["erin@example.com"]]
+    assert mail.outbox[0].subject.startswith("[Teamsite] ")
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body

@@ -68,6 +68,17 @@ def thumbnail(file: StoredFile) -> bytes | None:
     if default_storage.exists(name):
         with default_storage.open(name) as handle:
             return handle.read()
+    return _make_and_keep(file, name)
+
+
+def thumbnail_prepare(file: StoredFile) -> bool:
+    """Make and keep the file's thumbnail ahead of the first page that shows it (a task after
+    the upload); True if there is one."""
+    name = thumbnail_name(file)
+    return default_storage.exists(name) or _make_and_keep(file, name) is not None
+
+
+def _make_and_keep(file: StoredFile, name: str) -> bytes | None:
     data = _make_thumbnail(file)
     if data is not None:
         saved = default_storage.save(name, ContentFile(data))

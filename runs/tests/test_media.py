@@ -19,7 +19,7 @@ from runs import media
 from runs.ingest import HISTORY_FILE
 from runs.models import RunFile
 from runs.tests.test_run_sections import login, send
-from runs.tracking import run_file_store
+from runs.tracking import run_file_store, run_file_thumbnail_prepare
 from tests.factories import ProjectFactory, RunFactory
 
 COLORS = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
@@ -230,6 +230,36 @@ def test_a_thumbnail_is_made_once_then_served_from_storage(client, bob, run, mon
     monkeypatch.setattr(media.thumbnails, "_make_thumbnail", no_second_thumbnail)
     again = client.get(page_url("runs:thumbnail", run, name))
     assert again.status_code == 200 and again.content == response.content
+
+
+def test_an_uploaded_image_has_its_thumbnail_made_by_a_task_after_the_commit(
+    client, bob, run, monkeypatch, django_capture_on_commit_callbacks
+):
+    name = "media/images/early_0_abc.png"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        file = upload(run, name, png(width=1200, height=600))
+        assert not default_storage.exists(media.thumbnail_name(file))
+    assert len(callbacks) == 1
+    assert default_storage.exists(media.thumbnail_name(file))
+
+    def no_thumbnail_in_the_request(file):
+        raise AssertionError("made in the request")
+
+    monkeypatch.setattr(media.thumbnails, "_make_thumbnail", no_thumbnail_in_the_request)
+    login(client, bob)
+    response = client.get(page_url("runs:thumbnail", run, name))
+    assert response.status_code == 200
+    assert Image.open(io.BytesIO(response.content)).size == (512, 256)
+
+
+def test_the_thumbnail_task_of_a_file_deleted_meanwhile_does_nothing(run):
+    file = upload(run, "media/images/gone_0_abc.png", png())
+    file_id = file.pk
+    file.delete()
+
+    result = run_file_thumbnail_prepare.enqueue(run_file_id=file_id)
+
+    assert result.status == "SUCCESSFUL" and result.return_value is False
 
 
 def test_a_small_image_keeps_its_size(client, bob, run):

@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import ApiKey
@@ -18,6 +20,7 @@ from artifacts.models import (
     ArtifactLink,
     ProtectedAlias,
 )
+from jobs.models import PeriodicJob
 from projects.models import Project
 from projects.services import project_create
 from runs.models import Alert, Run, RunFile, SavedView
@@ -69,6 +72,13 @@ def invitation(team, alice):
 def cast(team, alice, sam, invitation, charlie):
     """Rows for every admin page to list."""
     Group.objects.create(name="auditors")
+    PeriodicJob.objects.create(name="mark_crashed_runs", next_run_at=timezone.now())
+    DBTaskResult.objects.create(
+        task_path="teamsite.lib.emails.send_email",
+        args_kwargs={"args": [], "kwargs": {}},
+        backend_name="default",
+        run_after=get_date_max(),  # "whenever": the form the immediate backend can read
+    )
     ApiKey.create_for(user=alice, label="laptop")
     project = project_create(entity=team, name="resnet", creator=alice)
     run = Run.objects.create(project=project, run_id="abc123", name="brisk-river-1", author=alice)
@@ -126,6 +136,8 @@ CHANGELISTS = {
     AliasMove: ("classifier", "alias__exact=production", "production"),
     ProtectedAlias: ("champion", "", "champion"),
     SavedView: ("best", "shared__exact=1", "best resnets"),
+    PeriodicJob: ("crashed", "", "mark_crashed_runs"),
+    DBTaskResult: ("", "status__exact=READY", "send_email"),
 }
 
 

@@ -175,17 +175,20 @@ def test_new_person_signs_up_from_the_link_and_joins(client, team, invite):
     assert Invitation.objects.get().accepted_by == dana
 
 
-def test_signing_up_without_the_link_still_needs_verification(client, team, invite):
+def test_signing_up_without_the_link_still_needs_verification(
+    client, team, invite, django_capture_on_commit_callbacks
+):
     invite("dana@example.com")
-    response = client.post(
-        reverse("account_signup"),
-        {
-            "email": "dana@example.com",
-            "username": "dana",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "email": "dana@example.com",
+                "username": "dana",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
     assert response.status_code == 302
     assert response.url == reverse("account_email_verification_sent")
     assert not EmailAddress.objects.get(user__username="dana").verified

@@ -1,10 +1,13 @@
 """Every email the site sends is a template triple rendered here and delivered by a task."""
 
+import smtplib
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
-from django.tasks import task
 from django.template.loader import render_to_string
+
+from jobs.retry import delivery_task
 
 
 def absolute_url(path: str) -> str:
@@ -20,8 +23,31 @@ def send_templated_email(name: str, to: list[str], context: dict) -> None:
     transaction.on_commit(lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html))
 
 
-@task
+def enqueue_email(message: EmailMessage) -> None:
+    """Send a message rendered elsewhere (django-allauth's) through the same task, on commit."""
+    text, html = message.body, ""
+    if message.content_subtype == "html":
+        text, html = "", message.body
+    for content, mimetype in getattr(message, "alternatives", []):
+        if mimetype == "text/html":
+            html = content
+    to, subject = list(message.to), str(message.subject)
+    transaction.on_commit(lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html))
+
+
+def is_transient_mail_error(error: Exception) -> bool:
+    """A server away, a connection cut, a 4xx reply: worth trying again. A 5xx reply or refused
+    recipients will be refused again."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code < 500
+    return isinstance(error, OSError)
+
+
+@delivery_task(is_transient=is_transient_mail_error)
 def send_email(*, to: list[str], subject: str, text: str, html: str) -> None:
     message = EmailMultiAlternatives(subject=subject, body=text, to=to)
-    message.attach_alternative(html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     message.send()
