@@ -8,6 +8,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ def delivery_task(
     *,
     is_transient: Callable[[Exception], bool] = lambda error: isinstance(error, OSError),
     max_attempts: int | None = None,
+    forget_arguments: bool = False,
     **task_options,
 ):
     """Like @task, for a delivery. When the function raises an error that `is_transient`
@@ -31,7 +34,9 @@ def delivery_task(
     with its error, and the last one is also logged as an error. Other errors fail at once.
     With the database backend a retry waits in the database, whether a worker runs or not;
     the immediate backend (development) cannot defer and retries at once. The task takes a
-    keyword `attempt` of its own."""
+    keyword `attempt` of its own. With `forget_arguments`, an attempt that ends (sent, or
+    failed and handed to the next) leaves no arguments in its stored result: an email's text
+    holds sign-in and invitation links."""
 
     def decorate(func):
         def run(context, *args, attempt=1, **kwargs):
@@ -62,6 +67,9 @@ def delivery_task(
                 retry.enqueue(*args, attempt=attempt + 1, **kwargs)
                 # This attempt's result stays failed, with its error, beside the next one.
                 raise
+            finally:
+                if forget_arguments:
+                    _forget_arguments(context.task_result, attempt)
 
         # The task is found again by this name (module and qualified name). Not
         # functools.wraps: its __wrapped__ would hide the `context` argument the framework checks.
@@ -70,3 +78,13 @@ def delivery_task(
         return task(takes_context=True, **task_options)(run)
 
     return decorate(function) if function else decorate
+
+
+def _forget_arguments(task_result, attempt: int) -> None:
+    # Only the database backend keeps results; the worker's own saves of the result name
+    # their fields and leave these alone. Running again after a killed worker needs the
+    # arguments, and a killed worker never gets here.
+    if isinstance(task_result.task.get_backend(), DatabaseBackend):
+        DBTaskResult.objects.filter(pk=task_result.id).update(
+            args_kwargs={"args": [], "kwargs": {"attempt": attempt}}
+        )

@@ -115,3 +115,27 @@ def test_in_development_a_retry_runs_at_once(db, flaky_mail, mailoutbox):
     enqueue_email()
 
     assert [message.subject for message in mailoutbox] == ["Hello"]
+
+
+def test_an_email_task_keeps_no_message_once_its_attempt_ends(
+    transactional_db, database_tasks, flaky_mail, mailoutbox
+):
+    # An email's text holds sign-in and invitation links: it stays in the database only while
+    # it waits to be sent.
+    flaky_mail.failures = 1
+    enqueue_email()
+    run_worker_batch()
+
+    failed, waiting_retry = DBTaskResult.objects.order_by("enqueued_at")
+    assert failed.status == "FAILED"
+    assert failed.args_kwargs == {"args": [], "kwargs": {"attempt": 1}}
+    assert waiting_retry.args_kwargs["kwargs"]["text"] == "Hi"
+
+    waiting_retry.run_after = timezone.now()
+    waiting_retry.save(update_fields=["run_after"])
+    run_worker_batch()
+
+    waiting_retry.refresh_from_db()
+    assert [message.body for message in mailoutbox] == ["Hi"]
+    assert waiting_retry.status == "SUCCESSFUL"
+    assert waiting_retry.args_kwargs == {"args": [], "kwargs": {"attempt": 2}}

@@ -45,7 +45,7 @@ def is_transient_mail_error(error: Exception) -> bool:
     return isinstance(error, OSError)
 
 
-@delivery_task(is_transient=is_transient_mail_error)
+@delivery_task(is_transient=is_transient_mail_error, forget_arguments=True)
 def send_email(*, to: list[str], subject: str, text: str, html: str) -> None:
     message = EmailMultiAlternatives(subject=subject, body=text, to=to)
     if html:
