@@ -112,6 +112,6 @@ def test_a_missing_npm_package_is_a_check_error_that_says_what_to_run(monkeypatc
     errors = finder.check()
 
     assert [error.id for error in errors] == ["teamsite.E001"]
-    assert "vendor/plotly.min.js" in errors[0].msg and "npm ci" in errors[0].hint
+    assert errors[0].obj == "vendor/plotly.min.js" and "npm ci" in errors[0].hint
     assert finder.find("vendor/plotly.min.js") is None
     assert "plotly.min.js" not in [name for name, _ in finder.list([])]

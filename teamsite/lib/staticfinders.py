@@ -31,9 +31,9 @@ class PackagedAssetFinder(BaseFinder):
         # out of the manifest, which breaks those pages in production): say what to run.
         return [
             checks.Error(
-                f"{source} is missing, so {path} cannot be served.",
+                f"{source} is missing: this static file cannot be served.",
                 hint="Install the front-end packages: `make setup` (or `npm ci`).",
-                obj=self,
+                obj=path,
                 id="teamsite.E001",
             )
             for path, source in PACKAGED_ASSETS.items()
