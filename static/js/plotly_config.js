@@ -42,9 +42,12 @@ window.PLOTLY_CONFIG = Object.freeze({
     return fullBundle;
   }
 
-  // The trace types the page's bundle draws, read from its schema once (about 30 ms).
+  // The trace types the page's bundle draws: those of plotly.js's smallest bundle (basic), else
+  // read from the bundle's schema once (about 30 ms of script).
+  const IN_EVERY_BUNDLE = new Set(["scatter", "bar", "pie"]);
   let partialTypes = null;
   function drawnByPartial(type) {
+    if (IN_EVERY_BUNDLE.has(type)) return true;
     partialTypes ??= new Set(Object.keys(window.Plotly.PlotSchema.get().traces));
     return partialTypes.has(type);
   }
