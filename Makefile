@@ -1,6 +1,6 @@
 # `make run`: set up and serve Teamsite on SQLite with demo data. `make test`: run every test.
 # `make run` serves static files through WhiteNoise (--nostatic), compressed by collectstatic as
-# in production: plotly.min.js is 4.8 MB, 1.5 MB gzipped.
+# in production. Front-end libraries (plotly.js's bundles) come from npm: package-lock.json.
 PORT ?= 8000
 # Links in emails, invitation links and the team URL preview start with SITE_URL: by default the
 # address `make run` serves; set it when people reach the site under another name (a proxy).
@@ -21,7 +21,13 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# npm ci empties node_modules first, so the stamp is written after it.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Teamsite needs Node.js and npm for its front-end libraries; npm was not found." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
 
 run: setup
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

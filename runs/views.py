@@ -30,7 +30,7 @@ from . import charts, code, grouping_views, selectors, services
 from .access import get_run_for_user
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
-from .media import media_panels
+from .media import media_panels, plotly_bundle
 from .media.presets import chart_specs
 from .media.summary import summary_rows
 from .models import MetricKey, Run, SavedView
@@ -281,6 +281,8 @@ def _run_page(request, project, run, name_form=None, *, status=200):
     diff = selectors.run_text_file(run, "diff.patch")
     requirements = selectors.run_text_file(run, "requirements.txt")
     uploaded = {"diff.patch": diff, "requirements.txt": requirements}
+    panels = media_panels(run)
+    custom_charts = chart_specs(run)
     return render(
         request,
         "runs/detail.html",
@@ -299,8 +301,9 @@ def _run_page(request, project, run, name_form=None, *, status=200):
             "unlisted_media_files": max(
                 selectors.run_media_file_count(run) - selectors.MEDIA_FILES_LISTED, 0
             ),
-            "media_panels": media_panels(run),
-            "custom_charts": chart_specs(run),
+            "media_panels": panels,
+            "custom_charts": custom_charts,
+            "plotly_bundle": plotly_bundle(panels, bool(custom_charts)),
             "artifacts": artifacts,
             "code": code.run_code(run),
             "chart_groups": selectors.chart_groups(history_keys),

@@ -2,6 +2,7 @@
 good; under `make run` (DEBUG) from the collected copy while it is current, else the source."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -10,6 +11,7 @@ from django.core.signals import request_finished
 from django.db import close_old_connections
 from django.http import HttpResponse
 
+from teamsite.lib.staticfinders import NODE_MODULES, PACKAGED_ASSETS, PackagedAssetFinder
 from teamsite.lib.staticserve import StaticFilesMiddleware
 
 SCRIPT = "document.title = 'Teamsite';\n" * 200
@@ -89,3 +91,27 @@ def test_make_run_serves_an_edited_source_file_at_once(settings, rf, collected):
     assert response.status_code == 200
     assert "Content-Encoding" not in response
     assert body == edited.encode()
+
+
+def test_the_plotly_bundles_are_found_in_the_installed_npm_packages():
+    finder = PackagedAssetFinder()
+
+    for path in ("vendor/plotly.min.js", "vendor/plotly-cartesian.min.js"):
+        found = Path(finder.find(path))
+        assert found.is_relative_to(NODE_MODULES)
+        assert found.read_bytes().startswith(b"/**\n* plotly.js")
+    assert finder.find("vendor/README.md") is None
+    assert finder.check() == []
+    assert sorted(f"vendor/{name}" for name, _ in finder.list([])) == sorted(PACKAGED_ASSETS)
+
+
+def test_a_missing_npm_package_is_a_check_error_that_says_what_to_run(monkeypatch, tmp_path):
+    monkeypatch.setitem(PACKAGED_ASSETS, "vendor/plotly.min.js", tmp_path / "plotly.min.js")
+    finder = PackagedAssetFinder()
+
+    errors = finder.check()
+
+    assert [error.id for error in errors] == ["teamsite.E001"]
+    assert errors[0].obj == "vendor/plotly.min.js" and "npm ci" in errors[0].hint
+    assert finder.find("vendor/plotly.min.js") is None
+    assert "plotly.min.js" not in [name for name, _ in finder.list([])]

@@ -2,7 +2,7 @@
 plotly figures): how the client describes them, the run page's panels, thumbnails."""
 
 from .kinds import KIND_OF_TYPE, MEDIA_TYPES, MediaItem, kind_of, media_items
-from .panels import MediaPanel, media_panel, media_panels
+from .panels import MediaPanel, media_panel, media_panels, plotly_bundle
 from .thumbnails import thumbnail, thumbnail_name
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "media_items",
     "media_panel",
     "media_panels",
+    "plotly_bundle",
     "thumbnail",
     "thumbnail_name",
 ]

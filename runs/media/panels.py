@@ -94,3 +94,19 @@ def media_panel(run: Run, key: str, step: int) -> MediaPanel | None:
     key_id = rows[0][0]
     panels = _panels(run, {key_id: (key, steps)}, {key_id: step})
     return panels[0] if panels else None
+
+
+# plotly.js's partial bundles (teamsite/lib/staticfinders.py): basic draws scatter, bar and pie
+# traces; cartesian adds heat maps and histograms, and takes twice as long to start. A figure
+# holding any other trace type fetches the full bundle (static/js/plotly_config.js).
+PLOTLY_BASIC = "vendor/plotly-basic.min.js"
+PLOTLY_CARTESIAN = "vendor/plotly-cartesian.min.js"
+
+
+def plotly_bundle(panels: list[MediaPanel], has_custom_charts: bool) -> str:
+    """The smallest plotly.js bundle that draws what a run page shows: metric lines and histogram
+    bars need the basic one; histograms' heat maps over steps and custom charts (histograms,
+    confusion matrices) the cartesian one."""
+    if has_custom_charts or any(panel.heatmap for panel in panels):
+        return PLOTLY_CARTESIAN
+    return PLOTLY_BASIC

@@ -206,6 +206,22 @@ def test_the_panel_draws_the_last_step_and_the_heat_map_over_all_steps(client, b
     assert "steps shown" not in html
 
 
+def test_a_run_with_histograms_loads_the_plotly_bundle_that_draws_heat_maps(client, bob, run):
+    log_images(run, [0])
+    login(client, bob)
+    basic = '<script src="/static/vendor/plotly-basic.min.js" defer>'
+    cartesian = '<script src="/static/vendor/plotly-cartesian.min.js" defer>'
+
+    html = client.get(run.get_absolute_url()).content.decode()
+    assert basic in html and cartesian not in html
+
+    log_histograms(run, [0, 10])
+    html = client.get(run.get_absolute_url()).content.decode()
+    assert cartesian in html and basic not in html
+    # Either way a figure of another trace type can fetch the full bundle.
+    assert 'data-plotly-full="/static/vendor/plotly.min.js"' in html
+
+
 def test_the_slider_shows_another_steps_bars_without_the_heat_map(client, bob, run):
     log_histograms(run, [0, 10, 20])
     login(client, bob)

@@ -283,12 +283,17 @@ def test_the_run_page_lists_each_chart_with_its_title(client, bob, run):
     assert chart_url(run, "loss_curve").replace("&", "&amp;") in section
     assert 'href="#custom-charts"' in html
     assert "js/custom_charts.js" in html
+    # Histograms and confusion matrices need plotly.js's cartesian bundle.
+    assert '<script src="/static/vendor/plotly-cartesian.min.js" defer>' in html
 
 
 def test_a_run_without_charts_has_no_custom_charts_section(client, bob, run):
     login(client, bob)
     html = client.get(run.get_absolute_url()).content.decode()
     assert custom_charts_section(html) is None and 'href="#custom-charts"' not in html
+    # Its metric lines need no more than plotly.js's smallest bundle.
+    assert '<script src="/static/vendor/plotly-basic.min.js" defer>' in html
+    assert "plotly-cartesian" not in html
 
 
 @pytest.mark.parametrize("key", sorted(PRESETS))

@@ -24,7 +24,9 @@
     }
     // A table (a chart type not drawn here) is as tall as its rows, not a chart's height.
     element.classList.toggle("chart-fit", data.figure.data.every((trace) => trace.type === "table"));
-    await window.Plotly.react(element, data.figure.data, data.figure.layout, CONFIG);
+    // A table needs Plotly's full bundle (the page's partial one draws the charts).
+    const Plotly = await window.plotlyFor(data.figure.data);
+    await Plotly.react(element, data.figure.data, data.figure.layout, CONFIG);
     element.dataset.drawn = "1";
   }
 

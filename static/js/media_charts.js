@@ -32,7 +32,7 @@
       margin: MARGIN, height: 240, bargap: 0,
       xaxis: { automargin: true }, yaxis: { title: { text: "Count" }, automargin: true },
     };
-    return window.Plotly.react(element, [trace], layout, CONFIG);
+    return window.plotlyFor([trace]).then((Plotly) => Plotly.react(element, [trace], layout, CONFIG));
   }
 
   function drawHeatmap(element) {
@@ -46,7 +46,7 @@
       margin: MARGIN, height: 300,
       xaxis: { title: { text: "Step" }, automargin: true }, yaxis: { automargin: true },
     };
-    return window.Plotly.react(element, [trace], layout, CONFIG);
+    return window.plotlyFor([trace]).then((Plotly) => Plotly.react(element, [trace], layout, CONFIG));
   }
 
   // A logged figure is anyone's JSON: anything that is not {data: [...], layout?: {...}} is a
@@ -72,10 +72,12 @@
     delete layout.width;
     layout.autosize = true;
     layout.height = Math.min(Number(layout.height) || 400, FIGURE_MAX_HEIGHT);
+    // Any trace type: the page's partial bundle or, for types it lacks, the full one.
+    const Plotly = await window.plotlyFor(figure.data);
     try {
-      await window.Plotly.newPlot(element, figure.data, layout, CONFIG);
+      await Plotly.newPlot(element, figure.data, layout, CONFIG);
     } catch (error) {
-      window.Plotly.purge(element);
+      Plotly.purge(element);
       note(element, `This figure cannot be drawn: ${error.message || error}`);
     }
   }

@@ -9,15 +9,19 @@
       if (!source) return;
       const figure = JSON.parse(source.textContent);
       element.dataset.drawn = "0";
-      window.Plotly.newPlot(element, figure.data, figure.layout, window.PLOTLY_CONFIG).then(() => {
+      window.plotlyFor(figure.data).then((Plotly) => {
+        const drawn = Plotly.newPlot(element, figure.data, figure.layout, window.PLOTLY_CONFIG);
+        // newPlot gives the element its event methods at once.
+        if (element.hasAttribute("data-click-through")) {
+          element.on("plotly_click", (event) => {
+            const point = event.points && event.points[0];
+            if (point && typeof point.customdata === "string") window.location.assign(point.customdata);
+          });
+        }
+        return drawn;
+      }).then(() => {
         element.dataset.drawn = "1";
       });
-      if (element.hasAttribute("data-click-through")) {
-        element.on("plotly_click", (event) => {
-          const point = event.points && event.points[0];
-          if (point && typeof point.customdata === "string") window.location.assign(point.customdata);
-        });
-      }
     });
   }
 

@@ -32,7 +32,9 @@ def logged_runs(live_server, tmp_path, team, alice):
     return [Run.objects.get(run_id=run_id) for run_id in result["ids"]]
 
 
-def test_a_run_logged_by_the_client_shows_its_charts(page, login, logged_runs, alice, tmp_path):
+def test_a_run_logged_by_the_client_shows_its_charts(
+    page, login, logged_runs, alice, tmp_path, live_server
+):
     login(page.context, alice)
     run = logged_runs[0]
 
@@ -51,6 +53,11 @@ def test_a_run_logged_by_the_client_shows_its_charts(page, login, logged_runs, a
     expect(page.locator("#console")).to_contain_text("epoch done for first")
     expect(page.locator("#code a[href*='github.com/example/resnet/commit/']")).to_be_visible()
     page.screenshot(path=tmp_path / "run-page.png", full_page=True)
+    # Metric lines need only plotly.js's smallest bundle: nothing more is fetched.
+    scripts = page.evaluate("performance.getEntriesByType('resource').map((entry) => entry.name)")
+    assert [name for name in scripts if "/vendor/" in name] == [
+        f"{live_server.url}/static/vendor/plotly-basic.min.js"
+    ]
 
     # Relative time on the x axis, and smoothing, redraw without a round trip.
     page.select_option("[data-chart-x]", "runtime")

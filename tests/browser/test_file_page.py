@@ -34,7 +34,9 @@ def test_a_file_opens_from_the_run_page_highlighted(page, login, alice, run, tmp
     login(page.context, alice)
 
     page.goto(run.get_absolute_url())
-    page.get_by_role("link", name="src/train.py").click()
+    # Until the file page's load event its stylesheet may still be on its way.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("link", name="src/train.py").click()
 
     keyword = page.locator(".highlight .kn").first
     expect(keyword).to_have_text("import")

@@ -1,6 +1,8 @@
 """Logged histograms, audio, HTML and a plotly figure in a real browser: the bars of the last step,
 the slider's other steps, the heat map over steps; the HTML frame stays sandboxed."""
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -31,6 +33,12 @@ document.getElementById("network").textContent = "offline";
 fetch("/").then(() => { document.getElementById("network").textContent = "online"; },
                 () => {});
 </script>"""
+
+
+def bundles_fetched(page):
+    """The names of the plotly.js bundles the page requested."""
+    names = page.evaluate("performance.getEntriesByType('resource').map((entry) => entry.name)")
+    return [name.rsplit("/", 1)[1] for name in names if "/static/vendor/plotly" in name]
 
 
 def bar_heights(page):
@@ -93,6 +101,8 @@ def test_the_histogram_draws_and_the_slider_shows_another_step(
     # The figure's width gives way to the panel's: the page does not scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=f"{SHOTS}/media-run-page.png", full_page=True)
+    # Every chart here is drawn by the page's partial bundle: the full one is never fetched.
+    assert bundles_fetched(page) == ["plotly-cartesian.min.js"]
     # The browser reports the refused request of the logged script; nothing else went wrong.
     refused = [error for error in browser_errors if "Content Security Policy" in error]
     assert refused and all("connect" in error.lower() for error in refused)
@@ -115,4 +125,49 @@ def test_a_bad_figure_is_a_note(page, login, team, alice):
 
     expect(page.locator("[data-plotly-figure]")).to_have_text(
         "This figure cannot be drawn: it has no list of traces."
+    )
+
+
+def test_a_figure_the_partial_bundle_cannot_draw_is_drawn_by_the_full_one(
+    page, login, team, alice, browser_errors
+):
+    project = ProjectFactory(entity=team, creator=alice, name="nets")
+    run = RunFactory(project=project, author=alice, run_id="sunny")
+    log_histograms(run, [0, 10])
+    sunburst = {
+        "data": [
+            {
+                "type": "sunburst",
+                "labels": ["all", "cats", "dogs"],
+                "parents": ["", "all", "all"],
+                "values": [0, 3, 2],
+            }
+        ]
+    }
+    upload(run, "media/plotly/share_0.plotly.json", json.dumps(sunburst).encode())
+    send(
+        run,
+        HISTORY_FILE,
+        [
+            {
+                "_step": 11,
+                "share": {"_type": "plotly-file", "path": "media/plotly/share_0.plotly.json"},
+            }
+        ],
+    )
+    login(page.context, alice)
+
+    page.goto(run.get_absolute_url() + "#media")
+
+    expect(page.locator("[data-plotly-figure] .sunburstlayer path.surface")).to_have_count(3)
+    assert bundles_fetched(page) == ["plotly-cartesian.min.js", "plotly.min.js"]
+    # The page's own charts stay with the partial bundle, and redraw with it.
+    assert page.evaluate("!('sunburst' in window.Plotly.PlotSchema.get().traces)")
+    expect(page.locator("[data-histogram] .main-svg").first).to_be_visible()
+    panel = page.locator("[data-media-panel]", has=page.locator("[data-histogram]"))
+    panel.locator("[data-media-slider]").fill("0")
+    expect(panel.locator("[data-media-step]")).to_have_text("0")
+    page.wait_for_function(
+        "() => { const el = document.querySelector('[data-histogram]');"
+        " return el && el.data && el.data[0].y[0] === 0; }"
     )
