@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "projects",
     "runs",
     "artifacts",
+    "alerts",
     "api",
 ]
 

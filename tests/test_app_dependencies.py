@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["accounts", "teams", "projects", "runs", "artifacts", "api"]
+ORDER = ["accounts", "teams", "projects", "runs", "artifacts", "alerts", "api"]
 
 
 def imported_apps(path: Path) -> set[str]:
