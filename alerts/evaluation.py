@@ -79,7 +79,13 @@ def baseline_value(rule: AlertRule) -> float | None:
                 collection_id=rule.baseline_portfolio_id, alias=rule.baseline_alias
             ).values("artifact__created_by_run")[:1]
         )
-    return _summary_number(rule.metric).filter(run_id=run).values_list("number", flat=True).first()
+    numbers = list(
+        _summary_number(rule.metric)
+        .filter(run_id=run)
+        .order_by()
+        .values_list("number", flat=True)[:1]
+    )
+    return numbers[0] if numbers else None
 
 
 def peer_values(rule: AlertRule, run: Run) -> list[float]:

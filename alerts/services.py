@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
-from runs.models import Run
+from runs.models import MetricKey, Run
 
 from .evaluation import Decision, decide, history_key_id, newest_points, points_needed
 from .models import AlertEvent, AlertRule, RuleRunState
@@ -73,7 +73,7 @@ def rules_in_scope(run: Run, rules: list[AlertRule]) -> list[AlertRule]:
         f"rule_{rule.pk}": ExpressionWrapper(rule.scope_q(probe=True), output_field=BooleanField())
         for rule in scoped
     }
-    row = Run.objects.filter(pk=run.pk).values(**tests).first() or {}
+    row = Run.objects.filter(pk=run.pk).order_by().values(**tests).first() or {}
     return [rule for rule in rules if not rule.scope.strip() or row.get(f"rule_{rule.pk}")]
 
 
@@ -168,9 +168,13 @@ def alert_rule_try(*, rule: AlertRule, now: datetime | None = None) -> list[Tria
         runs = runs.filter(rule.scope_q())
     key_id = None
     if rule.kind in AlertRule.METRIC_KINDS:
-        key_id = history_key_id(rule.metric).values_list("id", flat=True).first()
+        key_id = (
+            MetricKey.objects.filter(stream=MetricKey.Stream.HISTORY, name=rule.metric)
+            .values_list("id", flat=True)
+            .first()
+        )
     trials = []
-    for run in runs.select_related("project")[:TRY_RUNS]:
+    for run in runs[:TRY_RUNS]:
         points = newest_points(run.pk, key_id, points_needed(rule))
         decision = decide(rule, run, points, now=now)
         if decision is not None:

@@ -151,8 +151,28 @@ def test_periodic_rules_respect_scope_and_mutes(project, make_run):
 # Concurrency
 
 
+def race(rule, run, at, workers=4) -> list:
+    """alert_record from `workers` threads (each its own connection) at the same moment."""
+    start = threading.Barrier(workers)
+    results = []
+
+    def worker():
+        try:
+            start.wait()
+            results.append(alert_record(rule=rule, run=run, decision=Decision(2.0, "x"), now=at))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_record_a_firing_once(team, alice):
+def test_workers_racing_record_a_firing_once(team, alice):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite writes one transaction at a time")
     from tests.factories import ProjectFactory, RunFactory
@@ -161,23 +181,9 @@ def test_two_workers_record_a_firing_once(team, alice):
     run = RunFactory(project=project)
     rule = threshold_rule(project, cooldown=600)
     now = timezone.now()
-    for attempt in range(2):  # the first firing (INSERT), then one after the cooldown (UPDATE)
-        start = threading.Barrier(4)
-        results = []
-
-        def worker(at=now + timedelta(minutes=11 * attempt)):
-            try:
-                start.wait()
-                results.append(
-                    alert_record(rule=rule, run=run, decision=Decision(2.0, "high"), now=at)
-                )
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=worker) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    # The first firing (an INSERT each), then one after the cooldown (a conditional UPDATE).
+    for attempt, at in enumerate([now, now + timedelta(minutes=11)], start=1):
+        results = race(rule, run, at)
+        assert len(results) == 4
         assert sum(event is not None for event in results) == 1
-        assert AlertEvent.objects.filter(rule=rule).count() == attempt + 1
+        assert AlertEvent.objects.filter(rule=rule).count() == attempt
