@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from runs.models import MetricKey, Run
@@ -79,16 +79,18 @@ def rules_in_scope(run: Run, rules: list[AlertRule]) -> list[AlertRule]:
 
 def evaluate_after_ingest(run: Run, keys, *, now: datetime | None = None) -> list[AlertEvent]:
     """Evaluate the project's active rules on the metrics a stored chunk touched (`keys`:
-    history key names), and the failure rules if the run failed; return what fired."""
+    history key names), and the failure rules if the run failed (`run` as stored after the
+    chunk); return what fired. Rules that fired for the run within their cooldown are left
+    out before anything is read for them, so a metric that stays bad costs no writes."""
     now = now or timezone.now()
     watches = Q(kind__in=AlertRule.METRIC_KINDS, metric__in=set(keys))
     if run.state == Run.State.FAILED:
         watches |= Q(kind=AlertRule.Kind.FAILED)
-    rules = list(
-        AlertRule.objects.filter(_active(now), watches, project_id=run.project_id).annotate(
-            metric_key_id=history_key_id(OuterRef("metric"))
-        )
+    last_fired = RuleRunState.objects.filter(rule=OuterRef("pk"), run=run).values("last_fired_at")
+    rules = AlertRule.objects.filter(_active(now), watches, project_id=run.project_id).annotate(
+        metric_key_id=history_key_id(OuterRef("metric")), last_fired_at=Subquery(last_fired[:1])
     )
+    rules = [rule for rule in rules if _due(rule, run, now)]
     if not rules:
         return []
     rules = rules_in_scope(run, rules)
@@ -102,11 +104,26 @@ def evaluate_after_ingest(run: Run, keys, *, now: datetime | None = None) -> lis
         values = points.get(rule.metric_key_id, [])[: points_needed(rule)]
         decision = decide(rule, run, values, now=now)
         if decision is not None:
-            since = run.finished_at if rule.kind == AlertRule.Kind.FAILED else None
-            event = alert_record(rule=rule, run=run, decision=decision, now=now, since=since)
+            event = alert_record(
+                rule=rule, run=run, decision=decision, now=now, since=_episode_start(rule, run)
+            )
             if event is not None:
                 fired.append(event)
     return fired
+
+
+def _episode_start(rule: AlertRule, run: Run):
+    # A failure is reported once, however long after the cooldown the run is looked at again.
+    return run.finished_at if rule.kind == AlertRule.Kind.FAILED else None
+
+
+def _due(rule: AlertRule, run: Run, now: datetime) -> bool:
+    """Whether the rule, annotated with when it last fired for the run, may fire again."""
+    last = rule.last_fired_at
+    if last is None:
+        return True
+    since = _episode_start(rule, run)
+    return last <= now - rule.cooldown_delta and (since is None or last < since)
 
 
 def _periodic_candidates(rule: AlertRule, now: datetime):

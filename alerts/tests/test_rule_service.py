@@ -146,3 +146,14 @@ def test_the_periodic_job_costs_the_same_whatever_the_runs(
     )
     with django_assert_num_queries(3):  # the rules, and each rule's runs
         assert evaluate_periodic() == []
+
+
+def test_a_rule_in_its_cooldown_reads_and_writes_nothing_more(
+    project, run, log, django_assert_num_queries
+):
+    AlertRuleFactory(project=project, kind=Kind.THRESHOLD, threshold=1, scope='group = ""')
+    log(run, [5.0])
+    assert len(evaluate_after_ingest(run, ["loss"])) == 1
+    log(run, [6.0])
+    with django_assert_num_queries(1):  # the rules, with when each last fired for the run
+        assert evaluate_after_ingest(run, ["loss"]) == []
