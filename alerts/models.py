@@ -8,6 +8,7 @@ which a conditional UPDATE (or the INSERT of the first firing) claims: two worke
 evaluate the same chunk never both fire."""
 
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,9 @@ from projects.models import Project
 from runs.models import Run
 from runs.query import QueryError, parse_text, to_q
 
+# Every chunk a worker evaluates compiles the scopes of the project's rules: parse each text
+# once per process (the query tree is immutable).
+parsed_scope = lru_cache(maxsize=1024)(parse_text)
 MAX_WINDOW = 10_000  # values of one metric one evaluation may read
 MAX_PEER_RUNS = 1_000
 
@@ -130,7 +134,7 @@ class AlertRule(models.Model):
     def scope_q(self, *, probe: bool = False) -> models.Q:
         """The scope as a condition on runs, for a set of the project's runs or (`probe`) to
         test a few given runs; QueryError if it cannot be answered."""
-        return to_q(parse_text(self.scope), project=None if probe else self.project_id)
+        return to_q(parsed_scope(self.scope), project=None if probe else self.project_id)
 
     def clean_scope(self) -> None:
         try:
