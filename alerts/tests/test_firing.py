@@ -187,3 +187,19 @@ def test_workers_racing_record_a_firing_once(team, alice):
         assert len(results) == 4
         assert sum(event is not None for event in results) == 1
         assert AlertEvent.objects.filter(rule=rule).count() == attempt
+
+
+@pytest.mark.parametrize(
+    ("scope", "fires"),
+    [
+        ('author = "alice"', True),
+        ('author = "bob"', False),
+        ('state = "running" and name ~ "^name-"', True),
+        ("not config.lr < 0.1", False),
+        ("config.lr < 0.1 or summary.best exists", True),
+    ],
+)
+def test_scopes_on_run_fields_and_keys_are_tested_on_the_run(project, make_run, log, scope, fires):
+    threshold_rule(project, scope=scope)
+    run = log(make_run(config={"lr": 0.01}), [5.0])
+    assert len(evaluate_after_ingest(run, ["loss"])) == fires
