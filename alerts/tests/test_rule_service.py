@@ -157,3 +157,15 @@ def test_a_rule_in_its_cooldown_reads_and_writes_nothing_more(
     log(run, [6.0])
     with django_assert_num_queries(1):  # the rules, with when each last fired for the run
         assert evaluate_after_ingest(run, ["loss"]) == []
+
+
+@pytest.mark.parametrize("runs", [3, 30])
+def test_trying_a_rule_costs_a_fixed_number_of_queries_per_run(
+    project, make_run, log, runs, django_assert_num_queries
+):
+    for _ in range(runs):
+        log(make_run(), [0.5, 3.0])
+    rule = AlertRule(project=project, name="draft", kind=Kind.THRESHOLD, metric="loss", threshold=2)
+    # Checking the rule (its project exists), the key, the runs, each run's newest value.
+    with django_assert_num_queries(3 + runs):
+        assert len(alert_rule_try(rule=rule)) == runs
