@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "projects",
     "runs",
     "artifacts",
+    "alerts",
     "api",
     # Before django_tasks_db: its `db_worker` command, extended to run the periodic jobs.
     "jobs",

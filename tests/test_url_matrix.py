@@ -53,6 +53,7 @@ from guardian.shortcuts import assign_perm
 from PIL import Image
 
 from accounts.models import ApiKey, User
+from alerts.models import AlertEvent, AlertRule
 from api import transfer
 from artifacts import registry
 from artifacts.models import (
@@ -1224,6 +1225,8 @@ ADMIN_MODELS = {
     "projects.project": lambda s: s.project.pk,
     "runs.run": lambda s: s.bob_run.pk,
     "runs.alert": lambda s: s.alert.pk,
+    "alerts.alertrule": lambda s: s.alert_rule.pk,
+    "alerts.alertevent": lambda s: s.alert_event.pk,
     "runs.runfile": lambda s: s.run_file.pk,
     "artifacts.artifact": lambda s: s.artifact.pk,
     "artifacts.artifactcollection": lambda s: s.collection.pk,
@@ -1382,6 +1385,12 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.bob_run.config = {"_wandb": {"visualize": {"accuracy": {"panel_config": bar}}}}
     s.bob_run.save(update_fields=["config"])
     s.alert = Alert.objects.create(run=s.bob_run, title="loss diverged")
+    s.alert_rule = AlertRule.objects.create(
+        project=s.project, name="loss too high", kind="threshold", metric="loss", threshold=1
+    )
+    s.alert_event = AlertEvent.objects.create(
+        project=s.project, rule=s.alert_rule, run=s.bob_run, value=2.0, message="loss is 2"
+    )
     storage_name = default_storage.save(f"matrix/{team.name}/output.log", ContentFile(FILE_CONTENT))
     s.run_file = RunFile.objects.create(
         run=s.bob_run,

@@ -13,6 +13,7 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import ApiKey
+from alerts.models import AlertEvent, AlertRule
 from artifacts.models import (
     AliasMove,
     Artifact,
@@ -83,6 +84,12 @@ def cast(team, alice, sam, invitation, charlie):
     project = project_create(entity=team, name="resnet", creator=alice)
     run = Run.objects.create(project=project, run_id="abc123", name="brisk-river-1", author=alice)
     Alert.objects.create(run=run, title="Loss diverged", level=Alert.Level.ERROR)
+    rule = AlertRule.objects.create(
+        project=project, name="Loss too high", kind="threshold", metric="loss", threshold=1
+    )
+    AlertEvent.objects.create(
+        project=project, rule=rule, rule_name=rule.name, run=run, value=2.0, message="loss is 2"
+    )
     RunFile.objects.create(run=run, name="requirements.txt", size=10, uploaded_at=run.created_at)
     collection = ArtifactCollection.objects.create(project=project, name="mymodel", type="model")
     artifact = Artifact.objects.create(
@@ -129,6 +136,8 @@ CHANGELISTS = {
     Project: ("resnet", "visibility__exact=team", "resnet"),
     Run: ("brisk", "state__exact=running", "abc123"),
     Alert: ("diverged", "level__exact=ERROR", "Loss diverged"),
+    AlertRule: ("high", "kind__exact=threshold", "Loss too high"),
+    AlertEvent: ("loss", "", "Loss too high"),
     RunFile: ("requirements", "", "requirements.txt"),
     Artifact: ("mymodel", "state__exact=COMMITTED", "mymodel:v0"),
     ArtifactCollection: ("mymodel", "kind__exact=sequence", "mymodel"),

@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from .models import AlertEvent, AlertRule
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "kind", "metric", "muted", "snoozed_until", "created_by"]
+    list_filter = ["kind", "muted"]
+    search_fields = ["name", "metric", "project__name", "project__entity__name"]
+    list_select_related = ["project", "created_by"]
+    raw_id_fields = ["project", "created_by", "baseline_run", "baseline_portfolio"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(AlertEvent)
+class AlertEventAdmin(admin.ModelAdmin):
+    list_display = ["fired_at", "rule_name", "run", "project", "value"]
+    list_select_related = ["project", "run"]
+    search_fields = ["rule_name", "message", "run__run_id", "project__name"]
+    raw_id_fields = ["project", "rule", "run"]
+    readonly_fields = ["fired_at"]
+    date_hierarchy = "fired_at"

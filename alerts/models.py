@@ -1,0 +1,229 @@
+"""Alert rules of a project, and the alerts they fired.
+
+A rule watches one metric (or a run's state) of the project's runs that its scope query
+matches. Its parameters are typed columns, each used by the kinds named beside it, so the
+database and the admin check them; `clean()` refuses a rule that lacks what its kind needs.
+Whether a rule may fire again for a run is kept in one row per (rule, run), RuleRunState,
+which a conditional UPDATE (or the INSERT of the first firing) claims: two workers that
+evaluate the same chunk never both fire."""
+
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from artifacts.models import ArtifactCollection
+from projects.models import Project
+from runs.models import Run
+from runs.query import QueryError, parse_text, to_q
+
+# Every chunk a worker evaluates compiles the scopes of the project's rules: parse each text
+# once per process (the query tree is immutable).
+parsed_scope = lru_cache(maxsize=1024)(parse_text)
+MAX_WINDOW = 10_000  # values of one metric one evaluation may read
+MAX_PEER_RUNS = 1_000
+
+
+class AlertRule(models.Model):
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold", "Threshold on a metric"
+        CHANGE = "change", "Change of a metric"
+        BASELINE = "baseline", "Worse than a baseline"
+        OUTLIER = "outlier", "Outlier among recent runs"
+        NONFINITE = "nonfinite", "NaN or infinity in a metric"
+        FAILED = "failed", "Run failed"
+        CRASHED = "crashed", "Run crashed"
+        STALLED = "stalled", "Run stalled"
+
+    class Aggregate(models.TextChoices):
+        LAST = "last", "Last value"
+        MIN = "min", "Minimum"
+        MAX = "max", "Maximum"
+        MEAN = "mean", "Mean"
+
+    class Comparison(models.TextChoices):
+        GT = ">", "above"
+        GTE = ">=", "at or above"
+        LT = "<", "below"
+        LTE = "<=", "at or below"
+
+    class Mode(models.TextChoices):
+        ABSOLUTE = "absolute", "Absolute"
+        RELATIVE = "relative", "Relative (fraction of the reference)"
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    METRIC_KINDS = (Kind.THRESHOLD, Kind.CHANGE, Kind.BASELINE, Kind.OUTLIER, Kind.NONFINITE)
+    PERIODIC_KINDS = (Kind.CRASHED, Kind.STALLED)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="alert_rules")
+    name = models.CharField(max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=10, choices=Kind)
+    metric = models.CharField(
+        max_length=512, blank=True, help_text="The history key it watches (metric kinds)."
+    )
+    scope = models.TextField(
+        blank=True, help_text='A runs query (e.g. tags has "nightly"); empty: every run.'
+    )
+    # threshold, change (the recent window), nonfinite: how many of the newest values.
+    window = models.PositiveIntegerField(default=1, help_text="N: the newest values read.")
+    # change: the window before the recent one.
+    previous_window = models.PositiveIntegerField(
+        default=1, help_text="M: values before the newest N (change)."
+    )
+    aggregate = models.CharField(max_length=4, choices=Aggregate, default=Aggregate.LAST)
+    comparison = models.CharField(max_length=2, choices=Comparison, default=Comparison.GT)
+    # threshold: the number compared with; change: the amount; outlier: the z-score.
+    threshold = models.FloatField(null=True, blank=True)
+    # change: the difference itself or as a fraction of the previous mean; baseline: tolerance.
+    mode = models.CharField(max_length=8, choices=Mode, default=Mode.ABSOLUTE)
+    # baseline; outlier: only the worse side (blank: both sides).
+    direction = models.CharField(max_length=6, choices=Direction, blank=True)
+    tolerance = models.FloatField(default=0, help_text="baseline: how much worse is allowed.")
+    baseline_run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Or the run that logged the version holding `baseline_alias` in a registered model.
+    baseline_portfolio = models.ForeignKey(
+        ArtifactCollection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": ArtifactCollection.Kind.PORTFOLIO},
+    )
+    baseline_alias = models.CharField(max_length=128, blank=True)
+    peer_runs = models.PositiveIntegerField(default=20, help_text="K: runs compared (outlier).")
+    stall_minutes = models.PositiveIntegerField(null=True, blank=True)
+    cooldown = models.PositiveIntegerField(
+        default=3600, help_text="Seconds before the rule may fire again for the same run."
+    )
+    muted = models.BooleanField(default=False)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "name", "id"]
+        indexes = [models.Index(fields=["project", "kind"], name="alert_rule_project_kind")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # A rule whose scope cannot be compiled would fail on every chunk: never store one.
+        self.clean_scope()
+        super().save(*args, **kwargs)
+
+    def is_active(self, now=None) -> bool:
+        return not self.muted and (
+            self.snoozed_until is None or self.snoozed_until <= (now or timezone.now())
+        )
+
+    @property
+    def cooldown_delta(self) -> timedelta:
+        return timedelta(seconds=self.cooldown)
+
+    def scope_q(self, *, probe: bool = False) -> models.Q:
+        """The scope as a condition on runs, for a set of the project's runs or (`probe`) to
+        test a few given runs; QueryError if it cannot be answered."""
+        return to_q(parsed_scope(self.scope), project=None if probe else self.project_id)
+
+    def clean_scope(self) -> None:
+        try:
+            to_q(parse_text(self.scope))
+        except QueryError as error:
+            where = f" (at character {error.column})" if error.column else ""
+            raise ValidationError({"scope": f"{error}{where}"}) from None
+
+    def clean(self):
+        self.clean_scope()
+        errors = {}
+        Kind = self.Kind
+        if self.kind in self.METRIC_KINDS and not self.metric:
+            errors["metric"] = "This kind of rule watches a metric: name it."
+        if self.kind in (Kind.THRESHOLD, Kind.CHANGE, Kind.OUTLIER) and self.threshold is None:
+            errors["threshold"] = {
+                Kind.THRESHOLD: "Give the number the value is compared with.",
+                Kind.CHANGE: "Give the amount of change that fires.",
+                Kind.OUTLIER: "Give the z-score that fires (e.g. 3).",
+            }[self.kind]
+        if not 1 <= self.window <= MAX_WINDOW:
+            errors["window"] = f"Read from 1 to {MAX_WINDOW} values."
+        if self.kind == Kind.CHANGE and not 1 <= self.previous_window <= MAX_WINDOW:
+            errors["previous_window"] = f"Compare with 1 to {MAX_WINDOW} values."
+        if self.kind == Kind.OUTLIER and not 2 <= self.peer_runs <= MAX_PEER_RUNS:
+            errors["peer_runs"] = f"Compare with 2 to {MAX_PEER_RUNS} runs."
+        if self.kind == Kind.OUTLIER and self.threshold is not None and self.threshold <= 0:
+            errors["threshold"] = "A z-score threshold is above 0."
+        if self.kind == Kind.BASELINE:
+            self._clean_baseline(errors)
+        if self.kind == Kind.STALLED and not self.stall_minutes:
+            errors["stall_minutes"] = "Give the minutes without a heartbeat that make a stall."
+        if self.tolerance < 0:
+            errors["tolerance"] = "A tolerance is 0 or more."
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_baseline(self, errors: dict) -> None:
+        by_run = self.baseline_run_id is not None
+        by_alias = self.baseline_portfolio_id is not None or bool(self.baseline_alias)
+        if by_run == by_alias:
+            errors["baseline_run"] = (
+                "Choose a baseline run, or a registered model and an alias, not both."
+            )
+        elif by_alias and not (self.baseline_portfolio_id and self.baseline_alias):
+            errors["baseline_alias"] = "Give both the registered model and its alias."
+        if not self.direction:
+            errors["direction"] = "Say whether higher or lower is better."
+        if by_run and self.baseline_run.project_id != self.project_id:
+            errors["baseline_run"] = "The baseline run must be in the rule's project."
+        if (
+            self.baseline_portfolio_id
+            and self.baseline_portfolio.project.entity_id != self.project.entity_id
+        ):
+            errors["baseline_portfolio"] = "Choose a registered model of the project's team."
+
+
+class RuleRunState(models.Model):
+    """When a rule last fired for a run: the lock that makes it fire at most once per cooldown
+    (and once per failure, crash or stall)."""
+
+    pk = models.CompositePrimaryKey("rule", "run")
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    last_fired_at = models.DateTimeField()
+
+
+class AlertEvent(models.Model):
+    """An alert that fired: the rule (none for the client's `run.alert()`, later), the run,
+    the value that fired it and what it says. Kept when its rule is deleted."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="alert_events")
+    rule = models.ForeignKey(
+        AlertRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    # The rule's name when it fired: what the history shows once the rule is deleted.
+    rule_name = models.CharField(max_length=255, blank=True)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="alert_events")
+    value = models.FloatField(null=True, blank=True)
+    message = models.TextField()
+    fired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-fired_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-fired_at"], name="alert_event_project_recent"),
+            models.Index(fields=["rule", "-fired_at"], name="alert_event_rule_recent"),
+            models.Index(fields=["run", "-fired_at"], name="alert_event_run_recent"),
+        ]
+
+    def __str__(self):
+        return self.message
