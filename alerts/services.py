@@ -197,3 +197,24 @@ def alert_rule_try(*, rule: AlertRule, now: datetime | None = None) -> list[Tria
         if decision is not None:
             trials.append(Trial(run, decision))
     return trials
+
+
+# The alert pages' actions on one rule: the views check who may act, these only write.
+
+
+def alert_rule_set_muted(*, rule: AlertRule, muted: bool) -> AlertRule:
+    rule.muted = muted
+    rule.save(update_fields=["muted"])
+    return rule
+
+
+def alert_rule_snooze(*, rule: AlertRule, until: datetime | None) -> AlertRule:
+    """Snooze the rule until `until` (None: wake it now)."""
+    rule.snoozed_until = until
+    rule.save(update_fields=["snoozed_until"])
+    return rule
+
+
+def alert_rule_delete(*, rule: AlertRule) -> None:
+    """Delete the rule; the alerts it fired stay in the history under its name."""
+    rule.delete()

@@ -25,5 +25,6 @@ urlpatterns = [
     path("<str:entity>/<str:project>/", run_views.project_page, name="project"),
     path("", include("projects.urls")),
     path("", include("runs.urls")),
+    path("", include("alerts.urls")),
     path("", include("artifacts.urls")),
 ]

@@ -1,0 +1,46 @@
+"""Reads of a project's alert rules and fired alerts, for the alert pages: each a fixed
+number of queries whatever the number of rows."""
+
+from django.db.models import QuerySet
+
+from artifacts.models import ArtifactCollection
+from projects.models import Project
+from runs.models import Run
+
+from .models import AlertEvent, AlertRule
+
+BASELINE_RUN_SUGGESTIONS = 50
+
+
+def project_rules(project: Project) -> QuerySet[AlertRule]:
+    """The project's rules by name, with what the list shows of their creator and baseline."""
+    return AlertRule.objects.filter(project=project).select_related(
+        "created_by", "baseline_run", "baseline_portfolio"
+    )
+
+
+def project_alerts(project: Project, *, rule_id: int | None = None) -> QuerySet[AlertEvent]:
+    """The project's fired alerts, newest first, with their runs (one join); `rule_id` keeps
+    one rule's. The rule's name is stored on the alert, so no join to rules."""
+    events = AlertEvent.objects.filter(project=project).select_related("run")
+    if rule_id is not None:
+        events = events.filter(rule_id=rule_id)
+    return events.order_by("-fired_at", "-id")
+
+
+def rule_filter_choices(project: Project) -> list[tuple[int, str]]:
+    return list(AlertRule.objects.filter(project=project).values_list("id", "name"))
+
+
+def baseline_run_suggestions(project: Project) -> QuerySet[Run]:
+    """The newest runs of the project, offered (not imposed) as baseline runs."""
+    return Run.objects.filter(project=project).order_by("-created_at", "-id")[
+        :BASELINE_RUN_SUGGESTIONS
+    ]
+
+
+def registered_models(project: Project) -> QuerySet[ArtifactCollection]:
+    """The registered models (portfolios) of the project's team: what a baseline alias names."""
+    return ArtifactCollection.objects.filter(
+        kind=ArtifactCollection.Kind.PORTFOLIO, project__entity_id=project.entity_id
+    ).order_by("name", "id")
