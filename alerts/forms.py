@@ -99,6 +99,7 @@ class AlertRuleForm(forms.ModelForm):
         self.instance.project = project
         self.fields["kind"].choices = Kind.choices
         self.fields["kind"].initial = self.instance.kind or Kind.THRESHOLD
+        self.fields["cooldown"].required = False
         self.fields["baseline_run"].queryset = Run.objects.filter(project=project)
         self.fields["baseline_portfolio"].queryset = selectors.registered_models(project)
         self.fields["baseline_portfolio"].label = LABELS["baseline_portfolio"]
@@ -118,6 +119,8 @@ class AlertRuleForm(forms.ModelForm):
             field = AlertRule._meta.get_field(name)
             if name not in used or (cleaned[name] in (None, "") and field.has_default()):
                 cleaned[name] = field.get_default()
+        if cleaned.get("cooldown") is None and "cooldown" not in self.errors:
+            cleaned["cooldown"] = AlertRule._meta.get_field("cooldown").get_default()
         return cleaned
 
     def common_fields(self):

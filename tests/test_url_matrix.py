@@ -211,6 +211,15 @@ def artifact_url(name, version="v0", *extra):
     )
 
 
+# A rule's change actions: its creator (erin, not among the roles) and team admins.
+RULE_CHANGE = web("login 404 403 ok 404")
+RULE_CHANGE_PUBLIC = web("login 403 403 ok 403")
+
+
+def rule_url(name, rule="alert_rule"):
+    return lambda s: reverse(name, args=[s.team.name, s.project.name, getattr(s, rule).pk])
+
+
 def fixed(url):
     return lambda s: url
 
@@ -1049,6 +1058,84 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: s.bob_run.run_id,
         ),
     ),
+    # Alerts: whoever sees the project sees what fired; team members see the rules and create
+    # them; a rule (erin's) is changed by its creator or a team admin.
+    "alerts:history": (
+        get(
+            project_url("alerts:history"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "loss is 2",
+        ),
+    ),
+    "alerts:rules": (
+        get(
+            project_url("alerts:rules"),
+            TEAM_MEMBERS,
+            public=web("login 403 ok ok 403"),
+            shows=lambda s: "loss too high",
+        ),
+    ),
+    "alerts:rule_create": (
+        get(project_url("alerts:rule_create"), TEAM_MEMBERS, public=web("login 403 ok ok 403")),
+        post(
+            project_url("alerts:rule_create"),
+            TEAM_MEMBERS,
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "made-here", "kind": "failed", "cooldown": 60},
+            effect=lambda s, user: AlertRule.objects.filter(
+                project=s.project, name="made-here", created_by=user
+            ).exists(),
+        ),
+        post(
+            project_url("alerts:rule_create"),
+            web("login 404 400 400 404"),
+            public=web("login 403 400 400 403"),
+            data=lambda s: {"name": "made-here", "kind": "threshold", "cooldown": 60},
+            effect=lambda s, user: AlertRule.objects.filter(name="made-here").exists(),
+            label=" incomplete",
+        ),
+    ),
+    "alerts:rule_try": (
+        get(project_url("alerts:rule_try"), POST_ONLY),
+        post(
+            project_url("alerts:rule_try"),
+            TEAM_MEMBERS,
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"name": "tried", "kind": "threshold", "metric": "loss", "threshold": 0},
+            shows=lambda s: "loss is 0.25, above 0",
+        ),
+    ),
+    "alerts:rule_edit": (
+        get(rule_url("alerts:rule_edit"), RULE_CHANGE, public=RULE_CHANGE_PUBLIC),
+        post(
+            rule_url("alerts:rule_edit"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            data=lambda s: {"name": "renamed here", "kind": "failed", "cooldown": 60},
+            effect=lambda s, user: AlertRule.objects.get(pk=s.alert_rule.pk).name == "renamed here",
+        ),
+    ),
+    **{
+        f"alerts:rule_{action}": (
+            get(rule_url(f"alerts:rule_{action}", rule), POST_ONLY),
+            post(
+                rule_url(f"alerts:rule_{action}", rule),
+                RULE_CHANGE,
+                public=RULE_CHANGE_PUBLIC,
+                data=lambda s: {"hours": "1d"},
+                effect=lambda s, user, rule=rule, changed=changed: changed(
+                    AlertRule.objects.filter(pk=getattr(s, rule).pk).first()
+                ),
+            ),
+        )
+        for action, rule, changed in (
+            ("mute", "alert_rule", lambda rule: rule.muted),
+            ("unmute", "muted_rule", lambda rule: not rule.muted),
+            ("snooze", "alert_rule", lambda rule: rule.snoozed_until is not None),
+            ("delete", "alert_rule", lambda rule: rule is None),
+        )
+    },
     # What the wandb client calls: API keys only.
     "wandb_graphql": (
         get(fixed("/graphql"), EVERYONE_405),
@@ -1386,7 +1473,16 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.bob_run.save(update_fields=["config"])
     s.alert = Alert.objects.create(run=s.bob_run, title="loss diverged")
     s.alert_rule = AlertRule.objects.create(
-        project=s.project, name="loss too high", kind="threshold", metric="loss", threshold=1
+        project=s.project,
+        name="loss too high",
+        kind="threshold",
+        metric="loss",
+        threshold=1,
+        created_by=erin,
+    )
+    # Unmuting is a change on a muted rule only.
+    s.muted_rule = AlertRule.objects.create(
+        project=s.project, name="muted rule", kind="failed", created_by=erin, muted=True
     )
     s.alert_event = AlertEvent.objects.create(
         project=s.project, rule=s.alert_rule, run=s.bob_run, value=2.0, message="loss is 2"
