@@ -100,6 +100,13 @@ class AlertRuleForm(forms.ModelForm):
         self.fields["kind"].choices = Kind.choices
         self.fields["kind"].initial = self.instance.kind or Kind.THRESHOLD
         self.fields["cooldown"].required = False
+        self.fields["direction"].choices = [
+            ("", "— (outlier: either side)"),
+            *AlertRule.Direction.choices,
+        ]
+        if self.instance.baseline_run_id is not None:
+            # The field names runs by their run id; the model's initial value is the pk.
+            self.initial["baseline_run"] = self.instance.baseline_run.run_id
         self.fields["baseline_run"].queryset = Run.objects.filter(project=project)
         self.fields["baseline_portfolio"].queryset = selectors.registered_models(project)
         self.fields["baseline_portfolio"].label = LABELS["baseline_portfolio"]

@@ -200,6 +200,27 @@ def test_the_creator_edits_a_rule(client, bob, project, bob_rule):
     assert bob_rule.created_by == bob  # editing keeps the creator
 
 
+def test_editing_a_baseline_rule_keeps_its_run(client, bob, project, make_run):
+    baseline = make_run(run_id="base1")
+    rule = AlertRuleFactory(
+        project=project,
+        kind=Kind.BASELINE,
+        metric="acc",
+        direction="higher",
+        baseline_run=baseline,
+        created_by=bob,
+    )
+    client.force_login(bob)
+    form = client.get(url("rule_edit", project, rule.pk)).context["form"]
+    assert form["baseline_run"].value() == "base1"
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(name="renamed", baseline_run="base1", tolerance=0.5)
+    response = client.post(url("rule_edit", project, rule.pk), data)
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.name, rule.baseline_run, rule.tolerance) == ("renamed", baseline, 0.5)
+
+
 def test_a_bad_edit_changes_nothing(client, bob, project, bob_rule):
     client.force_login(bob)
     data = form_data(Kind.THRESHOLD, {"metric": "", "threshold": 2})
