@@ -87,6 +87,6 @@ def send_alert_email(*, delivery_id: int) -> str:
         )
         raise
     AlertDelivery.objects.filter(pk=delivery.pk).update(
-        status=AlertDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
+        status=AlertDelivery.Status.SENT, sent_at=timezone.now()
     )
     return "sent"
