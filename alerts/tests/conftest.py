@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from jobs.tests.test_retry import flaky_mail  # noqa: F401 (a mail server that fails at will)
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import Run
 from tests.factories import ProjectFactory, RunFactory

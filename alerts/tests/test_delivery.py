@@ -15,7 +15,6 @@ from django.utils import timezone
 from alerts.models import AlertDelivery, AlertEvent, AlertRule
 from api.tests.test_graphql import gql, node_id
 from jobs.periodic import JOBS, run_due_jobs
-from jobs.tests.test_retry import flaky_mail  # noqa: F401 (a fixture)
 from runs.models import Run
 from teams.models import Membership
 from teams.services import membership_remove
@@ -189,7 +188,7 @@ def test_a_failing_email_is_retried_and_its_errors_recorded(
     run,
     stream,
     flaky_mail,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     # The immediate backend retries at once; the database backend waits (jobs/tests).
     threshold_rule(project)
@@ -207,7 +206,7 @@ def test_an_email_that_keeps_failing_is_marked_failed(
     make_run,
     stream,
     flaky_mail,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     threshold_rule(project)
     flaky_mail.failures = 100
