@@ -107,16 +107,44 @@ def test_a_project_without_rules_enqueues_nothing(project, run, stream, team, al
         stream(run, [5.0])
         stream(run, [], complete=True, exitcode=1)
     task.enqueue.assert_not_called()
+    task.using.assert_not_called()
     assert not AlertEvent.objects.exists()
 
 
 def test_a_project_with_rules_enqueues_the_keys_the_chunk_touched(project, run, stream):
     threshold_rule(project, metric="accuracy")
     with mock.patch("alerts.tasks.evaluate_chunk") as task:
+        task.get_backend.return_value.supports_defer = False
         stream(run, [0.5], key="accuracy")
     task.enqueue.assert_called_once()
     run_id, keys = task.enqueue.call_args.args
     assert run_id == run.pk and "accuracy" in keys
+
+
+def test_chunks_in_quick_succession_share_one_deferred_evaluation(
+    project, make_run, stream, database_tasks, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from alerts import tasks
+
+    threshold_rule(project)
+    run, other = make_run(), make_run()
+    for values in ([0.1], [0.2], [5.0]):
+        stream(run, values)
+    stream(other, [0.3])
+    stream(run, [0.4], key="accuracy")  # a key the waiting evaluation was not given
+
+    waiting = DBTaskResult.objects.filter(task_path="alerts.tasks.evaluate_chunk")
+    assert sorted(task.args_kwargs["args"][0] for task in waiting) == sorted(
+        [run.pk, other.pk, run.pk]
+    )
+    assert all(task.run_after > timezone.now() for task in waiting)
+    # The worker, a second later: the first evaluation of `run` sees the chunk that went over.
+    for task in waiting.order_by("enqueued_at"):
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.evaluate_chunk.call(*task.args_kwargs["args"])
+    assert AlertEvent.objects.get().run == run
 
 
 def request_queries(stream, run, size):
