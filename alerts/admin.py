@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AlertEvent, AlertRule
+from .models import AlertDelivery, AlertEvent, AlertRule
 
 
 @admin.register(AlertRule)
@@ -13,8 +13,22 @@ class AlertRuleAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
+class AlertDeliveryInline(admin.TabularInline):
+    """The delivery log of an alert: written by the delivery task only."""
+
+    model = AlertDelivery
+    fields = ["channel", "target", "status", "attempts", "last_error", "created_at", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AlertEvent)
 class AlertEventAdmin(admin.ModelAdmin):
+    inlines = [AlertDeliveryInline]
     list_display = ["fired_at", "rule_name", "run", "project", "value"]
     list_select_related = ["project", "run"]
     search_fields = ["rule_name", "message", "run__run_id", "project__name"]

@@ -227,3 +227,39 @@ class AlertEvent(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class AlertDelivery(models.Model):
+    """One way an alert reaches someone, and what became of it: the delivery log. Made with
+    the alert, in its transaction; a task sends it once that commits and records the outcome."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        # Next: "webhook" (target: the hook's address; its secret stays with the team's
+        # settings, encrypted, never here) and "in_app" (target empty, `user` the reader).
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=Channel)
+    # Who it is for, when it is a person (email, in-app).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Where it goes: an email address, a webhook's URL. Never a secret.
+    target = models.CharField(max_length=2048, blank=True)
+    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "alert deliveries"
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.target}: {self.get_status_display()}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from runs.models import MetricKey, Run
 
+from .delivery import deliveries_create
 from .evaluation import Decision, decide, history_key_id, newest_points, points_needed
 from .models import AlertEvent, AlertRule, RuleRunState
 
@@ -53,7 +54,7 @@ def alert_record(
                 RuleRunState.objects.create(rule=rule, run=run, last_fired_at=now)
         except IntegrityError:
             return None  # it fired within the cooldown, or another worker just did
-    return AlertEvent.objects.create(
+    event = AlertEvent.objects.create(
         project_id=run.project_id,
         rule=rule,
         rule_name=rule.name,
@@ -62,6 +63,19 @@ def alert_record(
         message=decision.message,
         fired_at=now,
     )
+    deliveries_create(event)
+    return event
+
+
+# The kinds a stored chunk (or a run's end) is evaluated for; the others by the periodic job.
+INGEST_KINDS = (*AlertRule.METRIC_KINDS, AlertRule.Kind.FAILED)
+
+
+def watched_at_ingest(project) -> Exists:
+    """Whether the project (an id or OuterRef) has an unmuted rule that ingestion evaluates:
+    annotated on the run a request reads anyway, it costs no query of its own. Snoozes are
+    left to the evaluation (a snoozed rule costs a task that finds nothing)."""
+    return Exists(AlertRule.objects.filter(project=project, muted=False, kind__in=INGEST_KINDS))
 
 
 def rules_in_scope(run: Run, rules: list[AlertRule]) -> list[AlertRule]:

@@ -6,10 +6,13 @@ import base64
 
 from ariadne import graphql_sync
 from django.conf import settings
+from django.db.models import OuterRef
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from alerts.services import watched_at_ingest
+from alerts.tasks import evaluate_chunk_on_commit
 from artifacts import services as artifact_services
 from artifacts.models import Artifact, ArtifactFile
 from projects.access import ProjectNeed, project_rights
@@ -122,6 +125,7 @@ def file_stream(request, entity, project, run_id):
         return _error(UNAUTHORIZED, 401)
     run = (
         Run.objects.select_related("project__entity")
+        .annotate(alerts_watched=watched_at_ingest(OuterRef("project")))
         .filter(project__entity__name=entity.lower(), project__name=project, run_id=run_id)
         .first()
     )
@@ -134,6 +138,9 @@ def file_stream(request, entity, project, run_id):
     except IngestError as error:
         return _error(str(error), error.status)
     apply_file_stream(run, update)
+    # Alert rules read what was stored, in a worker: only for a project that has rules.
+    if run.alerts_watched and (update.history is not None or update.complete):
+        evaluate_chunk_on_commit(run, update.history.keys if update.history else [])
     run_files_uploaded(run, update.uploaded)
     return JsonResponse({"exitcode": None, "limits": {}})
 

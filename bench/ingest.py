@@ -5,6 +5,7 @@ not a test: it prints its figures. See bench/README.md.
     .venv/bin/python bench/ingest.py                     # SQLite, PostgreSQL and MLflow
     .venv/bin/python bench/ingest.py --sqlite-only       # or --postgres-only, --skip-mlflow
     .venv/bin/python bench/ingest.py --runs 2 --chunks 5 # a quick look
+    .venv/bin/python bench/ingest.py --rules 20          # also with 20 alert rules, and a worker
 
 Each database is set up and checked in a child process of its own (the settings read
 DATABASE_URL once, at import); the servers are child processes too, and are stopped on exit.
@@ -47,6 +48,7 @@ TARGETS = {"sqlite": 200_000, "postgresql": 100_000}  # points/s
 # Teamsite on SQLite / MLflow on SQLite: the same kind of store. (Against PostgreSQL it would
 # ask for 10x MLflow there too, which the 100k target for PostgreSQL does not; printed only.)
 RATIO_TARGET = 10
+RULES_DROP_TARGET = 0.10  # with --rules 20: at most 10% fewer points/s than with none
 USER, TEAM, PROJECT = "bench", "bench-team", "ingest"
 METRICS = [
     "loss",
@@ -89,6 +91,13 @@ def main():
         help="DB_CONN_MAX_AGE for gunicorn (default 0: the settings' default, a new "
         "database connection per request)",
     )
+    parser.add_argument(
+        "--rules",
+        type=int,
+        default=0,
+        help="also run each database with this many active alert rules on the project (and "
+        "compare with none); a db_worker evaluates them beside gunicorn",
+    )
     parser.add_argument("--mlflow-version", default=MLFLOW_VERSION)
     parser.add_argument("--child", choices=["setup", "verify"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -116,15 +125,16 @@ def main():
     results = []
     with Servers() as servers:
         for database in databases:
-            result = bench_teamsite(database, args, data, servers)
-            if result:
-                results.append(result)
+            for rules in [0, args.rules] if args.rules else [0]:
+                result = bench_teamsite(database, args, data, servers, rules)
+                if result:
+                    results.append(result)
         if not args.skip_mlflow:
             result = bench_mlflow(args, data, servers)
             if result:
                 results.append(result)
     ok = print_table(results, args, total)
-    expected = len(databases) + (0 if args.skip_mlflow else 1)
+    expected = len(databases) * (2 if args.rules else 1) + (0 if args.skip_mlflow else 1)
     return 0 if ok and len(results) == expected else 1
 
 
@@ -248,9 +258,10 @@ def pg_admin(sql):
         connection.execute(sql)
 
 
-def run_child(step, url, args, out):
+def run_child(step, url, args, out, rules=0):
     command = [sys.executable, __file__, "--child", step, "--out", str(out)]
     command += ["--runs", str(args.runs), "--chunks", str(args.chunks), "--lines", str(args.lines)]
+    command += ["--rules", str(rules)]
     env = {**os.environ, **ENV, "DATABASE_URL": url}
     completed = subprocess.run(command, env=env, cwd=ROOT, check=False)
     if completed.returncode != 0:
@@ -258,15 +269,15 @@ def run_child(step, url, args, out):
     return json.loads(Path(out).read_text())
 
 
-def bench_teamsite(database, args, data, servers):
+def bench_teamsite(database, args, data, servers, rules=0):
     with tempfile.TemporaryDirectory(prefix="teamsite-bench-ingest-") as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3" if database == "sqlite" else PG_BENCH_URL
         try:
             if database == "postgres":
                 pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
                 pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
-            world = run_child("setup", url, args, Path(tmp) / "setup.json")
-            print(f"{world['label']}: migrated, {args.runs} runs created")
+            world = run_child("setup", url, args, Path(tmp) / "setup.json", rules)
+            print(f"{world['label']}: migrated, {args.runs} runs and {rules} alert rules created")
             port = free_port()
             log_path = Path(tmp) / "gunicorn.log"
             env = {
@@ -289,8 +300,15 @@ def bench_teamsite(database, args, data, servers):
                 "--worker-class=sync",
                 "--log-level=warning",
             ]
-            with open(log_path, "w") as log:
+            worker_log_path = Path(tmp) / "db_worker.log"
+            with open(log_path, "w") as log, open(worker_log_path, "w") as worker_log:
                 server = servers.start(command, env=env, log=log)
+                # The worker that evaluates the rules (idle without them): as in production.
+                worker = servers.start(
+                    [sys.executable, "manage.py", "db_worker", "--no-reload"],
+                    env={**env, "TASKS_BACKEND": "database"},
+                    log=worker_log,
+                )
                 # A GET of file_stream: a quick 405, no page, no static files.
                 wait_for(server, port, f"/files/{TEAM}/{PROJECT}/probe/file_stream", log_path)
                 key = base64.b64encode(f"api:{world['api_key']}".encode()).decode()
@@ -307,16 +325,26 @@ def bench_teamsite(database, args, data, servers):
                     raise RuntimeError(f"{error}\n--- the server's log:\n{log_tail}") from None
                 finally:
                     servers.stop(server)
+                drained = wait_for_tasks(url, args, tmp, rules)
+                servers.stop(worker)
                 problems = [line for line in tail(log_path, 200).splitlines() if "Error" in line]
-            check = run_child("verify", url, args, Path(tmp) / "verify.json")
+                problems += [
+                    f"db_worker: {line}"
+                    for line in tail(worker_log_path, 200).splitlines()
+                    if "Error" in line
+                ]
+            check = run_child("verify", url, args, Path(tmp) / "verify.json", rules)
             print(f"{world['label']}: {check['summary']}")
             if not check["ok"]:
                 raise RuntimeError(f"{world['label']}: points were lost: {check['summary']}")
+            if rules and not check["tasks_ok"]:
+                raise RuntimeError(f"{world['label']}: evaluations failed: {check['tasks']}")
             return {
-                "name": f"Teamsite, {world['label']}",
+                "name": f"Teamsite, {world['label']}" + (f", {rules} rules" if rules else ""),
                 "vendor": world["vendor"],
+                "rules": rules,
                 **load,
-                "notes": [check["summary"], *problems[:5]],
+                "notes": [check["summary"], check["tasks"] + drained, *problems[:5]],
             }
         except Exception as error:  # report, and go on with the other backends
             print(f"{database}: the benchmark failed: {error}")
@@ -327,6 +355,19 @@ def bench_teamsite(database, args, data, servers):
                     pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
                 except Exception as error:
                     print(f"postgres: could not drop {PG_BENCH_DB}: {error}")
+
+
+def wait_for_tasks(url, args, tmp, rules, timeout=300):
+    """Wait until the worker has run every task the load enqueued; say how long it took."""
+    if not rules:
+        return ""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        check = run_child("verify", url, args, Path(tmp) / "tasks.json", rules)
+        if check["tasks_waiting"] == 0:
+            return f"; the worker caught up {time.monotonic() - started:.1f} s after the load"
+        time.sleep(1)
+    return f"; the worker had not caught up after {timeout} s"
 
 
 def run_load(port, headers, world, data, requests):
@@ -531,7 +572,7 @@ def print_table(results, args, total):
         "SQLite."
     )
     head = (
-        f"  {'server':<28} {'points':>10} {'seconds':>8} {'points/s':>10} {'requests':>9} "
+        f"  {'server':<38} {'points':>10} {'seconds':>8} {'points/s':>10} {'requests':>9} "
         f"{'req p50':>8} {'req p95':>8} {'chunk p50':>10} {'chunk p95':>10} {'target':>12}  ok"
     )
     print(head)
@@ -542,12 +583,29 @@ def print_table(results, args, total):
         passed = target is None or row["rate"] >= target
         ok &= passed
         print(
-            f"  {row['name']:<28} {row['points']:>10,} {row['seconds']:>8.2f} "
+            f"  {row['name']:<38} {row['points']:>10,} {row['seconds']:>8.2f} "
             f"{row['rate']:>10,.0f} {row['requests']:>9,} {row['request_p50']:>6.0f}ms "
             f"{row['request_p95']:>6.0f}ms {row['chunk_p50']:>8.0f}ms {row['chunk_p95']:>8.0f}ms "
             f"{'>= ' + format(target, ',') if target else '':>12}  "
             f"{('yes' if passed else 'NO') if target else ''}"
         )
+    for row in results:
+        base = next(
+            (
+                other
+                for other in results
+                if other["vendor"] == row["vendor"] and not other.get("rules")
+            ),
+            None,
+        )
+        if row.get("rules") and base:
+            change = row["rate"] / base["rate"] - 1
+            passed = change >= -RULES_DROP_TARGET
+            ok &= passed
+            print(
+                f"  {row['name']}: points/s {change:+.1%} against no rules "
+                f"(target: no more than {RULES_DROP_TARGET:.0%} fewer)  {'yes' if passed else 'NO'}"
+            )
     mlflow = next((row for row in results if row["vendor"] == "mlflow"), None)
     for row in results if mlflow else []:
         if row is not mlflow:
@@ -586,7 +644,7 @@ def child(args):
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
-        result = create_world(args.runs)
+        result = create_world(args.runs, args.rules)
         result["vendor"] = connection.vendor
         result["label"] = database_label(connection)
     else:
@@ -595,17 +653,30 @@ def child(args):
     return 0
 
 
-def create_world(count):
+def create_world(count, rules=0):
     """A person, a team project, an API key, and the runs, as the client's upsertBucket makes
-    them (runs.tracking.run_upsert)."""
+    them (runs.tracking.run_upsert); `rules` active alert rules over its metrics, threshold and
+    change in turn, that the bench's values never fire."""
     from accounts.models import ApiKey
+    from alerts.models import AlertRule
+    from alerts.services import alert_rule_save
     from projects.services import project_create
     from runs.tracking import run_upsert
     from teams import services
 
     user = services.user_create(username=USER, email="bench@example.com")
     team = services.team_create(name=TEAM, creator=user)
-    project_create(entity=team, name=PROJECT, creator=user)
+    project = project_create(entity=team, name=PROJECT, creator=user)
+    for number in range(rules):
+        metric = METRICS[number % len(METRICS)]
+        fields = {"kind": AlertRule.Kind.THRESHOLD, "threshold": 1e12, "aggregate": "max"}
+        if number % 2:
+            fields = {"kind": AlertRule.Kind.CHANGE, "threshold": 1e12, "window": 10}
+        fields.update(window=fields.get("window", 5), previous_window=10)
+        rule = AlertRule(project=project, name=f"rule {number}", metric=metric, created_by=user)
+        for name, value in fields.items():
+            setattr(rule, name, value)
+        alert_rule_save(rule=rule)
     _, api_key = ApiKey.create_for(user=user, label="bench")
 
     def run(run_id):
@@ -649,7 +720,18 @@ def verify(args):
     )
     stored = sum(counts.values())
     every = Point.objects.filter(run__in=runs).count()
+    from django_tasks_db.models import DBTaskResult
+
+    from alerts.models import AlertEvent
+
+    tasks = DBTaskResult.objects.filter(task_path="alerts.tasks.evaluate_chunk")
+    by_status = dict(tasks.values_list("status").annotate(count=Count("*")).order_by())
+    waiting = sum(count for status, count in by_status.items() if status in ("READY", "RUNNING"))
+    fired = AlertEvent.objects.count()
     return {
+        "tasks_waiting": waiting,
+        "tasks_ok": set(by_status) <= {"SUCCESSFUL"},
+        "tasks": f"rule evaluations: {by_status or 'none'}, {fired} alerts fired",
         "ok": ok,
         "summary": f"stored {stored:,} of {expected * len(METRICS) * args.runs:,} metric points "
         f"({'all' if ok else 'NOT all'}); with _runtime and _timestamp, {every:,} point rows",

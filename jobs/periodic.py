@@ -40,6 +40,8 @@ JOBS = [
         "teams.services.invitations_delete_expired",
     ),
     Job("prune_expired_rows", timedelta(hours=1), "jobs.pruning.prune_expired_rows"),
+    # Alert rules on stalled and crashed runs (the others are evaluated at ingestion).
+    Job("evaluate_alert_rules", timedelta(minutes=1), "alerts.tasks.evaluate_periodic_rules"),
     Job("requeue_abandoned_tasks", timedelta(minutes=5), "jobs.pruning.requeue_abandoned_tasks"),
 ]
 

@@ -4,6 +4,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from jobs.tests.conftest import database_tasks  # noqa: F401 (tasks wait for a worker)
+from jobs.tests.test_retry import flaky_mail  # noqa: F401 (a mail server that fails at will)
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import Run
 from tests.factories import ProjectFactory, RunFactory
@@ -50,3 +52,13 @@ def log():
 def later():
     """A time `minutes` from now."""
     return lambda minutes: timezone.now() + timedelta(minutes=minutes)
+
+
+@pytest.fixture(autouse=True)
+def no_pending_evaluations():
+    """Each test starts without evaluations this process deferred in another."""
+    from alerts import tasks
+
+    tasks._pending.clear()
+    yield
+    tasks._pending.clear()

@@ -4,6 +4,7 @@ import json
 
 from ariadne import ObjectType
 
+from alerts.tasks import evaluate_run_end
 from runs import history as run_history
 from runs.models import Run
 from runs.services import RunsError, run_state_set
@@ -218,4 +219,6 @@ def resolve_update_run_state(_, info, input):
         run_state_set(run=run, state=input["state"])
     except RunsError as error:
         raise refusal(error) from error
+    if run.state == Run.State.FAILED:
+        evaluate_run_end(run)
     return {"success": True, "clientMutationId": input.get("clientMutationId")}

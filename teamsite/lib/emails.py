@@ -14,12 +14,18 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def send_templated_email(name: str, to: list[str], context: dict) -> None:
-    """Render emails/<name>_{subject,body}.txt and _body.html; send once the transaction commits."""
+def render_templated_email(name: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html) of emails/<name>_{subject,body}.txt and _body.html."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
     text = render_to_string(f"emails/{name}_body.txt", context)
     html = render_to_string(f"emails/{name}_body.html", context)
+    return subject, text, html
+
+
+def send_templated_email(name: str, to: list[str], context: dict) -> None:
+    """Render emails/<name>_{subject,body}.txt and _body.html; send once the transaction commits."""
+    subject, text, html = render_templated_email(name, context)
     transaction.on_commit(lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html))
 
 
@@ -47,6 +53,11 @@ def is_transient_mail_error(error: Exception) -> bool:
 
 @delivery_task(is_transient=is_transient_mail_error, forget_arguments=True)
 def send_email(*, to: list[str], subject: str, text: str, html: str) -> None:
+    deliver_email(to=to, subject=subject, text=text, html=html)
+
+
+def deliver_email(*, to: list[str], subject: str, text: str, html: str) -> None:
+    """Send one message now (in a task that records or retries the outcome)."""
     message = EmailMultiAlternatives(subject=subject, body=text, to=to)
     if html:
         message.attach_alternative(html, "text/html")
