@@ -41,12 +41,12 @@ def require_rule_creation(project: Project) -> None:
         raise PermissionDenied("Only members of the team create alert rules.")
 
 
-def get_rule_for_user(request, project: Project, rule_id: int, *, change: bool) -> AlertRule:
+def get_rule_for_user(request, project: Project, rule_key: str, *, change: bool) -> AlertRule:
     """A rule of the project (404 if it is not one of its rules); with `change`, 403 unless
     the user created it or administers the team."""
     require_rules_visible(project)
     rules = AlertRule.objects.select_related("baseline_run")
-    rule = get_object_or_404(rules, project=project, pk=rule_id)
+    rule = get_object_or_404(rules, project=project, key=rule_key)
     if change and not can_change_rule(project, rule, request.user):
         raise PermissionDenied("Only its creator or a team admin changes this rule.")
     return rule

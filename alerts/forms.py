@@ -146,7 +146,7 @@ class SnoozeForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    rule = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    rule = forms.ChoiceField(required=False)
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)

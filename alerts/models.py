@@ -7,6 +7,7 @@ Whether a rule may fire again for a run is kept in one row per (rule, run), Rule
 which a conditional UPDATE (or the INSERT of the first firing) claims: two workers that
 evaluate the same chunk never both fire."""
 
+import secrets
 from datetime import timedelta
 from functools import lru_cache
 
@@ -25,6 +26,10 @@ from runs.query import QueryError, parse_text, to_q
 parsed_scope = lru_cache(maxsize=1024)(parse_text)
 MAX_WINDOW = 10_000  # values of one metric one evaluation may read
 MAX_PEER_RUNS = 1_000
+
+
+def _rule_key():
+    return secrets.token_urlsafe(9)
 
 
 class AlertRule(models.Model):
@@ -62,6 +67,8 @@ class AlertRule(models.Model):
     PERIODIC_KINDS = (Kind.CRASHED, Kind.STALLED)
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="alert_rules")
+    # URLs name a rule by a random key, never by its primary key.
+    key = models.CharField(max_length=16, unique=True, default=_rule_key, editable=False)
     name = models.CharField(max_length=255)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

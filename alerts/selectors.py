@@ -19,17 +19,17 @@ def project_rules(project: Project) -> QuerySet[AlertRule]:
     )
 
 
-def project_alerts(project: Project, *, rule_id: int | None = None) -> QuerySet[AlertEvent]:
-    """The project's fired alerts, newest first, with their runs (one join); `rule_id` keeps
+def project_alerts(project: Project, *, rule_key: str | None = None) -> QuerySet[AlertEvent]:
+    """The project's fired alerts, newest first, with their runs (one join); `rule_key` keeps
     one rule's. The rule's name is stored on the alert, so no join to rules."""
     events = AlertEvent.objects.filter(project=project).select_related("run")
-    if rule_id is not None:
-        events = events.filter(rule_id=rule_id)
+    if rule_key:
+        events = events.filter(rule__key=rule_key)
     return events.order_by("-fired_at", "-id")
 
 
-def rule_filter_choices(project: Project) -> list[tuple[int, str]]:
-    return list(AlertRule.objects.filter(project=project).values_list("id", "name"))
+def rule_filter_choices(project: Project) -> list[tuple[str, str]]:
+    return list(AlertRule.objects.filter(project=project).values_list("key", "name"))
 
 
 def baseline_run_suggestions(project: Project) -> QuerySet[Run]:

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -24,14 +25,12 @@ def evaluate_chunk(run_id: int, keys: list[str]) -> int:
 
 
 # A run streams several chunks a second. Its evaluation waits this long, and the chunks that
-# arrive meanwhile (at this process) join it: it reads the newest values, stored by then. On
-# SQLite, one task per chunk halved ingestion (the worker's writes take the one write lock).
+# arrive meanwhile (at any web process: the note is in the shared cache) join it: it reads the
+# newest values, stored by then. On SQLite, one task per chunk halved ingestion (the worker's
+# writes take the one write lock).
 EVALUATION_DELAY = timedelta(seconds=1)
 # A chunk this close to its evaluation's start gets one of its own: it might commit too late.
 EVALUATION_MARGIN = timedelta(milliseconds=250)
-MAX_PENDING = 10_000
-# Per process: run id -> (when its evaluation starts, the keys it was given).
-_pending: dict[int, tuple] = {}
 
 
 def evaluate_chunk_on_commit(run: Run, keys) -> None:
@@ -41,20 +40,28 @@ def evaluate_chunk_on_commit(run: Run, keys) -> None:
     transaction.on_commit(lambda: _enqueue_evaluation(run.pk, keys))
 
 
+def _pending_key(run_id: int) -> str:
+    return f"alerts:pending-evaluation:{run_id}"
+
+
 def _enqueue_evaluation(run_id: int, keys: frozenset) -> None:
     if not evaluate_chunk.get_backend().supports_defer:
         evaluate_chunk.enqueue(run_id, sorted(keys))
         return
     now = timezone.now()
-    starts, pending_keys = _pending.get(run_id, (now, frozenset()))
-    if now < starts - EVALUATION_MARGIN and keys <= pending_keys:
-        return  # an evaluation that has not started will read this chunk too
-    if len(_pending) >= MAX_PENDING:
-        for stale in [run for run, (when, _) in _pending.items() if when <= now]:
-            del _pending[stale]
+    # (when the waiting evaluation starts, as a timestamp; the keys it was given). Two
+    # processes racing here both enqueue: an evaluation too many, never one too few.
+    pending = cache.get(_pending_key(run_id))
+    if pending is not None:
+        starts, pending_keys = pending
+        if now.timestamp() < starts - EVALUATION_MARGIN.total_seconds() and keys <= set(
+            pending_keys
+        ):
+            return  # an evaluation that has not started will read this chunk too
     starts = now + EVALUATION_DELAY
     evaluate_chunk.using(run_after=starts).enqueue(run_id, sorted(keys))
-    _pending[run_id] = (starts, keys)
+    lifetime = EVALUATION_DELAY.total_seconds() + 1
+    cache.set(_pending_key(run_id), (starts.timestamp(), sorted(keys)), lifetime)
 
 
 def evaluate_run_end(run: Run) -> None:

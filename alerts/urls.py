@@ -5,7 +5,7 @@ from . import views
 app_name = "alerts"
 
 PROJECT = "<str:entity>/<str:project>/alerts/"
-RULE = PROJECT + "rules/<int:rule_id>/"
+RULE = PROJECT + "rules/<str:rule_key>/"
 
 urlpatterns = [
     path(PROJECT, views.history, name="history"),

@@ -38,8 +38,8 @@ ALERTS_PER_PAGE = 50
 def history(request, entity, project):
     project = get_project_for_user(request, entity, project)
     filters = HistoryFilterForm(request.GET, project=project)
-    rule_id = filters.cleaned_data["rule"] if filters.is_valid() else None
-    page = Paginator(selectors.project_alerts(project, rule_id=rule_id), ALERTS_PER_PAGE)
+    rule_key = filters.cleaned_data["rule"] if filters.is_valid() else None
+    page = Paginator(selectors.project_alerts(project, rule_key=rule_key), ALERTS_PER_PAGE)
     context = {
         "project": project,
         "filters": filters,
@@ -100,9 +100,9 @@ def create_rule(request, entity, project):
 
 
 @login_required
-def edit_rule(request, entity, project, rule_id):
+def edit_rule(request, entity, project, rule_key):
     project = get_project_for_user(request, entity, project)
-    rule = get_rule_for_user(request, project, rule_id, change=True)
+    rule = get_rule_for_user(request, project, rule_key, change=True)
     form = AlertRuleForm(request.POST or None, instance=rule, project=project)
     if request.method == "POST" and form.is_valid():
         alert_rule_save(rule=form.save(commit=False))
@@ -135,27 +135,27 @@ def _changed(request, project, rule, message):
 
 @login_required
 @require_POST
-def mute_rule(request, entity, project, rule_id):
+def mute_rule(request, entity, project, rule_key):
     project = get_project_for_user(request, entity, project)
-    rule = get_rule_for_user(request, project, rule_id, change=True)
+    rule = get_rule_for_user(request, project, rule_key, change=True)
     alert_rule_set_muted(rule=rule, muted=True)
     return _changed(request, project, rule, f"Muted the rule “{rule.name}”.")
 
 
 @login_required
 @require_POST
-def unmute_rule(request, entity, project, rule_id):
+def unmute_rule(request, entity, project, rule_key):
     project = get_project_for_user(request, entity, project)
-    rule = get_rule_for_user(request, project, rule_id, change=True)
+    rule = get_rule_for_user(request, project, rule_key, change=True)
     alert_rule_set_muted(rule=rule, muted=False)
     return _changed(request, project, rule, f"Unmuted the rule “{rule.name}”.")
 
 
 @login_required
 @require_POST
-def snooze_rule(request, entity, project, rule_id):
+def snooze_rule(request, entity, project, rule_key):
     project = get_project_for_user(request, entity, project)
-    rule = get_rule_for_user(request, project, rule_id, change=True)
+    rule = get_rule_for_user(request, project, rule_key, change=True)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how long to snooze the rule.")
@@ -170,9 +170,9 @@ def snooze_rule(request, entity, project, rule_id):
 
 @login_required
 @require_POST
-def delete_rule(request, entity, project, rule_id):
+def delete_rule(request, entity, project, rule_key):
     project = get_project_for_user(request, entity, project)
-    rule = get_rule_for_user(request, project, rule_id, change=True)
+    rule = get_rule_for_user(request, project, rule_key, change=True)
     name = rule.name
     alert_rule_delete(rule=rule)
     return _changed(request, project, rule, f"Deleted the rule “{name}”; its alerts stay.")

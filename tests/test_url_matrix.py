@@ -217,7 +217,7 @@ RULE_CHANGE_PUBLIC = web("login 403 403 ok 403")
 
 
 def rule_url(name, rule="alert_rule"):
-    return lambda s: reverse(name, args=[s.team.name, s.project.name, getattr(s, rule).pk])
+    return lambda s: reverse(name, args=[s.team.name, s.project.name, getattr(s, rule).key])
 
 
 def fixed(url):

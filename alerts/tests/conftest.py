@@ -52,13 +52,3 @@ def log():
 def later():
     """A time `minutes` from now."""
     return lambda minutes: timezone.now() + timedelta(minutes=minutes)
-
-
-@pytest.fixture(autouse=True)
-def no_pending_evaluations():
-    """Each test starts without evaluations this process deferred in another."""
-    from alerts import tasks
-
-    tasks._pending.clear()
-    yield
-    tasks._pending.clear()

@@ -189,11 +189,11 @@ def test_the_form_page_offers_every_kind_and_recent_runs(client, bob, project, r
 
 def test_the_creator_edits_a_rule(client, bob, project, bob_rule):
     client.force_login(bob)
-    page = client.get(url("rule_edit", project, bob_rule.pk))
+    page = client.get(url("rule_edit", project, bob_rule.key))
     assert page.status_code == 200 and 'value="loss high"' in page.content.decode()
     data = form_data(Kind.THRESHOLD, {"metric": "loss", "threshold": 2, "comparison": "<"})
     data["name"] = "loss low"
-    response = client.post(url("rule_edit", project, bob_rule.pk), data)
+    response = client.post(url("rule_edit", project, bob_rule.key), data)
     assert response.status_code == 302
     bob_rule.refresh_from_db()
     assert (bob_rule.name, bob_rule.threshold, bob_rule.comparison) == ("loss low", 2, "<")
@@ -211,11 +211,11 @@ def test_editing_a_baseline_rule_keeps_its_run(client, bob, project, make_run):
         created_by=bob,
     )
     client.force_login(bob)
-    form = client.get(url("rule_edit", project, rule.pk)).context["form"]
+    form = client.get(url("rule_edit", project, rule.key)).context["form"]
     assert form["baseline_run"].value() == "base1"
     data = {name: value for name, value in form.initial.items() if value is not None}
     data.update(name="renamed", baseline_run="base1", tolerance=0.5)
-    response = client.post(url("rule_edit", project, rule.pk), data)
+    response = client.post(url("rule_edit", project, rule.key), data)
     assert response.status_code == 302
     rule.refresh_from_db()
     assert (rule.name, rule.baseline_run, rule.tolerance) == ("renamed", baseline, 0.5)
@@ -224,7 +224,7 @@ def test_editing_a_baseline_rule_keeps_its_run(client, bob, project, make_run):
 def test_a_bad_edit_changes_nothing(client, bob, project, bob_rule):
     client.force_login(bob)
     data = form_data(Kind.THRESHOLD, {"metric": "", "threshold": 2})
-    response = client.post(url("rule_edit", project, bob_rule.pk), data)
+    response = client.post(url("rule_edit", project, bob_rule.key), data)
     assert response.status_code == 400
     bob_rule.refresh_from_db()
     assert (bob_rule.metric, bob_rule.threshold) == ("loss", 1)
@@ -232,32 +232,32 @@ def test_a_bad_edit_changes_nothing(client, bob, project, bob_rule):
 
 def test_mute_unmute_snooze_and_wake(client, bob, project, bob_rule):
     client.force_login(bob)
-    client.post(url("rule_mute", project, bob_rule.pk))
+    client.post(url("rule_mute", project, bob_rule.key))
     bob_rule.refresh_from_db()
     assert bob_rule.muted and not bob_rule.is_active()
     page = client.get(url("rules", project)).content.decode()
     assert ">muted<" in page and "Unmute" in page
-    client.post(url("rule_unmute", project, bob_rule.pk))
+    client.post(url("rule_unmute", project, bob_rule.key))
     bob_rule.refresh_from_db()
     assert not bob_rule.muted
 
     before = timezone.now()
-    client.post(url("rule_snooze", project, bob_rule.pk), {"hours": "1d"})
+    client.post(url("rule_snooze", project, bob_rule.key), {"hours": "1d"})
     bob_rule.refresh_from_db()
     assert before + timedelta(hours=24) <= bob_rule.snoozed_until
     assert bob_rule.snoozed_until <= timezone.now() + timedelta(hours=24)
     assert "snoozed until" in client.get(url("rules", project)).content.decode()
-    client.post(url("rule_snooze", project, bob_rule.pk), {"hours": "1h"})
+    client.post(url("rule_snooze", project, bob_rule.key), {"hours": "1h"})
     bob_rule.refresh_from_db()
     assert bob_rule.snoozed_until <= timezone.now() + timedelta(hours=1)
-    client.post(url("rule_snooze", project, bob_rule.pk), {"hours": "off"})
+    client.post(url("rule_snooze", project, bob_rule.key), {"hours": "off"})
     bob_rule.refresh_from_db()
     assert bob_rule.snoozed_until is None and bob_rule.is_active()
 
 
 def test_a_bad_snooze_changes_nothing(client, bob, project, bob_rule):
     client.force_login(bob)
-    response = client.post(url("rule_snooze", project, bob_rule.pk), {"hours": "forever"})
+    response = client.post(url("rule_snooze", project, bob_rule.key), {"hours": "forever"})
     assert response.status_code == 302
     bob_rule.refresh_from_db()
     assert bob_rule.snoozed_until is None
@@ -268,7 +268,7 @@ def test_deleting_a_rule_keeps_its_alerts(client, bob, project, bob_rule, run):
         project=project, rule=bob_rule, rule_name=bob_rule.name, run=run, message="loss is 2"
     )
     client.force_login(bob)
-    response = client.post(url("rule_delete", project, bob_rule.pk))
+    response = client.post(url("rule_delete", project, bob_rule.key))
     assert response.status_code == 302
     assert not AlertRule.objects.exists()
     event.refresh_from_db()
@@ -302,11 +302,11 @@ def test_the_rules_list_reads_each_rule(client, bob, project, bob_rule):
 
 def test_outsiders_get_404_everywhere(client, charlie, project, bob_rule):
     client.force_login(charlie)
-    pages = (("history", ()), ("rules", ()), ("rule_create", ()), ("rule_edit", (bob_rule.pk,)))
+    pages = (("history", ()), ("rules", ()), ("rule_create", ()), ("rule_edit", (bob_rule.key,)))
     for name, args in pages:
         assert client.get(url(name, project, *args)).status_code == 404
     for name in ("rule_mute", "rule_snooze", "rule_delete"):
-        assert client.post(url(name, project, bob_rule.pk), {"hours": "1h"}).status_code == 404
+        assert client.post(url(name, project, bob_rule.key), {"hours": "1h"}).status_code == 404
     assert client.post(url("rule_try", project), form_data(Kind.FAILED, {})).status_code == 404
     bob_rule.refresh_from_db()
     assert not bob_rule.muted and bob_rule.snoozed_until is None
@@ -324,14 +324,14 @@ def test_another_member_cannot_change_a_rule_but_an_admin_can(
 ):
     data = {"hours": "1h"} if action == "rule_snooze" else form_data(Kind.FAILED, {})
     client.force_login(erin)
-    assert client.post(url(action, project, bob_rule.pk), data).status_code == 403
+    assert client.post(url(action, project, bob_rule.key), data).status_code == 403
     bob_rule.refresh_from_db()
     assert (bob_rule.muted, bob_rule.snoozed_until, bob_rule.kind) == (False, None, "threshold")
     listing = client.get(url("rules", project)).content.decode()
-    assert "loss high" in listing and url("rule_mute", project, bob_rule.pk) not in listing
+    assert "loss high" in listing and url("rule_mute", project, bob_rule.key) not in listing
 
     client.force_login(alice)
-    assert client.post(url(action, project, bob_rule.pk), data).status_code == 302
+    assert client.post(url(action, project, bob_rule.key), data).status_code == 302
     rule = AlertRule.objects.filter(pk=bob_rule.pk).first()
     changed = {
         "rule_mute": lambda: rule.muted,
@@ -346,15 +346,15 @@ def test_members_see_edit_controls_only_on_rules_they_may_change(client, erin, p
     client.force_login(erin)
     page = client.get(url("rules", project)).content.decode()
     assert "loss high" in page
-    assert url("rule_edit", project, bob_rule.pk) not in page
+    assert url("rule_edit", project, bob_rule.key) not in page
     assert "New rule" in page
 
 
 def test_a_rule_of_another_project_is_404(client, alice, team, project, bob_rule):
     other = ProjectFactory(entity=team, creator=alice, name="other")
     client.force_login(alice)
-    assert client.get(url("rule_edit", other, bob_rule.pk)).status_code == 404
-    assert client.post(url("rule_delete", other, bob_rule.pk)).status_code == 404
+    assert client.get(url("rule_edit", other, bob_rule.key)).status_code == 404
+    assert client.post(url("rule_delete", other, bob_rule.key)).status_code == 404
     assert AlertRule.objects.filter(pk=bob_rule.pk).exists()
 
 
@@ -381,7 +381,7 @@ def test_a_public_project_shows_its_alerts_but_not_its_rules(
         assert url("rules", public_project) not in history.content.decode()
     assert client.get(url("rules", public_project)).status_code == 403
     assert client.get(url("rule_create", public_project)).status_code == 403
-    assert client.post(url("rule_mute", public_project, rule.pk)).status_code == 403
+    assert client.post(url("rule_mute", public_project, rule.key)).status_code == 403
     rule.refresh_from_db()
     assert not rule.muted
 
@@ -494,7 +494,7 @@ def test_the_history_filters_by_rule(client, bob, project, fired):
     fired(2)
     (failure,) = fired(1, rule=other)
     client.force_login(bob)
-    response = client.get(url("history", project), {"rule": other.pk})
+    response = client.get(url("history", project), {"rule": other.key})
     assert list(response.context["page"]) == [failure]
     # An unknown rule is not an error: the filter is ignored.
     response = client.get(url("history", project), {"rule": "nope"})
