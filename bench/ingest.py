@@ -697,15 +697,13 @@ def create_world(count, rules=0):
     }
 
 
-def verify(args):
-    """Every point of every timed run is stored: the 10 metric keys, one row per line each."""
+def metric_points_by_run(runs) -> dict[str, int]:
+    """{run id: its stored history points of METRICS} (a child's Django is set up)."""
     from django.db.models import Count
 
-    from runs.models import MetricKey, Point, Run
+    from runs.models import MetricKey, Point
 
-    expected = args.chunks * args.lines
-    runs = Run.objects.filter(project__name=PROJECT, run_id__startswith="ingest")
-    counts = dict(
+    return dict(
         Point.objects.filter(
             run__in=runs, key__stream=MetricKey.Stream.HISTORY, key__name__in=METRICS
         )
@@ -713,6 +711,17 @@ def verify(args):
         .annotate(count=Count("*"))
         .values_list("run__run_id", "count")
     )
+
+
+def verify(args):
+    """Every point of every timed run is stored: the 10 metric keys, one row per line each."""
+    from django.db.models import Count
+
+    from runs.models import Point, Run
+
+    expected = args.chunks * args.lines
+    runs = Run.objects.filter(project__name=PROJECT, run_id__startswith="ingest")
+    counts = metric_points_by_run(runs)
     lines = dict(runs.values_list("run_id", "history_line_count"))
     ok = len(lines) == args.runs and all(
         counts.get(run_id, 0) == expected * len(METRICS) and line_count == expected

@@ -26,7 +26,16 @@ import time
 from pathlib import Path
 
 from common import SETTINGS_ENV, database_label, percentile
-from ingest import HOST, METRICS, History, Servers, free_port, pg_admin, wait_for
+from ingest import (
+    HOST,
+    METRICS,
+    History,
+    Servers,
+    free_port,
+    metric_points_by_run,
+    pg_admin,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -417,20 +426,11 @@ def create_world(count, prefix):
 
 def verify(args):
     """Every point sent is stored once: per run, each metric has exactly one point per line."""
-    from django.db.models import Count
-
-    from runs.models import MetricKey, Point, Run
+    from runs.models import Run
 
     expected = args.chunks * args.lines * len(METRICS)
     runs = Run.objects.filter(project__name=PROJECT, run_id__startswith=args.prefix)
-    counts = dict(
-        Point.objects.filter(
-            run__in=runs, key__stream=MetricKey.Stream.HISTORY, key__name__in=METRICS
-        )
-        .values_list("run__run_id")
-        .annotate(count=Count("*"))
-        .values_list("run__run_id", "count")
-    )
+    counts = metric_points_by_run(runs)
     found = [counts.get(run_id, 0) for run_id in runs.values_list("run_id", flat=True)]
     lost = sum(max(expected - count, 0) for count in found) + expected * (args.runs - len(found))
     extra = sum(max(count - expected, 0) for count in found)
