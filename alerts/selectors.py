@@ -1,13 +1,13 @@
 """Reads of a project's alert rules and fired alerts, for the alert pages: each a fixed
 number of queries whatever the number of rows."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from artifacts.models import ArtifactCollection
 from projects.models import Project
 from runs.models import Run
 
-from .models import AlertEvent, AlertRule
+from .models import AlertDelivery, AlertEvent, AlertRule
 
 BASELINE_RUN_SUGGESTIONS = 50
 
@@ -20,9 +20,15 @@ def project_rules(project: Project) -> QuerySet[AlertRule]:
 
 
 def project_alerts(project: Project, *, rule_key: str | None = None) -> QuerySet[AlertEvent]:
-    """The project's fired alerts, newest first, with their runs (one join); `rule_key` keeps
-    one rule's. The rule's name is stored on the alert, so no join to rules."""
-    events = AlertEvent.objects.filter(project=project).select_related("run")
+    """The project's fired alerts, newest first, with their runs (one join) and deliveries (one
+    query for the page); `rule_key` keeps one rule's. The rule's name is stored on the alert,
+    so no join to rules."""
+    deliveries = Prefetch("deliveries", queryset=AlertDelivery.objects.order_by("id"))
+    events = (
+        AlertEvent.objects.filter(project=project)
+        .select_related("run")
+        .prefetch_related(deliveries)
+    )
     if rule_key:
         events = events.filter(rule__key=rule_key)
     return events.order_by("-fired_at", "-id")

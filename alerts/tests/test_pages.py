@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from alerts.models import AlertEvent, AlertRule, RuleRunState
+from alerts.models import AlertDelivery, AlertEvent, AlertRule, RuleRunState
 from artifacts.models import ArtifactCollection
 from projects.models import Project
 from teams.models import Role
@@ -505,11 +505,12 @@ def test_the_history_filters_by_rule(client, bob, project, fired):
 def test_the_history_costs_the_same_queries_whatever_its_size(
     client, bob, project, fired, count, django_assert_num_queries
 ):
-    fired(count)
+    for event in fired(count):
+        AlertDelivery.objects.create(event=event, channel="email", target="bob@example.com")
     client.force_login(bob)
     client.get(url("history", project))  # the session and permission caches settle
-    # session, user, project, permissions, rule choices, count, page
-    with django_assert_num_queries(7):
+    # session, user, project, permissions, rule choices, count, page, its deliveries
+    with django_assert_num_queries(8):
         response = client.get(url("history", project))
     assert len(response.context["page"]) == count
 
@@ -525,3 +526,20 @@ def test_the_rules_list_costs_the_same_queries_whatever_its_size(
     with django_assert_num_queries(5):
         response = client.get(url("rules", project))
     assert len(response.context["rows"]) == count
+
+
+def test_the_history_shows_how_each_delivery_went_but_not_to_whom(client, bob, project, fired):
+    sent, failed = fired(2)
+    Status = AlertDelivery.Status
+    AlertDelivery.objects.create(
+        event=sent, channel="email", target="bob@example.com", status=Status.SENT
+    )
+    AlertDelivery.objects.create(
+        event=failed, channel="email", target="bob@example.com", status=Status.FAILED
+    )
+    client.force_login(bob)
+
+    page = client.get(url("history", project)).content.decode()
+
+    assert "Email: sent" in page and "Email: failed" in page
+    assert "bob@example.com" not in page
