@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from artifacts.models import ArtifactCollection
 from projects.models import Project
+from teams.models import Entity
+from runs.models import Alert as ClientAlert
 from runs.models import Run
 from runs.query import QueryError, parse_text, to_q
 
@@ -30,6 +32,41 @@ MAX_PEER_RUNS = 1_000
 
 def _rule_key():
     return secrets.token_urlsafe(9)
+
+
+class Webhook(models.Model):
+    """A team's address that alerts are posted to: signed JSON, or a Slack-compatible
+    message. The address and the signing secret are stored encrypted (teamsite/lib/secretbox):
+    a chat service's hook address is itself a secret. Pages show `url_hint` only."""
+
+    class Format(models.TextChoices):
+        GENERIC = "generic", "JSON, signed"
+        SLACK = "slack", "Slack-compatible message"
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="alert_webhooks")
+    key = models.CharField(max_length=16, unique=True, default=_rule_key, editable=False)
+    name = models.CharField(max_length=100)
+    format = models.CharField(max_length=8, choices=Format, default=Format.GENERIC)
+    encrypted_url = models.TextField(editable=False)
+    url_hint = models.CharField(max_length=300, editable=False, help_text="Scheme and host.")
+    encrypted_secret = models.TextField(editable=False)
+    client_alerts = models.BooleanField(
+        default=False,
+        help_text="Also post the alerts the team's runs raise with run.alert().",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["entity", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "name"], name="alert_webhook_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class AlertRule(models.Model):
@@ -111,11 +148,23 @@ class AlertRule(models.Model):
     baseline_alias = models.CharField(max_length=128, blank=True)
     peer_runs = models.PositiveIntegerField(default=20, help_text="K: runs compared (outlier).")
     stall_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class StallSignal(models.TextChoices):
+        HEARTBEAT = "heartbeat", "No heartbeat (the process is gone or hung)"
+        HISTORY = "history", "No new history (the process lives, the training does not move)"
+
+    stall_signal = models.CharField(
+        max_length=9, choices=StallSignal, default=StallSignal.HEARTBEAT
+    )
     cooldown = models.PositiveIntegerField(
         default=3600, help_text="Seconds before the rule may fire again for the same run."
     )
     muted = models.BooleanField(default=False)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Where its alerts go: the creator (email, the bell) while a member, and team webhooks.
+    notify_email = models.BooleanField(default=True)
+    notify_in_app = models.BooleanField(default=True)
+    webhooks = models.ManyToManyField(Webhook, blank=True, related_name="rules")
 
     class Meta:
         ordering = ["project", "name", "id"]
@@ -173,7 +222,7 @@ class AlertRule(models.Model):
         if self.kind == Kind.BASELINE:
             self._clean_baseline(errors)
         if self.kind == Kind.STALLED and not self.stall_minutes:
-            errors["stall_minutes"] = "Give the minutes without a heartbeat that make a stall."
+            errors["stall_minutes"] = "Give the quiet minutes that make a stall."
         if self.tolerance < 0:
             errors["tolerance"] = "A tolerance is 0 or more."
         if errors:
@@ -210,8 +259,14 @@ class RuleRunState(models.Model):
 
 
 class AlertEvent(models.Model):
-    """An alert that fired: the rule (none for the client's `run.alert()`, later), the run,
-    the value that fired it and what it says. Kept when its rule is deleted."""
+    """An alert that fired: from a rule, or raised by the run's code (`run.alert()`, kept on
+    the run as `client_alert`); the run, the value that fired it and what it says. Kept when
+    its rule is deleted."""
+
+    class Level(models.TextChoices):
+        INFO = "INFO", "Info"
+        WARN = "WARN", "Warning"
+        ERROR = "ERROR", "Error"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="alert_events")
     rule = models.ForeignKey(
@@ -219,9 +274,15 @@ class AlertEvent(models.Model):
     )
     # The rule's name when it fired: what the history shows once the rule is deleted.
     rule_name = models.CharField(max_length=255, blank=True)
+    client_alert = models.OneToOneField(
+        ClientAlert, on_delete=models.CASCADE, null=True, blank=True, related_name="event"
+    )
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="alert_events")
+    level = models.CharField(max_length=5, choices=Level, default=Level.WARN)
     value = models.FloatField(null=True, blank=True)
     message = models.TextField()
+    # run.alert()'s text; a rule's message says it all.
+    detail = models.TextField(blank=True)
     fired_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -235,6 +296,10 @@ class AlertEvent(models.Model):
     def __str__(self):
         return self.message
 
+    @property
+    def source_name(self) -> str:
+        return "run.alert()" if self.client_alert_id else self.rule_name
+
 
 class AlertDelivery(models.Model):
     """One way an alert reaches someone, and what became of it: the delivery log. Made with
@@ -242,8 +307,9 @@ class AlertDelivery(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
-        # Next: "webhook" (target: the hook's address; its secret stays with the team's
-        # settings, encrypted, never here) and "in_app" (target empty, `user` the reader).
+        WEBHOOK = "webhook", "Webhook"
+        # A notification under the bell of `user`: sent when made, read when they open it.
+        IN_APP = "in_app", "In-app"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -256,17 +322,27 @@ class AlertDelivery(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Where it goes: an email address, a webhook's URL. Never a secret.
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    # Where it goes: an email address, a webhook's name and host. Never a secret.
     target = models.CharField(max_length=2048, blank=True)
     status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "alert deliveries"
+        indexes = [
+            # The bell: a reader's unread notifications, and their newest.
+            models.Index(
+                fields=["user", "channel", "read_at", "-created_at"], name="alert_delivery_inbox"
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.target}: {self.get_status_display()}"

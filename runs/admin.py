@@ -35,11 +35,11 @@ class RunAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["title", "level", "run", "created_at", "emailed"]
-    list_filter = ["level", "emailed", "created_at"]
+    list_display = ["title", "level", "run", "created_at", "notified"]
+    list_filter = ["level", "notified", "created_at"]
     search_fields = ["title", "text", "run__run_id", "run__project__name"]
     list_select_related = ["run__project__entity"]
-    readonly_fields = ["run", "created_at", "emailed"]
+    readonly_fields = ["run", "created_at", "notified"]
 
 
 @admin.register(RunFile)

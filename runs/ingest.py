@@ -420,6 +420,8 @@ def apply_file_stream(run: Run, update: FileStreamUpdate) -> None:
     if update.history is not None:
         _write_rows(run, MetricKey.Stream.HISTORY, update.history)
         changes["history_line_count"] = Greatest(F("history_line_count"), update.history.end)
+        if update.history.end > run.history_line_count:
+            changes["history_at"] = now
         runtime = _later(runtime, update.history.max_runtime)
     if update.events is not None:
         _write_rows(run, MetricKey.Stream.EVENTS, update.events)

@@ -135,6 +135,9 @@ class Run(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     # Lines received on each file_stream file; the client resumes from these.
     history_line_count = models.PositiveIntegerField(default=0)
+    # When the history last grew (a replayed chunk does not count): a run that still sends
+    # heartbeats but logs nothing new has stalled.
+    history_at = models.DateTimeField(null=True, blank=True)
     events_line_count = models.PositiveIntegerField(default=0)
     console_line_count = models.PositiveIntegerField(default=0)
 
@@ -350,8 +353,8 @@ class RunFile(models.Model):
 
 
 class Alert(models.Model):
-    """`run.alert(...)`: stored on the run, emailed at once unless the same title was emailed
-    within the client's wait duration."""
+    """`run.alert(...)`: stored on the run, and delivered like the alerts of rules unless the
+    same title was delivered within the client's wait duration."""
 
     class Level(models.TextChoices):
         INFO = "INFO", "Info"
@@ -363,7 +366,7 @@ class Alert(models.Model):
     text = models.TextField(blank=True)
     level = models.CharField(max_length=5, choices=Level, default=Level.INFO)
     created_at = models.DateTimeField(default=timezone.now)
-    emailed = models.BooleanField(default=False)
+    notified = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

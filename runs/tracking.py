@@ -410,7 +410,7 @@ def alert_create(
     title = title[: Alert._meta.get_field("title").max_length]
     now = timezone.now()
     recently_emailed = bool(wait) and (
-        Alert.objects.filter(run=run, title=title, emailed=True, created_at__gte=now - wait)
+        Alert.objects.filter(run=run, title=title, notified=True, created_at__gte=now - wait)
         .order_by()
         .exists()
     )
@@ -421,7 +421,7 @@ def alert_create(
         text=text,
         level=level,
         created_at=now,
-        emailed=bool(recipients),
+        notified=bool(recipients),
     )
     if recipients:
         # Rendered and sent by the worker, once the alert is stored.

@@ -206,7 +206,10 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND") or ("immediate" if DEBUG else "d
 TASKS = {"default": {"BACKEND": TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)}}
 # Finished task results (and the email text they carry) are deleted after this many days.
 TASK_RESULTS_KEEP_DAYS = env_int("TASK_RESULTS_KEEP_DAYS", 7)
-# Deliveries (emails, later webhooks) that fail for a passing reason are tried this many times
+# Secrets the site reads back (webhook addresses and signing secrets) are encrypted with these
+# Fernet keys (the first encrypts; all decrypt, to rotate); unset: a key derived from SECRET_KEY.
+SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS")
+# Deliveries (emails, webhooks) that fail for a passing reason are tried this many times
 # in all, waiting DELIVERY_RETRY_DELAY seconds, doubled after each failure.
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_RETRY_DELAY = env_int("DELIVERY_RETRY_DELAY", 30)

@@ -32,6 +32,7 @@ def rule_form(project, **fields):
         "tolerance": 0,
         "peer_runs": 20,
         "cooldown": 3600,
+        "stall_signal": "heartbeat",
         **fields,
     }
 
@@ -50,7 +51,7 @@ def test_a_rule_added_in_the_admin_is_stored(staff_client, project):
     [
         ({"scope": "tags has"}, "at character"),
         ({"threshold": ""}, "Give the number the value is compared with."),
-        ({"kind": "stalled", "metric": ""}, "Give the minutes without a heartbeat"),
+        ({"kind": "stalled", "metric": ""}, "Give the quiet minutes"),
     ],
 )
 def test_a_bad_rule_is_a_form_error_in_the_admin(staff_client, project, fields, error):

@@ -1832,7 +1832,7 @@ def test_an_alert_is_stored_and_emailed_to_the_author_and_subscribers(
     alert = Alert.objects.get()
     assert (alert.run, alert.title, alert.text) == (bobs_run, "Loss low", "loss went below 0.05")
     assert alert.level == Alert.Level.WARN
-    assert alert.emailed is True
+    assert alert.notified is True
     # One message per recipient: the author and alice, never dave (alert emails off) nor the
     # service account, nor charlie (not a member).
     assert sorted(message.to[0] for message in mailoutbox) == [
@@ -1880,7 +1880,7 @@ def test_a_repeated_alert_within_the_wait_is_stored_but_not_emailed(
     ok(send_alert(client, sam_key, bobs_run, capture, text="still low"))
 
     assert Alert.objects.count() == 2
-    assert Alert.objects.filter(text="still low").get().emailed is False
+    assert Alert.objects.filter(text="still low").get().notified is False
     assert mailoutbox == []
     # Another title is another alert.
     ok(send_alert(client, sam_key, bobs_run, capture, title="Accuracy high"))
@@ -1902,7 +1902,7 @@ def test_after_the_wait_the_same_alert_is_emailed_again(
 
     assert len(mailoutbox) == 2
     assert Alert.objects.count() == 3
-    assert Alert.objects.order_by("-created_at", "-id").first().emailed is True
+    assert Alert.objects.order_by("-created_at", "-id").first().notified is True
 
 
 def test_without_a_wait_every_alert_is_emailed(
@@ -1924,7 +1924,7 @@ def test_an_alert_with_no_recipient_is_stored_not_emailed(
     ok(send_alert(client, sam_key, run, django_capture_on_commit_callbacks))
 
     assert mailoutbox == []
-    assert Alert.objects.get().emailed is False
+    assert Alert.objects.get().notified is False
 
 
 def test_alerts_follow_the_run_rights(

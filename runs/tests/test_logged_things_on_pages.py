@@ -69,7 +69,7 @@ def test_the_alert_email_goes_to_the_author_and_opted_in_members_one_each(
     assert sorted(message.to[0] for message in mail.outbox) == sorted([alice.email, bob.email])
     assert all(len(message.to) == 1 for message in mail.outbox)
     assert run.get_absolute_url() in mail.outbox[0].body
-    assert Alert.objects.get().emailed
+    assert Alert.objects.get().notified
 
 
 def test_a_member_turns_team_alert_emails_on_and_off_in_settings(client, bob, team, membership_of):
