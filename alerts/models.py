@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from artifacts.models import ArtifactCollection
 from projects.models import Project
-from teams.models import Entity
 from runs.models import Alert as ClientAlert
 from runs.models import Run
 from runs.query import QueryError, parse_text, to_q
+from teams.models import Entity
 
 # Every chunk a worker evaluates compiles the scopes of the project's rules: parse each text
 # once per process (the query tree is immutable).
