@@ -1,9 +1,11 @@
 """Delivering an alert that fired: who gets it (a delivery row each, made with the alert) and
 the task that sends one, retried while the failure may pass, its outcome kept on the row."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.retry import delivery_task
@@ -20,36 +22,74 @@ from .models import AlertDelivery, AlertEvent
 MAX_ERROR_LENGTH = 2000
 
 
-def alert_recipients(event: AlertEvent) -> list:
-    """The people an alert from a rule goes to: the rule's creator, while they are an active
-    member of the project's team (who left the team, or was removed, gets nothing). One query."""
-    creator_id = event.rule.created_by_id if event.rule else None
-    if creator_id is None:
-        return []
-    membership = (
-        Membership.objects.filter(
-            entity_id=event.project.entity_id, user_id=creator_id, user__is_active=True
-        )
-        .exclude(user__email="")
-        .select_related("user")
-        .first()
-    )
-    return [membership.user] if membership else []
+@dataclass(frozen=True)
+class Recipient:
+    user: object
+    email: bool
+    in_app: bool
+
+
+def alert_recipients(event: AlertEvent) -> list[Recipient]:
+    """The people an alert reaches, and how, among the active human members of the project's
+    team (who left or was removed gets nothing). From a rule: its creator, by the channels the
+    rule asks for. From run.alert(): the run's author (email and the bell), and the members
+    who asked for their team's alert emails. One query."""
+    project = event.project
+    if event.rule_id:
+        rule = event.rule
+        wanted = {rule.created_by_id: (rule.notify_email, rule.notify_in_app)}
+        subscribers = Q(pk__in=[])
+    else:
+        wanted = {event.run.author_id: (True, True)}
+        subscribers = Q(alert_emails=True)
+    wanted.pop(None, None)
+    memberships = Membership.objects.filter(
+        Q(user_id__in=wanted) | subscribers,
+        entity_id=project.entity_id,
+        user__is_active=True,
+        user__is_service=False,
+    ).select_related("user")
+    recipients = []
+    for membership in memberships:
+        email, in_app = wanted.get(membership.user_id, (True, False))
+        email = email and bool(membership.user.email)
+        if email or in_app:
+            recipients.append(Recipient(membership.user, email=email, in_app=in_app))
+    return sorted(recipients, key=lambda recipient: recipient.user.pk)
 
 
 def deliveries_create(event: AlertEvent) -> list[AlertDelivery]:
     """Make the deliveries of an alert just recorded, in its transaction, and send each once
-    that commits (an alert rolled back sends nothing)."""
-    deliveries = AlertDelivery.objects.bulk_create(
-        AlertDelivery(
-            event=event, channel=AlertDelivery.Channel.EMAIL, user=user, target=user.email
-        )
-        for user in alert_recipients(event)
-    )
+    that commits (an alert rolled back sends nothing). An in-app notification is delivered
+    by being made."""
+    Channel, Status = AlertDelivery.Channel, AlertDelivery.Status
+    rows = []
+    for recipient in alert_recipients(event):
+        if recipient.email:
+            rows.append(
+                AlertDelivery(
+                    event=event,
+                    channel=Channel.EMAIL,
+                    user=recipient.user,
+                    target=recipient.user.email,
+                )
+            )
+        if recipient.in_app:
+            rows.append(
+                AlertDelivery(
+                    event=event,
+                    channel=Channel.IN_APP,
+                    user=recipient.user,
+                    status=Status.SENT,
+                    sent_at=event.fired_at,
+                )
+            )
+    deliveries = AlertDelivery.objects.bulk_create(rows)
     for delivery in deliveries:
-        transaction.on_commit(
-            lambda delivery_id=delivery.pk: send_alert_email.enqueue(delivery_id=delivery_id)
-        )
+        if delivery.channel == Channel.EMAIL:
+            transaction.on_commit(
+                lambda delivery_id=delivery.pk: send_alert_email.enqueue(delivery_id=delivery_id)
+            )
     return deliveries
 
 
@@ -59,7 +99,7 @@ def send_alert_email(*, delivery_id: int) -> str:
     when it will not be tried again). A delivery gone with its alert, or already sent, is
     left alone. The task's arguments hold only the row's id: the text is rendered here."""
     delivery = (
-        AlertDelivery.objects.select_related("event__run__project__entity")
+        AlertDelivery.objects.select_related("event__run__project__entity", "event__client_alert")
         .filter(pk=delivery_id)
         .first()
     )
@@ -73,7 +113,7 @@ def send_alert_email(*, delivery_id: int) -> str:
         "project": run.project,
         "run_url": absolute_url(run.get_absolute_url()),
     }
-    subject, text, html = render_templated_email("alert_rule", context)
+    subject, text, html = render_templated_email("alert", context)
     try:
         deliver_email(to=[delivery.target], subject=subject, text=text, html=html)
     except Exception as error:

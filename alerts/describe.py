@@ -57,6 +57,8 @@ def rule_condition(rule: AlertRule) -> str:
     if rule.kind == Kind.NONFINITE:
         return f"NaN or ±Inf in last {rule.window} {rule.metric}"
     if rule.kind == Kind.STALLED:
+        if rule.stall_signal == AlertRule.StallSignal.HISTORY:
+            return f"no new history for {rule.stall_minutes} min"
         return f"no heartbeat for {rule.stall_minutes} min"
     return {Kind.FAILED: "run failed", Kind.CRASHED: "run crashed"}[rule.kind]
 

@@ -224,15 +224,27 @@ def check_state(rule: AlertRule, run: Run) -> Decision | None:
     return None
 
 
+def quiet_since(rule: AlertRule, run: Run) -> datetime | None:
+    """Since when the run has been quiet in the way the stall rule watches: its last heartbeat,
+    or the last growth of its history (its start, if it never logged any)."""
+    if rule.stall_signal == AlertRule.StallSignal.HISTORY:
+        return run.history_at or run.created_at
+    return run.heartbeat_at
+
+
 def check_stalled(rule: AlertRule, run: Run, now: datetime) -> Decision | None:
-    if run.state not in (Run.State.RUNNING, Run.State.CRASHED) or run.heartbeat_at is None:
+    by_history = rule.stall_signal == AlertRule.StallSignal.HISTORY
+    states = (Run.State.RUNNING,) if by_history else (Run.State.RUNNING, Run.State.CRASHED)
+    since = quiet_since(rule, run)
+    if run.state not in states or since is None:
         return None
-    quiet = (now - run.heartbeat_at).total_seconds() / 60
+    quiet = (now - since).total_seconds() / 60
     if quiet < rule.stall_minutes:
         return None
+    what = "no new history" if by_history else "nothing received"
     return Decision(
         quiet,
-        f"Run {run.display_name} stalled: nothing received for {quiet:.0f} minutes "
+        f"Run {run.display_name} stalled: {what} for {quiet:.0f} minutes "
         f"(rule: {rule.stall_minutes}).",
     )
 

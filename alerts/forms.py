@@ -3,7 +3,7 @@ from django import forms
 from runs.models import Run
 
 from . import selectors
-from .models import AlertRule
+from .models import AlertRule, Webhook
 
 Kind = AlertRule.Kind
 
@@ -26,9 +26,10 @@ KIND_FIELDS = {
     Kind.NONFINITE: {"metric", "window"},
     Kind.FAILED: set(),
     Kind.CRASHED: set(),
-    Kind.STALLED: {"stall_minutes"},
+    Kind.STALLED: {"stall_minutes", "stall_signal"},
 }
 COMMON_FIELDS = ("name", "kind", "scope", "cooldown")
+DELIVERY_FIELDS = ("notify_email", "notify_in_app", "webhooks")
 PARAMETER_FIELDS = (
     "metric",
     "aggregate",
@@ -44,6 +45,7 @@ PARAMETER_FIELDS = (
     "baseline_alias",
     "peer_runs",
     "stall_minutes",
+    "stall_signal",
 )
 LABELS = {
     "window": "Values read (N)",
@@ -55,8 +57,12 @@ LABELS = {
     "baseline_portfolio": "Or the registered model",
     "baseline_alias": "and its alias",
     "peer_runs": "Runs compared (K)",
-    "stall_minutes": "Minutes without a heartbeat",
+    "stall_minutes": "Quiet minutes",
+    "stall_signal": "Quiet means",
     "cooldown": "Cooldown (seconds)",
+    "notify_email": "Email me",
+    "notify_in_app": "Notify me here (the bell)",
+    "webhooks": "Post to the team's webhooks",
 }
 HELP = {
     "threshold": "Threshold: the number compared with. Change: the amount (a fraction such as "
@@ -84,7 +90,7 @@ class AlertRuleForm(forms.ModelForm):
 
     class Meta:
         model = AlertRule
-        fields = (*COMMON_FIELDS, *PARAMETER_FIELDS)
+        fields = (*COMMON_FIELDS, *PARAMETER_FIELDS, *DELIVERY_FIELDS)
         labels = LABELS
         help_texts = HELP
         widgets = {
@@ -92,6 +98,7 @@ class AlertRuleForm(forms.ModelForm):
                 attrs={"placeholder": 'config.model = "resnet50" and tags has "nightly"'}
             ),
             "metric": forms.TextInput(attrs={"placeholder": "val/loss"}),
+            "webhooks": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args, project, **kwargs):
@@ -110,6 +117,8 @@ class AlertRuleForm(forms.ModelForm):
         self.fields["baseline_run"].queryset = Run.objects.filter(project=project)
         self.fields["baseline_portfolio"].queryset = selectors.registered_models(project)
         self.fields["baseline_portfolio"].label = LABELS["baseline_portfolio"]
+        self.fields["webhooks"].queryset = Webhook.objects.filter(entity_id=project.entity_id)
+        self.fields["webhooks"].help_text = ""
         for name in PARAMETER_FIELDS:
             # What a kind needs is the model's to say (clean()); a blank number takes the
             # model's default.
@@ -132,6 +141,9 @@ class AlertRuleForm(forms.ModelForm):
 
     def common_fields(self):
         return [self[name] for name in COMMON_FIELDS]
+
+    def delivery_fields(self):
+        return [self[name] for name in DELIVERY_FIELDS]
 
     def parameter_fields(self):
         """(bound field, the kinds that use it) in the form's order, for the template."""

@@ -9,11 +9,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from runs.models import MetricKey, Run
+from runs.tracking import alert_create
 
 from .delivery import deliveries_create
 from .evaluation import Decision, decide, history_key_id, newest_points, points_needed
@@ -25,10 +28,16 @@ PERIODIC_LOOKBACK = timedelta(days=1)
 TRY_RUNS = 50
 
 
-def alert_rule_save(*, rule: AlertRule) -> AlertRule:
-    """Check (ValidationError naming the field) and store a new or changed rule."""
+@transaction.atomic
+def alert_rule_save(*, rule: AlertRule, webhooks=None) -> AlertRule:
+    """Check (ValidationError naming the field) and store a new or changed rule, and, given
+    `webhooks`, the webhooks its alerts are posted to (the project's team's only)."""
     rule.full_clean()
+    if webhooks is not None and any(hook.entity_id != rule.project.entity_id for hook in webhooks):
+        raise ValidationError({"webhooks": "Choose webhooks of the project's team."})
     rule.save()
+    if webhooks is not None:
+        rule.webhooks.set(webhooks)
     return rule
 
 
@@ -62,6 +71,29 @@ def alert_record(
         value=decision.value,
         message=decision.message,
         fired_at=now,
+    )
+    deliveries_create(event)
+    return event
+
+
+@transaction.atomic
+def client_alert_raise(**alert) -> AlertEvent | None:
+    """`run.alert()` from the run's code (the arguments of runs.tracking.alert_create): stored
+    on the run, and, unless the same alert went out within the client's wait, recorded in the
+    project's alert history and delivered like a rule's alert (email and the bell to the run's
+    author, emails to the members who asked for the team's, webhooks that take them)."""
+    client_alert = alert_create(**alert)
+    if not client_alert.notified:
+        return None
+    run = client_alert.run
+    event = AlertEvent.objects.create(
+        project_id=run.project_id,
+        client_alert=client_alert,
+        run=run,
+        level=client_alert.level,
+        message=client_alert.title,
+        detail=client_alert.text,
+        fired_at=client_alert.created_at,
     )
     deliveries_create(event)
     return event
@@ -146,16 +178,25 @@ def _periodic_candidates(rule: AlertRule, now: datetime):
     cooldown. One query on the (project, state, heartbeat_at) index."""
     runs = Run.objects.filter(project_id=rule.project_id)
     if rule.kind == AlertRule.Kind.STALLED:
-        quiet_since = now - timedelta(minutes=rule.stall_minutes)
+        quiet_before = now - timedelta(minutes=rule.stall_minutes)
+        if rule.stall_signal == AlertRule.StallSignal.HISTORY:
+            # Running runs are few: the (project, state) prefix of the index finds them.
+            runs = runs.filter(state=Run.State.RUNNING).annotate(
+                quiet_since=Coalesce("history_at", "created_at")
+            )
+        else:
+            runs = runs.filter(state__in=[Run.State.RUNNING, Run.State.CRASHED]).annotate(
+                quiet_since=F("heartbeat_at")
+            )
         runs = runs.filter(
-            state__in=[Run.State.RUNNING, Run.State.CRASHED],
-            heartbeat_at__lte=quiet_since,
-            heartbeat_at__gte=quiet_since - PERIODIC_LOOKBACK,
+            quiet_since__lte=quiet_before, quiet_since__gte=quiet_before - PERIODIC_LOOKBACK
         )
     else:
-        runs = runs.filter(state=Run.State.CRASHED, heartbeat_at__gte=now - PERIODIC_LOOKBACK)
+        runs = runs.filter(
+            state=Run.State.CRASHED, heartbeat_at__gte=now - PERIODIC_LOOKBACK
+        ).annotate(quiet_since=F("heartbeat_at"))
     reported = RuleRunState.objects.filter(rule=rule, run=OuterRef("pk")).filter(
-        Q(last_fired_at__gte=OuterRef("heartbeat_at"))
+        Q(last_fired_at__gte=OuterRef("quiet_since"))
         | Q(last_fired_at__gt=now - rule.cooldown_delta)
     )
     if rule.scope.strip():
@@ -175,7 +216,7 @@ def evaluate_periodic(now: datetime | None = None) -> list[AlertEvent]:
             if decision is None:
                 continue
             event = alert_record(
-                rule=rule, run=run, decision=decision, now=now, since=run.heartbeat_at
+                rule=rule, run=run, decision=decision, now=now, since=run.quiet_since
             )
             if event is not None:
                 fired.append(event)

@@ -93,7 +93,7 @@ def create_rule(request, entity, project):
     if request.method == "POST" and form.is_valid():
         rule = form.save(commit=False)
         rule.created_by = request.user
-        alert_rule_save(rule=rule)
+        alert_rule_save(rule=rule, webhooks=form.cleaned_data["webhooks"])
         messages.success(request, f"Created the rule “{rule.name}”.")
         return redirect("alerts:rules", project.entity.name, project.name)
     return _form_page(request, project, form, status=400 if form.is_bound else 200)
@@ -105,7 +105,7 @@ def edit_rule(request, entity, project, rule_key):
     rule = get_rule_for_user(request, project, rule_key, change=True)
     form = AlertRuleForm(request.POST or None, instance=rule, project=project)
     if request.method == "POST" and form.is_valid():
-        alert_rule_save(rule=form.save(commit=False))
+        alert_rule_save(rule=form.save(commit=False), webhooks=form.cleaned_data["webhooks"])
         messages.success(request, f"Saved the rule “{rule.name}”.")
         return redirect("alerts:rules", project.entity.name, project.name)
     return _form_page(request, project, form, rule=rule, status=400 if form.is_bound else 200)

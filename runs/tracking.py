@@ -16,7 +16,6 @@ from projects.services import ProjectError, project_create
 from teams.access import Need, entity_permissions
 from teams.models import Entity, Membership, Role
 from teamsite.lib import objectstore
-from teamsite.lib.emails import absolute_url, send_templated_email
 
 from .ingest import IngestError, load_json, storable
 from .media.thumbnails import thumbnail_prepare
@@ -373,21 +372,6 @@ def _read_metadata(run_pk: int, storage_name: str) -> None:
 # Alerts
 
 
-def alert_recipients(run: Run) -> list[str]:
-    """The run's author and the team members who asked for alert emails."""
-    emails = []
-    author = run.author
-    if author is not None and author.is_active and not author.is_service and author.email:
-        emails.append(author.email)
-    emails += Membership.objects.filter(
-        entity_id=run.project.entity_id,
-        alert_emails=True,
-        user__is_active=True,
-        user__is_service=False,
-    ).values_list("user__email", flat=True)
-    return [email for email in dict.fromkeys(emails) if email]
-
-
 @transaction.atomic
 def alert_create(
     *,
@@ -399,7 +383,8 @@ def alert_create(
     wait: timedelta | None = None,
     username: str = "",
 ) -> Alert:
-    """Store an alert and email it at once, unless the same alert was emailed within `wait`."""
+    """Store an alert the run's code raised; `notified` says whether it is to be delivered:
+    not when the same alert was delivered within `wait` (the delivery is the alerts app's)."""
     if not may_change_run(actor, run, username=username):
         raise RunsForbidden("Only the run's author and admins can send its alerts.")
     if not title.strip():
@@ -409,39 +394,11 @@ def alert_create(
     # Stored cut to the column's length, so compared with earlier alerts cut the same way.
     title = title[: Alert._meta.get_field("title").max_length]
     now = timezone.now()
-    recently_emailed = bool(wait) and (
+    recently_notified = bool(wait) and (
         Alert.objects.filter(run=run, title=title, notified=True, created_at__gte=now - wait)
         .order_by()
         .exists()
     )
-    recipients = [] if recently_emailed else alert_recipients(run)
-    alert = Alert.objects.create(
-        run=run,
-        title=title,
-        text=text,
-        level=level,
-        created_at=now,
-        notified=bool(recipients),
+    return Alert.objects.create(
+        run=run, title=title, text=text, level=level, created_at=now, notified=not recently_notified
     )
-    if recipients:
-        # Rendered and sent by the worker, once the alert is stored.
-        transaction.on_commit(lambda: email_alert.enqueue(alert_id=alert.pk, recipients=recipients))
-    return alert
-
-
-@task
-def email_alert(*, alert_id: int, recipients: list[str]) -> int:
-    """Email a stored alert, one message per recipient (they do not see one another's
-    addresses). An alert deleted meanwhile (its run was) is not sent."""
-    alert = Alert.objects.select_related("run__project__entity").filter(pk=alert_id).first()
-    if alert is None:
-        return 0
-    context = {
-        "alert": alert,
-        "run": alert.run,
-        "project": alert.run.project,
-        "run_url": absolute_url(alert.run.get_absolute_url()),
-    }
-    for email in recipients:
-        send_templated_email("alert", [email], context)
-    return len(recipients)

@@ -80,7 +80,7 @@ def test_a_chunk_above_the_threshold_emails_the_rule_creator_once(
     run_url = f"https://teamsite.example/{project.entity.name}/{project.name}/runs/{run.run_id}/"
     assert run_url in message.body
     assert run_url in message.alternatives[0][0]
-    delivery = AlertDelivery.objects.get()
+    delivery = AlertDelivery.objects.get(channel="email")
     assert (delivery.event, delivery.channel, delivery.target, delivery.user) == (
         event,
         AlertDelivery.Channel.EMAIL,
@@ -89,11 +89,18 @@ def test_a_chunk_above_the_threshold_emails_the_rule_creator_once(
     )
     assert delivery.status == AlertDelivery.Status.SENT
     assert delivery.attempts == 1 and delivery.sent_at is not None
+    # And a notification under alice's bell, unread.
+    notification = AlertDelivery.objects.get(channel="in_app")
+    assert (notification.user, notification.status, notification.read_at) == (
+        alice,
+        AlertDelivery.Status.SENT,
+        None,
+    )
 
     # Still above, inside the cooldown: nothing more.
     stream(run, [3.0, 4.0])
     assert AlertEvent.objects.count() == 1 and len(mailoutbox) == 1
-    assert AlertDelivery.objects.count() == 1
+    assert AlertDelivery.objects.count() == 2
 
 
 def test_a_project_without_rules_enqueues_nothing(project, run, stream, team, alice):
@@ -180,7 +187,7 @@ def test_a_run_that_exits_failed_through_the_client_fires_a_failed_rule(
     event = AlertEvent.objects.get()
     assert "failed (exit code 3)" in event.message
     assert [message.to for message in mailoutbox] == [[alice.email]]
-    assert AlertDelivery.objects.get().status == AlertDelivery.Status.SENT
+    assert AlertDelivery.objects.get(channel="email").status == AlertDelivery.Status.SENT
 
 
 def test_a_run_marked_failed_by_update_state_fires_a_failed_rule(
@@ -226,7 +233,7 @@ def test_a_failing_email_is_retried_and_its_errors_recorded(
     threshold_rule(project)
     flaky_mail.failures = 1
     stream(run, [5.0])
-    delivery = AlertDelivery.objects.get()
+    delivery = AlertDelivery.objects.get(channel="email")
     assert delivery.status == AlertDelivery.Status.SENT
     assert delivery.attempts == 2
     assert "ConnectionRefusedError: the mail server is away" in delivery.last_error
@@ -243,7 +250,7 @@ def test_an_email_that_keeps_failing_is_marked_failed(
     threshold_rule(project)
     flaky_mail.failures = 100
     stream(make_run(), [5.0])
-    delivery = AlertDelivery.objects.get()
+    delivery = AlertDelivery.objects.get(channel="email")
     assert delivery.status == AlertDelivery.Status.FAILED
     assert delivery.attempts == 3  # DELIVERY_MAX_ATTEMPTS in flaky_mail
     assert "ConnectionRefusedError" in delivery.last_error

@@ -11,6 +11,7 @@ from django.utils import timezone
 from alerts.evaluation import Decision
 from alerts.models import AlertEvent, AlertRule, RuleRunState
 from alerts.services import alert_record, evaluate_after_ingest, evaluate_periodic
+from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import Run
 
 from .factories import AlertRuleFactory
@@ -133,6 +134,56 @@ def test_stalled_runs_are_reported_once_per_stall(project, make_run, later):
     Run.objects.filter(pk=quiet.pk).update(heartbeat_at=later(10))  # it spoke, then went quiet
     # 16 minutes after its new heartbeat; the run that was talking is now 31 minutes quiet.
     assert {event.run for event in evaluate_periodic(now=later(26))} == {quiet, talking}
+
+
+def test_a_run_that_heartbeats_but_logs_no_new_history_stalls_by_history(
+    project, make_run, log, later
+):
+    by_history = AlertRuleFactory(
+        project=project,
+        kind=Kind.STALLED,
+        metric="",
+        stall_minutes=15,
+        stall_signal=AlertRule.StallSignal.HISTORY,
+        cooldown=60,
+    )
+    by_heartbeat = AlertRuleFactory(
+        project=project, kind=Kind.STALLED, metric="", stall_minutes=15, name="heartbeat"
+    )
+    hung = log(make_run(), [1.0, 0.9])
+    assert hung.history_at is not None
+    moving = log(make_run(), [1.0])
+    # A replayed chunk and a chunk of console output are not new history.
+    Run.objects.filter(pk=hung.pk).update(history_at=timezone.now() - timedelta(minutes=20))
+    hung.refresh_from_db()
+    first_quiet = hung.history_at
+    apply_file_stream(
+        hung,
+        parse_file_stream(
+            {
+                "files": {
+                    "wandb-history.jsonl": {"offset": 0, "content": ['{"_step": 0, "loss": 1.0}']},
+                    "output.log": {"offset": 0, "content": ["epoch 3"]},
+                }
+            }
+        ),
+    )
+    hung.refresh_from_db()
+    assert hung.history_at == first_quiet and hung.heartbeat_at > first_quiet
+
+    # Only the hung run, and only by history: its process still sends heartbeats.
+    [event] = evaluate_periodic()
+    assert (event.rule, event.run) == (by_history, hung)
+    assert "stalled: no new history for 20 minutes (rule: 15)" in event.message
+    assert evaluate_periodic(now=later(5)) == []  # the same stall
+    # It moves again, then stops: a new stall. A finished run never stalls.
+    log(hung, [0.8])
+    Run.objects.filter(pk=moving.pk).update(state=Run.State.FINISHED)
+    fired = evaluate_periodic(now=later(16))
+    assert {(event.rule, event.run) for event in fired} == {
+        (by_history, hung),
+        (by_heartbeat, hung),
+    }
 
 
 def test_periodic_rules_respect_scope_and_mutes(project, make_run):

@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from alerts.models import AlertDelivery, AlertEvent, AlertRule, RuleRunState
+from alerts.models import AlertDelivery, AlertEvent, AlertRule, RuleRunState, Webhook
 from artifacts.models import ArtifactCollection
 from projects.models import Project
 from teams.models import Role
+from teamsite.lib.secretbox import encrypt
 from tests.factories import ProjectFactory, RunFactory, UserFactory, add_member
 
 from .factories import AlertRuleFactory
@@ -113,6 +114,39 @@ def test_a_member_creates_a_rule_of_each_kind(client, bob, project, run, portfol
         if name != "baseline_run":
             stored = getattr(rule, name)
             assert stored == type(stored)(value)
+
+
+def hook(entity, name):
+    return Webhook.objects.create(
+        entity=entity,
+        name=name,
+        encrypted_url=encrypt("https://hooks.example/services/T0/B0/secretpath"),
+        url_hint="https://hooks.example",
+        encrypted_secret=encrypt("whsec_x"),
+    )
+
+
+def test_a_rule_chooses_where_its_alerts_go(client, bob, project, public_team):
+    ours, _unused = hook(project.entity, "ops chat"), hook(project.entity, "pager")
+    theirs = hook(public_team, "elsewhere")
+    client.force_login(bob)
+    page = client.get(url("rule_create", project)).content.decode()
+    assert "ops chat" in page and "pager" in page and "elsewhere" not in page
+    assert "hooks.example/services" not in page  # the address is a secret
+
+    fields = {"stall_minutes": 30, "stall_signal": "history", "notify_in_app": "on"}
+    fields["webhooks"] = [ours.pk]
+    response = client.post(url("rule_create", project), form_data(Kind.STALLED, fields))
+
+    assert response.status_code == 302
+    rule = AlertRule.objects.get()
+    assert (rule.notify_email, rule.notify_in_app, rule.stall_signal) == (False, True, "history")
+    assert list(rule.webhooks.all()) == [ours]
+    # Another team's webhook is refused, and the rule keeps its own.
+    fields["webhooks"] = [theirs.pk]
+    response = client.post(url("rule_edit", project, rule.key), form_data(Kind.STALLED, fields))
+    assert response.status_code == 400 and "webhooks" in response.context["form"].errors
+    assert list(rule.webhooks.all()) == [ours]
 
 
 def test_a_baseline_by_registered_model_and_alias(client, bob, project, portfolio):

@@ -4,12 +4,12 @@ import json
 
 from ariadne import ObjectType
 
+from alerts.services import client_alert_raise
 from alerts.tasks import evaluate_run_end
 from runs import history as run_history
 from runs.models import Run
 from runs.services import RunsError, run_state_set
 from runs.tracking import (
-    alert_create,
     may_change_run,
     run_update_by_client,
     run_upsert,
@@ -195,7 +195,7 @@ def resolve_upsert_bucket(_, info, input):
 def resolve_notify_alert(_, info, input):
     run = writable_run(info, input["entityName"], input["projectName"], input["runName"])
     try:
-        alert_create(
+        client_alert_raise(
             actor=actor_of(info),
             run=run,
             title=input["title"],

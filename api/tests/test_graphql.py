@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from alerts.models import AlertDelivery, AlertEvent
 from api.graphql.viewer import FEATURES
 from projects.models import Project
 from projects.services import project_create
@@ -1847,6 +1848,16 @@ def test_an_alert_is_stored_and_emailed_to_the_author_and_subscribers(
     assert "example-team/demo" in message.subject
     assert "loss went below 0.05" in message.body
     assert "/example-team/demo/" in message.body
+    # The same delivery as a rule's alert: in the project's history, with its delivery log;
+    # the author also finds it under the bell.
+    event = AlertEvent.objects.get()
+    assert (event.client_alert, event.level, event.source_name) == (alert, "WARN", "run.alert()")
+    deliveries = event.deliveries.order_by("channel", "target")
+    assert [(d.channel, d.user.username, d.status) for d in deliveries] == [
+        ("email", "alice", AlertDelivery.Status.SENT),
+        ("email", "bob", AlertDelivery.Status.SENT),
+        ("in_app", "bob", AlertDelivery.Status.SENT),
+    ]
 
 
 @pytest.mark.parametrize("severity", ["INFO", "WARN", "ERROR"])
@@ -1915,7 +1926,7 @@ def test_without_a_wait_every_alert_is_emailed(
     assert len(mailoutbox) == 4
 
 
-def test_an_alert_with_no_recipient_is_stored_not_emailed(
+def test_an_alert_with_no_recipient_is_in_the_history_and_emails_no_one(
     client, alert_team, make_run, sam, sam_key, mailoutbox, django_capture_on_commit_callbacks
 ):
     Membership.objects.update(alert_emails=False)
@@ -1924,7 +1935,9 @@ def test_an_alert_with_no_recipient_is_stored_not_emailed(
     ok(send_alert(client, sam_key, run, django_capture_on_commit_callbacks))
 
     assert mailoutbox == []
-    assert Alert.objects.get().notified is False
+    event = AlertEvent.objects.get()
+    assert (event.client_alert, event.run, event.message) == (Alert.objects.get(), run, "Loss low")
+    assert not event.deliveries.exists()
 
 
 def test_alerts_follow_the_run_rights(

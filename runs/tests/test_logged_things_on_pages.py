@@ -9,13 +9,10 @@ example-team, charlie (outsider); alice alone in open-team.
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.core.files.storage import default_storage
-from django.core.management import call_command
 from django.urls import reverse
-from django_tasks_db.models import DBTaskResult
 
-from runs.models import Alert, RunFile
+from runs.models import RunFile
 from runs.tracking import alert_create, run_file_store
 from tests.factories import ProjectFactory, RunFactory
 
@@ -54,22 +51,6 @@ def test_alerts_are_listed_on_the_run_and_project_pages(client, alice, run):
         text = page.content.decode()
         assert "Loss diverged" in text and "loss is nan" in text and "Slow epoch" in text
     assert run.get_absolute_url() in project_page.content.decode()
-
-
-def test_the_alert_email_goes_to_the_author_and_opted_in_members_one_each(
-    django_capture_on_commit_callbacks, alice, bob, charlie, team, run, membership_of
-):
-    membership = membership_of(team, bob)
-    membership.alert_emails = True
-    membership.save()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        alert_create(actor=alice, run=run, title="Loss diverged", text="nan", level="ERROR")
-
-    assert sorted(message.to[0] for message in mail.outbox) == sorted([alice.email, bob.email])
-    assert all(len(message.to) == 1 for message in mail.outbox)
-    assert run.get_absolute_url() in mail.outbox[0].body
-    assert Alert.objects.get().notified
 
 
 def test_a_member_turns_team_alert_emails_on_and_off_in_settings(client, bob, team, membership_of):
@@ -132,39 +113,3 @@ def test_a_stored_file_the_storage_lost_is_a_404_not_an_error(client, alice, run
     )
 
     assert response.status_code == 404
-
-
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-def run_worker_batch():
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--no-periodic-jobs")
-
-
-def test_the_worker_emails_an_alert_from_its_id(transactional_db, settings, alice, run):
-    settings.TASKS = DATABASE_TASKS
-    alert = alert_create(actor=alice, run=run, title="Loss diverged", text="nan", level="ERROR")
-
-    # The request stores the alert; the task carries its id, and the worker does the rest.
-    task = DBTaskResult.objects.get()
-    assert task.args_kwargs["kwargs"] == {"alert_id": alert.pk, "recipients": [alice.email]}
-    assert mail.outbox == []
-    run_worker_batch()
-
-    assert [message.to for message in mail.outbox] == [[alice.email]]
-    assert "Loss diverged" in mail.outbox[0].subject
-
-
-def test_an_alert_deleted_before_the_worker_runs_is_not_emailed(
-    transactional_db, settings, alice, run
-):
-    settings.TASKS = DATABASE_TASKS
-    alert_create(actor=alice, run=run, title="Loss diverged", text="nan", level="ERROR")
-    run.delete()
-
-    run_worker_batch()
-
-    assert mail.outbox == []
-    task = DBTaskResult.objects.get()
-    assert task.status == "SUCCESSFUL"
-    assert task.return_value == 0

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core import checks
 
 
 class SecretUnreadable(Exception):
@@ -30,6 +31,24 @@ def _derived_key(secret_key: str) -> bytes:
 def _box(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
     fernets = [Fernet(key) for key in keys] or [Fernet(_derived_key(secret_key))]
     return MultiFernet(fernets)
+
+
+def check_keys(**kwargs) -> list[checks.Error]:
+    """A system check: a key that is not a Fernet key would fail every webhook."""
+    errors = []
+    for index, key in enumerate(settings.SECRETS_ENCRYPTION_KEYS):
+        try:
+            Fernet(key)
+        except ValueError:
+            errors.append(
+                checks.Error(
+                    f"SECRETS_ENCRYPTION_KEYS item {index + 1} is not a Fernet key.",
+                    hint='Generate one: python -c "from cryptography.fernet import Fernet; '
+                    'print(Fernet.generate_key().decode())"',
+                    id="teamsite.E002",
+                )
+            )
+    return errors
 
 
 def _current_box() -> MultiFernet:
