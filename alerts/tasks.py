@@ -27,8 +27,9 @@ def evaluate_chunk(run_id: int, keys: list[str]) -> int:
 # A run streams several chunks a second. Its evaluation waits this long, and the chunks that
 # arrive meanwhile (at any web process: the note is in the shared cache) join it: it reads the
 # newest values, stored by then. On SQLite, one task per chunk halved ingestion (the worker's
-# writes take the one write lock).
-EVALUATION_DELAY = timedelta(seconds=1)
+# writes take the one write lock). Short enough that, with the worker's half-second polling,
+# an alert's webhook leaves within about a second of its chunk (bench/alert_latency.py).
+EVALUATION_DELAY = timedelta(milliseconds=500)
 # A chunk this close to its evaluation's start gets one of its own: it might commit too late.
 EVALUATION_MARGIN = timedelta(milliseconds=250)
 

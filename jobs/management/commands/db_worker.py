@@ -12,6 +12,7 @@ from django_tasks_db.management.commands import db_worker
 from jobs.periodic import run_due_jobs
 
 logger = logging.getLogger(__name__)
+WORKER_INTERVAL = 0.5
 
 
 def run_periodic_jobs_forever(interval: float, stop: threading.Event) -> None:
@@ -34,6 +35,9 @@ class Command(db_worker.Command):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
+        # An idle worker looks for tasks twice a second (one indexed query), not once: an
+        # alert's evaluation and then its delivery each wait for a look.
+        parser.set_defaults(interval=WORKER_INTERVAL)
         parser.add_argument(
             "--no-periodic-jobs",
             action="store_false",
