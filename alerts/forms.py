@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django import forms
 
 from runs.models import Run
@@ -159,10 +161,18 @@ class SnoozeForm(forms.Form):
 
 class HistoryFilterForm(forms.Form):
     rule = forms.ChoiceField(required=False)
+    run = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rule"].choices = [
             ("", "Every rule"),
+            (selectors.CLIENT_ALERTS, "run.alert() from code"),
             *selectors.rule_filter_choices(project),
         ]
+
+    def query_string(self) -> str:
+        """The filters, for the pager's links."""
+        if not self.is_valid():
+            return ""
+        return urlencode({name: value for name, value in self.cleaned_data.items() if value})

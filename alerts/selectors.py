@@ -10,6 +10,8 @@ from runs.models import Run
 from .models import AlertDelivery, AlertEvent, AlertRule
 
 BASELINE_RUN_SUGGESTIONS = 50
+# The history's filter for the alerts runs raised with run.alert() (no rule key is this short).
+CLIENT_ALERTS = "client"
 
 
 def project_rules(project: Project) -> QuerySet[AlertRule]:
@@ -19,18 +21,24 @@ def project_rules(project: Project) -> QuerySet[AlertRule]:
     )
 
 
-def project_alerts(project: Project, *, rule_key: str | None = None) -> QuerySet[AlertEvent]:
+def project_alerts(
+    project: Project, *, rule_key: str | None = None, run_id: str | None = None
+) -> QuerySet[AlertEvent]:
     """The project's fired alerts, newest first, with their runs (one join) and deliveries (one
-    query for the page); `rule_key` keeps one rule's. The rule's name is stored on the alert,
-    so no join to rules."""
+    query for the page); `rule_key` keeps one rule's (CLIENT_ALERTS: run.alert()'s), `run_id`
+    one run's. The rule's name is stored on the alert, so no join to rules."""
     deliveries = Prefetch("deliveries", queryset=AlertDelivery.objects.order_by("id"))
     events = (
         AlertEvent.objects.filter(project=project)
         .select_related("run")
         .prefetch_related(deliveries)
     )
-    if rule_key:
+    if rule_key == CLIENT_ALERTS:
+        events = events.filter(client_alert__isnull=False)
+    elif rule_key:
         events = events.filter(rule__key=rule_key)
+    if run_id:
+        events = events.filter(run__run_id=run_id)
     return events.order_by("-fired_at", "-id")
 
 

@@ -38,8 +38,11 @@ ALERTS_PER_PAGE = 50
 def history(request, entity, project):
     project = get_project_for_user(request, entity, project)
     filters = HistoryFilterForm(request.GET, project=project)
-    rule_key = filters.cleaned_data["rule"] if filters.is_valid() else None
-    page = Paginator(selectors.project_alerts(project, rule_key=rule_key), ALERTS_PER_PAGE)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    events = selectors.project_alerts(
+        project, rule_key=chosen.get("rule"), run_id=chosen.get("run")
+    )
+    page = Paginator(events, ALERTS_PER_PAGE)
     context = {
         "project": project,
         "filters": filters,

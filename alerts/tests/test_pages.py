@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from alerts.models import AlertDelivery, AlertEvent, AlertRule, RuleRunState, Webhook
+from alerts.services import client_alert_raise
 from artifacts.models import ArtifactCollection
 from projects.models import Project
 from teams.models import Role
@@ -577,3 +578,24 @@ def test_the_history_shows_how_each_delivery_went_but_not_to_whom(client, bob, p
 
     assert "Email: sent" in page and "Email: failed" in page
     assert "bob@example.com" not in page
+
+
+def test_the_history_filters_by_run_and_by_run_alert(client, bob, project, fired, alice):
+    run = fired(1)[0].run
+    other = RunFactory(project=project, author=alice, run_id="other-run")
+    client_alert_raise(actor=alice, run=other, title="Loss diverged", text="nan", level="ERROR")
+    client.force_login(bob)
+
+    by_run = client.get(url("history", project), {"run": "other-run"})
+    assert [event.run for event in by_run.context["page"]] == [other]
+    client_only = client.get(url("history", project), {"rule": "client"})
+    [event] = client_only.context["page"]
+    assert (event.source_name, event.message, event.detail) == (
+        "run.alert()",
+        "Loss diverged",
+        "nan",
+    )
+    assert "Loss diverged" in client_only.content.decode()
+    # The run page links to its alerts, the rules' included.
+    run_page = client.get(run.get_absolute_url()).content.decode()
+    assert f"{url('history', project)}?run={run.run_id}" in run_page
