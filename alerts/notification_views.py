@@ -66,4 +66,6 @@ def mark_all_read(request):
         messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} read.")
     else:
         messages.info(request, "No unread notifications.")
-    return redirect("notifications:list")
+    # Back to the list as it was filtered.
+    unread_only = "?unread=1" if request.POST.get("unread") == "1" else ""
+    return redirect(reverse("notifications:list") + unread_only)

@@ -75,12 +75,19 @@ def test_the_page_lists_the_readers_notifications_newest_first(bob_client, bob, 
 
 def test_a_client_alert_names_run_alert_as_its_source(bob_client, bob, run, notify):
     client_alert = run.alerts.create(title="diverged", text="loss went to nan")
-    event = AlertEventFactory(run=run, rule_name="", client_alert=client_alert, message="diverged")
+    event = AlertEventFactory(
+        run=run,
+        rule_name="",
+        client_alert=client_alert,
+        message="diverged",
+        detail=client_alert.text,
+    )
     InAppNotificationFactory(user=bob, event=event)
 
     page = bob_client.get(LIST).content.decode()
 
     assert "run.alert()" in page and "diverged" in page
+    assert "loss went to nan" in page
 
 
 def test_nobody_sees_or_counts_another_persons_notifications(client, alice, bob, run, notify):
@@ -254,7 +261,8 @@ def test_mark_all_read_marks_the_readers_own_only(bob_client, alice, bob, run, n
     alices.refresh_from_db()
     assert alices.read_at is None
     assert unread_count(bob) == 0
-    response = bob_client.post(READ_ALL, follow=True)
+    response = bob_client.post(READ_ALL, {"unread": "1"}, follow=True)
+    assert response.redirect_chain == [(LIST + "?unread=1", 302)]
     assert "No unread notifications." in response.content.decode()
 
 
