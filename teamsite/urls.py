@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("teams.urls")),
     path("", include("artifacts.registry_urls")),
+    path("", include("alerts.notification_urls")),
     # Entity and project URLs take any name, so they come last.
     path("<str:entity>/", project_views.entity_page, name="entity"),
     path("<str:entity>/<str:project>/", run_views.project_page, name="project"),

@@ -53,7 +53,7 @@ from guardian.shortcuts import assign_perm
 from PIL import Image
 
 from accounts.models import ApiKey, User
-from alerts.models import AlertEvent, AlertRule
+from alerts.models import AlertDelivery, AlertEvent, AlertRule
 from api import transfer
 from artifacts import registry
 from artifacts.models import (
@@ -218,6 +218,10 @@ RULE_CHANGE_PUBLIC = web("login 403 403 ok 403")
 
 def rule_url(name, rule="alert_rule"):
     return lambda s: reverse(name, args=[s.team.name, s.project.name, getattr(s, rule).key])
+
+
+def notification_url(attr):
+    return lambda s: reverse("notifications:open", args=[getattr(s, attr).pk])
 
 
 def fixed(url):
@@ -1136,6 +1140,42 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             ("delete", "alert_rule", lambda rule: rule is None),
         )
     },
+    # A person's notifications (bob has one on each team's project): their own only, whoever
+    # else signs in sees an empty list and nothing to open.
+    "notifications:list": agnostic(
+        get(
+            fixed("/notifications/"), web("login empty ok empty empty"), shows=lambda s: "loss is 2"
+        ),
+    ),
+    "notifications:bell": agnostic(
+        get(
+            fixed("/notifications/bell/"),
+            web("login empty ok empty empty"),
+            shows=lambda s: "2 unread notifications",
+        ),
+    ),
+    "notifications:open": (
+        get(notification_url("bob_notification"), POST_ONLY),
+        post(
+            notification_url("bob_notification"),
+            web("login 404 ok 404 404"),
+            effect=lambda s, user: (
+                AlertDelivery.objects.get(pk=s.bob_notification.pk).read_at is not None
+            ),
+        ),
+    ),
+    "notifications:read_all": agnostic(
+        get(fixed("/notifications/read/"), POST_ONLY),
+        post(
+            fixed("/notifications/read/"),
+            # Only bob has any to mark: the others are told there are none.
+            web("login refused ok refused refused"),
+            effect=lambda s, user: (
+                user == s.w.bob
+                and not AlertDelivery.objects.filter(user=user, read_at=None).exists()
+            ),
+        ),
+    ),
     # What the wandb client calls: API keys only.
     "wandb_graphql": (
         get(fixed("/graphql"), EVERYONE_405),
@@ -1486,6 +1526,9 @@ def _side(w, team, *, project_name, hidden, visibility):
     )
     s.alert_event = AlertEvent.objects.create(
         project=s.project, rule=s.alert_rule, run=s.bob_run, value=2.0, message="loss is 2"
+    )
+    s.bob_notification = AlertDelivery.objects.create(
+        event=s.alert_event, channel=AlertDelivery.Channel.IN_APP, user=bob, status="sent"
     )
     storage_name = default_storage.save(f"matrix/{team.name}/output.log", ContentFile(FILE_CONTENT))
     s.run_file = RunFile.objects.create(
