@@ -62,15 +62,19 @@ def is_blocked(address: str) -> bool:
     )
 
 
+def _resolves_to_blocked(host: str, port: int) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return False  # the connection itself reports the failed lookup
+    return any(is_blocked(info[4][0]) for info in infos)
+
+
 class _GuardedConnectionMixin:
     # Checked when connecting, on the addresses the name resolves to and on the one actually
     # reached: a name that resolves elsewhere on the second lookup is caught all the same.
     def _new_conn(self):
-        try:
-            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
-        except OSError:
-            infos = []  # the connection itself reports the failed lookup
-        if any(is_blocked(info[4][0]) for info in infos):
+        if _resolves_to_blocked(self._dns_host, self.port):
             raise BlockedAddress
         sock = super()._new_conn()
         if is_blocked(sock.getpeername()[0]):

@@ -54,7 +54,7 @@ def receiver_fixture():
     recorder = Receiver(url=f"http://{host}:{port}")
     server.RequestHandlerClass = _handler(recorder)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield recorder
     server.shutdown()

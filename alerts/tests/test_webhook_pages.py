@@ -333,3 +333,19 @@ def test_the_list_costs_the_same_queries_for_one_webhook_or_many(
     for index in range(1, 6):
         add(index)
     assert count() == one
+
+
+def test_the_admin_shows_a_webhook_without_its_address_or_secret(
+    client, webhook_and_secret, django_user_model
+):
+    webhook, raw_secret = webhook_and_secret
+    operator = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(operator)
+    base = "/admin/alerts/webhook/"
+
+    page = client.get(f"{base}{webhook.pk}/change/").content.decode()
+
+    assert "ops" in page and webhook.url_hint in page
+    for private in (raw_secret, "token-7f3a", webhook.encrypted_url, webhook.encrypted_secret):
+        assert private not in page
+    assert client.get(f"{base}add/").status_code == 403

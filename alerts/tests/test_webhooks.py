@@ -281,6 +281,21 @@ def test_a_host_in_a_blocked_network_is_refused_without_a_post(
     assert receiver.requests == []
 
 
+def test_the_address_reached_is_checked_too(
+    receiver, make_webhook, event, deliver, settings, monkeypatch
+):
+    # A name that resolved elsewhere when checked, and to a blocked address when connecting.
+    monkeypatch.setattr(webhook_http, "_resolves_to_blocked", lambda host, port: False)
+    settings.WEBHOOK_BLOCKED_NETWORKS = ["127.0.0.0/8"]
+    webhook, _ = make_webhook(receiver.url + HOOK_PATH)
+
+    [delivery] = deliver(event, [webhook])
+
+    assert delivery.status == AlertDelivery.Status.FAILED and delivery.attempts == 1
+    assert "blocked network" in delivery.last_error
+    assert receiver.requests == []
+
+
 @pytest.mark.parametrize(
     "url", ["http://169.254.169.254/latest/meta-data/", "http://0.0.0.0:9/", "http://[fe80::1]/"]
 )
