@@ -209,6 +209,13 @@ def send_alert_webhook(*, delivery_id: int) -> str:
             last_error=str(error)[:MAX_ERROR_LENGTH],
         )
         raise
+    except Exception as error:
+        # Not left pending for ever; its text may hold the address, so only its kind is kept.
+        AlertDelivery.objects.filter(pk=delivery.pk).update(
+            status=AlertDelivery.Status.FAILED,
+            last_error=f"Could not post ({type(error).__name__}).",
+        )
+        raise
     AlertDelivery.objects.filter(pk=delivery.pk).update(
         status=AlertDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
     )

@@ -435,3 +435,19 @@ def test_any_address_is_refused_cleanly_or_kept_with_a_host(url):
         return
     assert cleaned.split("://", 1)[0] in ("http", "https")
     assert webhook_http.url_hint(cleaned).count("/") == 2
+
+
+def test_an_unexpected_error_fails_the_delivery_without_its_text(
+    receiver, make_webhook, event, deliver, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise ValueError(HOOK_PATH)
+
+    monkeypatch.setattr("alerts.webhooks.alert_body", broken)
+    webhook, _ = make_webhook(receiver.url + HOOK_PATH)
+
+    [delivery] = deliver(event, [webhook])
+
+    assert delivery.status == AlertDelivery.Status.FAILED and delivery.attempts == 1
+    assert delivery.last_error == "Could not post (ValueError)."
+    assert receiver.requests == []
