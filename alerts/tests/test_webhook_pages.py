@@ -12,6 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alerts.models import AlertDelivery, AlertEvent, AlertRule, Webhook
 from alerts.webhooks import webhook_create
@@ -349,3 +351,25 @@ def test_the_admin_shows_a_webhook_without_its_address_or_secret(
     for private in (raw_secret, "token-7f3a", webhook.encrypted_url, webhook.encrypted_secret):
         assert private not in page
     assert client.get(f"{base}add/").status_code == 403
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    address=st.text(max_size=60)
+    | st.from_regex(r"(https?|ftp|javascript)://[a-z0-9.:@\[\]%-]{0,20}(/[^\s]{0,20})?"),
+    name=st.text(max_size=110),
+)
+def test_any_form_input_is_stored_or_refused_cleanly(admin_client, team, address, name):
+    response = admin_client.post(
+        url("create", team), {"name": name, "url": address, "format": "generic"}
+    )
+    stored = Webhook.objects.filter(entity=team)
+    if response.status_code == 200:
+        [webhook] = stored
+        assert secretbox.decrypt(webhook.encrypted_url) == address.strip()
+        assert webhook.url_hint.split("://")[0] in ("http", "https")
+        webhook.delete()
+    else:
+        assert response.status_code == 400 and not stored.exists()
