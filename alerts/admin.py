@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AlertDelivery, AlertEvent, AlertRule
+from .models import AlertDelivery, AlertEvent, AlertRule, Webhook
 
 
 @admin.register(AlertRule)
@@ -35,3 +35,29 @@ class AlertEventAdmin(admin.ModelAdmin):
     raw_id_fields = ["project", "rule", "run"]
     readonly_fields = ["fired_at"]
     date_hierarchy = "fired_at"
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """A team's webhooks, to look at and to delete. Adding one needs its secret shown to the
+    team (the team's Webhooks page); the address and the secret, stored encrypted, are never
+    shown."""
+
+    list_display = ["name", "entity", "format", "url_hint", "client_alerts", "created_at"]
+    list_filter = ["format", "client_alerts"]
+    list_select_related = ["entity"]
+    search_fields = ["name", "entity__name", "url_hint"]
+    fields = [
+        "entity",
+        "key",
+        "name",
+        "format",
+        "url_hint",
+        "client_alerts",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = ["entity", "key", "url_hint", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

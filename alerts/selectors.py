@@ -1,13 +1,13 @@
 """Reads of a project's alert rules and fired alerts, for the alert pages: each a fixed
 number of queries whatever the number of rows."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from artifacts.models import ArtifactCollection
 from projects.models import Project
 from runs.models import Run
 
-from .models import AlertDelivery, AlertEvent, AlertRule
+from .models import AlertDelivery, AlertEvent, AlertRule, Webhook
 
 BASELINE_RUN_SUGGESTIONS = 50
 # The history's filter for the alerts runs raised with run.alert() (no rule key is this short).
@@ -58,3 +58,18 @@ def registered_models(project: Project) -> QuerySet[ArtifactCollection]:
     return ArtifactCollection.objects.filter(
         kind=ArtifactCollection.Kind.PORTFOLIO, project__entity_id=project.entity_id
     ).order_by("name", "id")
+
+
+def team_webhooks(entity) -> QuerySet[Webhook]:
+    """The team's webhooks by name, each with how many rules post to it and its newest
+    delivery's status and time: one query."""
+    newest = AlertDelivery.objects.filter(webhook=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        Webhook.objects.filter(entity=entity)
+        .annotate(
+            rule_count=Count("rules", distinct=True),
+            last_status=Subquery(newest.values("status")[:1]),
+            last_delivered_at=Subquery(newest.values("created_at")[:1]),
+        )
+        .order_by("name", "id")
+    )

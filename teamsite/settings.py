@@ -1,5 +1,6 @@
 """Teamsite settings. Every value that differs between machines comes from the environment."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -213,6 +214,17 @@ SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS")
 # in all, waiting DELIVERY_RETRY_DELAY seconds, doubled after each failure.
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_RETRY_DELAY = env_int("DELIVERY_RETRY_DELAY", 30)
+# Webhooks are never posted to these networks (checked on the addresses a host resolves to and
+# on the one reached): link-local addresses, where clouds serve instance metadata and
+# credentials, and the unspecified addresses. Loopback and private networks stay allowed:
+# receivers inside the operator's network are common.
+# A network that is not one stops the start.
+WEBHOOK_BLOCKED_NETWORKS = [
+    str(ipaddress.ip_network(network, strict=False))
+    for network in env_list(
+        "WEBHOOK_BLOCKED_NETWORKS", "169.254.0.0/16,fe80::/10,0.0.0.0/32,::/128,fd00:ec2::254/128"
+    )
+]
 # A task a worker started this many seconds ago and never finished (the worker was killed) is
 # run again.
 TASK_ABANDONED_AFTER = env_int("TASK_ABANDONED_AFTER", 3600)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("projects/new/", project_views.create_project, name="project_create"),
     path("", include("api.urls")),
     path("", include("teams.urls")),
+    path("", include("alerts.team_urls")),
     path("", include("artifacts.registry_urls")),
     path("", include("alerts.notification_urls")),
     # Entity and project URLs take any name, so they come last.

@@ -53,7 +53,8 @@ from guardian.shortcuts import assign_perm
 from PIL import Image
 
 from accounts.models import ApiKey, User
-from alerts.models import AlertDelivery, AlertEvent, AlertRule
+from alerts.models import AlertDelivery, AlertEvent, AlertRule, Webhook
+from alerts.webhooks import webhook_create
 from api import transfer
 from artifacts import registry
 from artifacts.models import (
@@ -222,6 +223,10 @@ def rule_url(name, rule="alert_rule"):
 
 def notification_url(attr):
     return lambda s: reverse("notifications:open", args=[getattr(s, attr).pk])
+
+
+def webhook_url(name):
+    return lambda s: reverse(name, args=[s.team.name, s.webhook.key])
 
 
 def fixed(url):
@@ -1176,6 +1181,51 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             ),
         ),
     ),
+    # A team's webhooks: its admins only. The side's webhook points into a blocked network, so
+    # "Send a test" answers at once with its refusal.
+    "webhooks:list": (get(team_url("webhooks:list"), TEAM_ADMINS, shows=lambda s: "matrix-hook"),),
+    "webhooks:create": (
+        get(team_url("webhooks:create"), POST_ONLY),
+        post(
+            team_url("webhooks:create"),
+            TEAM_ADMINS,
+            data=lambda s: {"name": "made-here", "url": "https://h.example/x", "format": "generic"},
+            effect=lambda s, user: Webhook.objects.filter(entity=s.team, name="made-here").exists(),
+        ),
+    ),
+    "webhooks:edit": (
+        get(webhook_url("webhooks:edit"), TEAM_ADMINS, shows=lambda s: "matrix-hook"),
+        post(
+            webhook_url("webhooks:edit"),
+            TEAM_ADMINS,
+            data=lambda s: {"name": "renamed here", "url": "", "format": "slack"},
+            effect=lambda s, user: Webhook.objects.filter(
+                pk=s.webhook.pk, name="renamed here"
+            ).exists(),
+        ),
+    ),
+    "webhooks:rotate_secret": (
+        get(webhook_url("webhooks:rotate_secret"), POST_ONLY),
+        post(
+            webhook_url("webhooks:rotate_secret"),
+            TEAM_ADMINS,
+            effect=lambda s, user: (
+                Webhook.objects.get(pk=s.webhook.pk).encrypted_secret != s.webhook.encrypted_secret
+            ),
+        ),
+    ),
+    "webhooks:test": (
+        get(webhook_url("webhooks:test"), POST_ONLY),
+        post(webhook_url("webhooks:test"), TEAM_ADMINS),
+    ),
+    "webhooks:delete": (
+        get(webhook_url("webhooks:delete"), POST_ONLY),
+        post(
+            webhook_url("webhooks:delete"),
+            TEAM_ADMINS,
+            effect=lambda s, user: not Webhook.objects.filter(pk=s.webhook.pk).exists(),
+        ),
+    ),
     # What the wandb client calls: API keys only.
     "wandb_graphql": (
         get(fixed("/graphql"), EVERYONE_405),
@@ -1354,6 +1404,7 @@ ADMIN_MODELS = {
     "runs.alert": lambda s: s.alert.pk,
     "alerts.alertrule": lambda s: s.alert_rule.pk,
     "alerts.alertevent": lambda s: s.alert_event.pk,
+    "alerts.webhook": lambda s: s.webhook.pk,
     "runs.runfile": lambda s: s.run_file.pk,
     "artifacts.artifact": lambda s: s.artifact.pk,
     "artifacts.artifactcollection": lambda s: s.collection.pk,
@@ -1379,6 +1430,8 @@ ADMIN_REFUSED = {
         "admin:teams_auditevent_delete",
         "admin:projects_project_add",
         "admin:runs_savedview_add",
+        # A webhook's secret is shown to its team once: they are added on the team's page.
+        "admin:alerts_webhook_add",
         "admin:artifacts_artifactlink_add",
         "admin:artifacts_aliasmove_add",
         "admin:artifacts_aliasmove_delete",
@@ -1530,6 +1583,14 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.bob_notification = AlertDelivery.objects.create(
         event=s.alert_event, channel=AlertDelivery.Channel.IN_APP, user=bob, status="sent"
     )
+    s.webhook = webhook_create(
+        entity=team,
+        name="matrix-hook",
+        url="http://169.254.0.1/hook",
+        format="generic",
+        client_alerts=False,
+        actor=alice,
+    )[0]
     storage_name = default_storage.save(f"matrix/{team.name}/output.log", ContentFile(FILE_CONTENT))
     s.run_file = RunFile.objects.create(
         run=s.bob_run,

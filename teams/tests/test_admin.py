@@ -13,7 +13,8 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import ApiKey
-from alerts.models import AlertEvent, AlertRule
+from alerts.models import AlertEvent, AlertRule, Webhook
+from alerts.webhooks import webhook_create
 from artifacts.models import (
     AliasMove,
     Artifact,
@@ -90,6 +91,14 @@ def cast(team, alice, sam, invitation, charlie):
     AlertEvent.objects.create(
         project=project, rule=rule, rule_name=rule.name, run=run, value=2.0, message="loss is 2"
     )
+    webhook_create(
+        entity=team,
+        name="ops-chat",
+        url="https://chat.example.com/hooks/token",
+        format=Webhook.Format.SLACK,
+        client_alerts=True,
+        actor=alice,
+    )
     RunFile.objects.create(run=run, name="requirements.txt", size=10, uploaded_at=run.created_at)
     collection = ArtifactCollection.objects.create(project=project, name="mymodel", type="model")
     artifact = Artifact.objects.create(
@@ -138,6 +147,7 @@ CHANGELISTS = {
     Alert: ("diverged", "level__exact=ERROR", "Loss diverged"),
     AlertRule: ("high", "kind__exact=threshold", "Loss too high"),
     AlertEvent: ("loss", "", "Loss too high"),
+    Webhook: ("ops", "format__exact=slack", "https://chat.example.com"),
     RunFile: ("requirements", "", "requirements.txt"),
     Artifact: ("mymodel", "state__exact=COMMITTED", "mymodel:v0"),
     ArtifactCollection: ("mymodel", "kind__exact=sequence", "mymodel"),
