@@ -18,6 +18,7 @@ from teamsite.lib.emails import (
 )
 
 from .models import AlertDelivery, AlertEvent
+from .webhooks import webhook_deliveries_create, webhooks_for_event
 
 MAX_ERROR_LENGTH = 2000
 
@@ -60,8 +61,8 @@ def alert_recipients(event: AlertEvent) -> list[Recipient]:
 
 def deliveries_create(event: AlertEvent) -> list[AlertDelivery]:
     """Make the deliveries of an alert just recorded, in its transaction, and send each once
-    that commits (an alert rolled back sends nothing). An in-app notification is delivered
-    by being made."""
+    that commits (an alert rolled back sends nothing): emails and notifications to people,
+    posts to webhooks. An in-app notification is delivered by being made."""
     Channel, Status = AlertDelivery.Channel, AlertDelivery.Status
     rows = []
     for recipient in alert_recipients(event):
@@ -90,7 +91,7 @@ def deliveries_create(event: AlertEvent) -> list[AlertDelivery]:
             transaction.on_commit(
                 lambda delivery_id=delivery.pk: send_alert_email.enqueue(delivery_id=delivery_id)
             )
-    return deliveries
+    return deliveries + webhook_deliveries_create(event, webhooks_for_event(event))
 
 
 @delivery_task(is_transient=is_transient_mail_error)

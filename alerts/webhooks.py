@@ -77,7 +77,7 @@ def _save(webhook: Webhook) -> None:
 
 
 def webhook_create(
-    *, entity, name: str, url: str, format: str, client_alerts: bool, actor
+    *, entity, name: str, url: str, format: str, actor, client_alerts: bool = False
 ) -> tuple[Webhook, str]:
     """A new webhook of the team and its signing secret, which is shown once and never again."""
     url = clean_url(url)

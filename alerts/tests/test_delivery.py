@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import AlertDelivery, AlertEvent, AlertRule
+from alerts.webhooks import webhook_create
 from api.tests.test_graphql import gql, node_id
 from jobs.periodic import JOBS, run_due_jobs
 from runs.models import Run
@@ -21,6 +22,8 @@ from teams.services import membership_remove
 from tests.factories import RunFactory, api_key_for
 
 from .factories import AlertRuleFactory
+from .receiver import receiver_fixture  # noqa: F401 (the local receiver)
+from .test_webhooks import verify
 
 Kind = AlertRule.Kind
 
@@ -275,3 +278,67 @@ def test_a_run_deleted_before_the_task_runs_is_skipped(project, alice):
     run_id = run.pk
     run.delete()
     assert evaluate_chunk.call(run_id, ["loss"]) == 0
+
+
+# Webhooks, end to end: the chunk that crosses the threshold, the rule's webhook, a receiver.
+
+
+def test_a_chunk_that_fires_a_rule_posts_to_its_webhook_and_not_to_others(
+    project, run, stream, alice, team, receiver, mailoutbox
+):
+    chosen, secret = webhook_create(
+        entity=team, name="ops", url=receiver.url + "/ops", format="generic", actor=alice
+    )
+    webhook_create(
+        entity=team, name="idle", url=receiver.url + "/idle", format="slack", actor=alice
+    )
+    rule = threshold_rule(project, name="loss too high", notify_email=False)
+    rule.webhooks.set([chosen])
+
+    stream(run, [0.5, 2.5])
+
+    [request] = receiver.requests
+    assert request.path == "/ops"
+    assert verify(secret, request.headers["Teamsite-Signature"], request.body)
+    payload = json.loads(request.body)
+    assert payload["rule"]["name"] == "loss too high" and payload["run"]["id"] == run.run_id
+    assert payload["alert"]["value"] == 2.5
+    event = AlertEvent.objects.get()
+    channels = sorted((d.channel, d.status) for d in event.deliveries.all())
+    assert channels == [("in_app", "sent"), ("webhook", "sent")]
+    assert mailoutbox == []  # the rule asked for no email
+
+
+def test_run_alert_posts_to_the_webhooks_that_take_the_runs_own_alerts(
+    client, project, run, alice, alice_key, team, receiver, django_capture_on_commit_callbacks
+):
+    _takes, secret = webhook_create(
+        entity=team,
+        name="runs",
+        url=receiver.url + "/runs",
+        format="generic",
+        client_alerts=True,
+        actor=alice,
+    )
+    webhook_create(
+        entity=team, name="rules only", url=receiver.url + "/rules", format="generic", actor=alice
+    )
+    variables = {
+        "entityName": project.entity.name,
+        "projectName": project.name,
+        "runName": run.run_id,
+        "title": "Loss diverged",
+        "text": "nan at step 40",
+        "severity": "ERROR",
+        "waitDuration": 60,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = gql(client, alice_key, "NotifyScriptableRunAlert", variables)
+    assert response.status_code == 200, response.content
+
+    [request] = receiver.requests
+    assert request.path == "/runs"
+    assert verify(secret, request.headers["Teamsite-Signature"], request.body)
+    payload = json.loads(request.body)
+    assert payload["source"] == "run.alert()" and payload["rule"] is None
+    assert (payload["alert"]["message"], payload["alert"]["level"]) == ("Loss diverged", "ERROR")
