@@ -4,6 +4,7 @@ changing, a new secret, deleting, and posting a test message."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
 from teams.access import Need, get_entity_for_user
@@ -43,7 +44,10 @@ def webhooks(request, name, form=None, status=200):
 
 def _show_secret(request, team, webhook, raw_secret, *, created):
     context = {"team": team, "webhook": webhook, "raw_secret": raw_secret, "created": created}
-    return render(request, "alerts/webhook_secret.html", context)
+    response = render(request, "alerts/webhook_secret.html", context)
+    # Shown once: no copy kept by the browser's or a proxy's cache.
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @login_required

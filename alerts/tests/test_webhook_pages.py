@@ -77,6 +77,7 @@ def test_an_admin_adds_a_webhook_and_sees_its_secret_once(admin_client, team):
     assert webhook.url_hint == "https://hooks.example.com" and webhook.client_alerts
     assert webhook.created_by.username == "alice"
     assert "Teamsite-Signature" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
     for page in (url("list", team), url("edit", team, webhook.key)):
         body = admin_client.get(page).content.decode()
         assert "ops" in body and "https://hooks.example.com/…" in body
