@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import transaction
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from runs.models import Run
 
@@ -25,44 +26,37 @@ def evaluate_chunk(run_id: int, keys: list[str]) -> int:
 
 
 # A run streams several chunks a second. Its evaluation waits this long, and the chunks that
-# arrive meanwhile (at any web process: the note is in the shared cache) join it: it reads the
-# newest values, stored by then. On SQLite, one task per chunk halved ingestion (the worker's
-# writes take the one write lock). Short enough that, with the worker's half-second polling,
-# an alert's webhook leaves within about a second of its chunk (bench/alert_latency.py).
+# arrive meanwhile join it: it reads the newest values, stored by then. Short enough that,
+# with the worker's half-second polling, an alert's webhook leaves within about a second of its
+# chunk (bench/alert_latency.py).
 EVALUATION_DELAY = timedelta(milliseconds=500)
 # A chunk this close to its evaluation's start gets one of its own: it might commit too late.
 EVALUATION_MARGIN = timedelta(milliseconds=250)
 
 
-def evaluate_chunk_on_commit(run: Run, keys) -> None:
-    """Evaluate `run` in a worker once the current transaction commits, soon after (or, with
-    a backend that cannot defer, at once)."""
-    keys = frozenset(keys)
-    transaction.on_commit(lambda: _enqueue_evaluation(run.pk, keys))
+def evaluate_chunk_soon(run: Run, keys) -> None:
+    """Evaluate `run` for the history `keys` a chunk touched (none: its end) in a worker,
+    soon after the current transaction commits; or, with a backend that cannot wait, once
+    it commits.
 
-
-def _pending_key(run_id: int) -> str:
-    return f"alerts:pending-evaluation:{run_id}"
-
-
-def _enqueue_evaluation(run_id: int, keys: frozenset) -> None:
-    if not evaluate_chunk.get_backend().supports_defer:
-        evaluate_chunk.enqueue(run_id, sorted(keys))
+    With tasks in the database, the evaluation is enqueued in the chunk's own transaction:
+    both commit or neither, and on SQLite no second write waits for the lock. An evaluation
+    of the run that is waiting and not about to start, and that will read these keys, takes
+    this chunk too: the waiting task row itself is the note (no shared cache to keep)."""
+    keys = sorted(set(keys))
+    if not isinstance(evaluate_chunk.get_backend(), DatabaseBackend):
+        transaction.on_commit(lambda: evaluate_chunk.enqueue(run.pk, keys))
         return
     now = timezone.now()
-    # (when the waiting evaluation starts, as a timestamp; the keys it was given). Two
-    # processes racing here both enqueue: an evaluation too many, never one too few.
-    pending = cache.get(_pending_key(run_id))
-    if pending is not None:
-        starts, pending_keys = pending
-        if now.timestamp() < starts - EVALUATION_MARGIN.total_seconds() and keys <= set(
-            pending_keys
-        ):
-            return  # an evaluation that has not started will read this chunk too
-    starts = now + EVALUATION_DELAY
-    evaluate_chunk.using(run_after=starts).enqueue(run_id, sorted(keys))
-    lifetime = EVALUATION_DELAY.total_seconds() + 1
-    cache.set(_pending_key(run_id), (starts.timestamp(), sorted(keys)), lifetime)
+    waiting = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY,
+        task_path=evaluate_chunk.module_path,
+        run_after__gt=now + EVALUATION_MARGIN,
+        args_kwargs__args__0=run.pk,
+    ).values_list("args_kwargs", flat=True)
+    if any(set(keys) <= set(pending["args"][1]) for pending in waiting):
+        return
+    evaluate_chunk.using(run_after=now + EVALUATION_DELAY).enqueue(run.pk, keys)
 
 
 def evaluate_run_end(run: Run) -> None:
@@ -72,7 +66,7 @@ def evaluate_run_end(run: Run) -> None:
         project_id=run.project_id, muted=False, kind=AlertRule.Kind.FAILED
     )
     if rules.exists():
-        evaluate_chunk_on_commit(run, [])
+        evaluate_chunk_soon(run, [])
 
 
 def evaluate_periodic_rules() -> int:

@@ -6,13 +6,14 @@ import base64
 
 from ariadne import graphql_sync
 from django.conf import settings
+from django.db import transaction
 from django.db.models import OuterRef
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from alerts.services import watched_at_ingest
-from alerts.tasks import evaluate_chunk_on_commit
+from alerts.tasks import evaluate_chunk_soon
 from artifacts import services as artifact_services
 from artifacts.models import Artifact, ArtifactFile
 from projects.access import ProjectNeed, project_rights
@@ -137,10 +138,11 @@ def file_stream(request, entity, project, run_id):
         update = parse_file_stream(_read_json(request, settings.FILE_STREAM_MAX_BYTES))
     except IngestError as error:
         return _error(str(error), error.status)
-    apply_file_stream(run, update)
-    # Alert rules read what was stored, in a worker: only for a project that has rules.
-    if run.alerts_watched and (update.history is not None or update.complete):
-        evaluate_chunk_on_commit(run, update.history.keys if update.history else [])
+    with transaction.atomic():
+        apply_file_stream(run, update)
+        # Alert rules read what was stored, in a worker: only for a project that has rules.
+        if run.alerts_watched and (update.history is not None or update.complete):
+            evaluate_chunk_soon(run, update.history.keys if update.history else [])
     run_files_uploaded(run, update.uploaded)
     return JsonResponse({"exitcode": None, "limits": {}})
 

@@ -173,7 +173,7 @@ def test_file_stream_queries_do_not_grow_with_rules_or_chunk_size(project, make_
             threshold_rule(project, name=f"rule {number}", threshold=100.0)
         twenty_rules = [request_queries(stream, make_run(), size) for size in (10, 200)]
     assert without[0] == without[1]
-    # Watched: a fixed cost to enqueue the evaluation (and note it in the shared cache).
+    # Watched: a fixed cost to enqueue the evaluation.
     assert one_rule == twenty_rules
     assert one_rule[0] == one_rule[1]
 
