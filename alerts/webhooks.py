@@ -51,7 +51,8 @@ def clean_url(url: str) -> str:
         raise WebhookError("The address starts with https:// (or http://).")
     if not parts.hostname:
         raise WebhookError("The address names no host.")
-    return url
+    # urlsplit reads the scheme case-insensitively: store it as it reads it (HTTP:// -> http://).
+    return parts.scheme + url[len(parts.scheme) :]
 
 
 def _new_secret() -> str:
