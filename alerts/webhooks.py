@@ -42,6 +42,8 @@ def clean_url(url: str) -> str:
         raise WebhookError(f"An address has at most {MAX_URL_LENGTH} characters.")
     if any(character.isspace() for character in url):
         raise WebhookError("An address has no spaces.")
+    if any(ord(character) < 32 or ord(character) == 127 for character in url):
+        raise WebhookError("This is not a valid address.")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a port that is not a number)
