@@ -121,6 +121,8 @@ class AlertRuleForm(forms.ModelForm):
         self.fields["baseline_portfolio"].label = LABELS["baseline_portfolio"]
         self.fields["webhooks"].queryset = Webhook.objects.filter(entity_id=project.entity_id)
         self.fields["webhooks"].help_text = ""
+        for name in ("notify_email", "notify_in_app"):
+            self.fields[name].label_suffix = ""  # a checkbox's label follows it
         for name in PARAMETER_FIELDS:
             # What a kind needs is the model's to say (clean()); a blank number takes the
             # model's default.

@@ -138,11 +138,14 @@ def file_stream(request, entity, project, run_id):
         update = parse_file_stream(_read_json(request, settings.FILE_STREAM_MAX_BYTES))
     except IngestError as error:
         return _error(str(error), error.status)
-    with transaction.atomic():
-        apply_file_stream(run, update)
-        # Alert rules read what was stored, in a worker: only for a project that has rules.
-        if run.alerts_watched and (update.history is not None or update.complete):
+    # Alert rules read what was stored, in a worker: only for a project that has rules. The
+    # evaluation is enqueued in the chunk's transaction.
+    if run.alerts_watched and (update.history is not None or update.complete):
+        with transaction.atomic():
+            apply_file_stream(run, update)
             evaluate_chunk_soon(run, update.history.keys if update.history else [])
+    else:
+        apply_file_stream(run, update)
     run_files_uploaded(run, update.uploaded)
     return JsonResponse({"exitcode": None, "limits": {}})
 

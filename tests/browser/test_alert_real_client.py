@@ -110,7 +110,9 @@ def test_a_rule_catches_a_regression_logged_by_the_client(
     expect(history.locator("td").nth(2)).to_have_text("regressing-sky")
     expect(history.locator("td").nth(3)).to_have_text(shown)
     expect(history).to_contain_text(f"val_loss is {shown}, above 1 (step ")
-    expect(history.locator(".deliveries")).to_have_text("Email: sent")
+    expect(history.locator(".deliveries")).to_have_text("Email: sent In-app: sent")
+    # And under bob's bell.
+    expect(page.get_by_role("link", name="1 unread notification")).to_be_visible()
     shot(page, "3-history")
 
     # Emailed once, to the rule's creator.
@@ -118,7 +120,7 @@ def test_a_rule_catches_a_regression_logged_by_the_client(
     assert [message.to for message in sent] == [[bob.email]]
     assert RULE_NAME in sent[0].subject and "regressing-sky" in sent[0].subject
     assert run.get_absolute_url() in sent[0].body
-    delivery = AlertDelivery.objects.get(event=event)
+    delivery = AlertDelivery.objects.get(event=event, channel=AlertDelivery.Channel.EMAIL)
     assert (delivery.user, delivery.status) == (bob, AlertDelivery.Status.SENT)
 
     # The run link opens the run.

@@ -52,10 +52,12 @@ def test_write_try_and_save_a_threshold_rule(page, login, bob, vision):
     page.get_by_role("link", name="New rule").click()
 
     # The kind decides which parameters show (a stylesheet, no script).
-    stall = page.get_by_label("Minutes without a heartbeat")
+    stall, signal = page.get_by_label("Quiet minutes"), page.get_by_label("Quiet means")
     expect(stall).to_be_hidden()
+    expect(signal).to_be_hidden()
     page.get_by_label("Kind").select_option("stalled")
     expect(stall).to_be_visible()
+    expect(signal).to_be_visible()
     expect(page.get_by_label("Metric")).to_be_hidden()
     page.get_by_label("Kind").select_option("threshold")
     expect(stall).to_be_hidden()
