@@ -8,13 +8,14 @@ One query a group, whatever the number of rows."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from artifacts.models import ArtifactCollection
 from artifacts.registry import REGISTRY_PROJECT
 from projects.models import Project
 from projects.selectors import all_projects_visible_to
 from runs.models import Run
+from teams.models import Membership
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 200
@@ -79,7 +80,14 @@ def search(user, text: str) -> list[ResultGroup]:
         .order_by("-created_at", "-id")
     )
     artifacts = _collections(visible, ArtifactCollection.Kind.SEQUENCE, text)
-    models = _collections(visible, ArtifactCollection.Kind.PORTFOLIO, text)
+    models = _collections(visible, ArtifactCollection.Kind.PORTFOLIO, text).annotate(
+        # The registry pages are the team's own; others see a public model on its project.
+        team_member=Exists(
+            Membership.objects.filter(user=user.pk, entity=OuterRef("project__entity"))
+        )
+        if user.is_authenticated
+        else Value(False, output_field=BooleanField())
+    )
     groups = [
         _group("projects", "Projects", projects),
         _group("runs", "Runs", runs),
@@ -87,6 +95,5 @@ def search(user, text: str) -> list[ResultGroup]:
         _group("models", "Registered models", models),
     ]
     for model in groups[-1].rows:
-        # A team's registered models have their page in its registry.
-        model.in_registry = model.project.name == REGISTRY_PROJECT
+        model.in_registry = model.team_member and model.project.name == REGISTRY_PROJECT
     return groups

@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from projects import selectors as project_selectors
 from teams import selectors as team_selectors
@@ -25,6 +26,7 @@ def home(request):
     )
 
 
+@require_safe
 def search(request):
     """Open to anonymous visitors too: they find public projects and what they hold."""
     form = SearchForm(request.GET or None)
