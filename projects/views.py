@@ -37,20 +37,6 @@ def entity_page(request, entity):
     )
 
 
-def home(request):
-    if not request.user.is_authenticated:
-        return render(request, "home_anonymous.html")
-    return render(
-        request,
-        "home.html",
-        {
-            "memberships": team_selectors.team_memberships_of(request.user),
-            "default_entity": team_selectors.default_entity_of(request.user),
-            "projects": selectors.recent_projects_of(request.user),
-        },
-    )
-
-
 @login_required
 def create_project(request):
     entities = team_selectors.entities_writable_by(request.user)

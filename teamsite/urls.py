@@ -8,7 +8,7 @@ from teams import views as team_views
 from . import health
 
 urlpatterns = [
-    path("", project_views.home, name="home"),
+    path("", include("home.urls")),
     # Probes for a load balancer (see teamsite/health.py).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

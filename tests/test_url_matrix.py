@@ -340,6 +340,17 @@ def streamed_points(s, user):
 
 ROWS: dict[str, tuple[Probe, ...]] = {
     "home": agnostic(get(fixed("/"), EVERYONE_OK)),
+    # Search finds bob's run (named "bob-run-name" on both teams) where the visitor may see it:
+    # the private team's for its members only, the public project's for everyone.
+    "search": (
+        get(
+            fixed("/search/?q=bob-run"),
+            web("empty empty ok ok empty"),
+            public=EVERYONE_OK,
+            shows=lambda s: reverse("runs:detail", args=[s.team.name, s.project.name, "bobrun1"]),
+        ),
+        post(fixed("/search/?q=bob-run"), EVERYONE_405),
+    ),
     # The load balancer's probes: no sign-in, GET and HEAD only.
     "healthz": agnostic(get(fixed("/healthz"), EVERYONE_OK), post(fixed("/healthz"), EVERYONE_405)),
     "readyz": agnostic(get(fixed("/readyz"), EVERYONE_OK), post(fixed("/readyz"), EVERYONE_405)),

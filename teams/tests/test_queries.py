@@ -53,8 +53,9 @@ def test_list_pages_cost_fixed_queries(client, db, django_assert_num_queries, si
         # session, user, default entity, writable entities for the select (twice: Django's
         # Select also reads the first choice to decide on `required`), teams with member counts
         ("alice", reverse("teams:user_teams"), 6),
-        # session, user, teams with member counts, default entity, recent projects
-        ("alice", reverse("home"), 5),
+        # session, user, teams with member counts, default entity, recent projects, recent
+        # runs, recent alerts
+        ("alice", reverse("home"), 7),
     ]
     for who, url, queries in pages:
         client.force_login(cast[who])
