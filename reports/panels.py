@@ -12,6 +12,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from runs import charts
+from runs.compare import display
 from runs.models import MetricKey, Run
 from runs.query import QueryError, order_by, parse_text, to_q
 from runs.selectors import json_column_value
@@ -129,6 +130,10 @@ def _line_chart(project, block: RenderedBlock) -> None:
     }
 
 
+def _cell(value) -> str | None:
+    return None if value is None else display(value)
+
+
 def _runs_table(project, block: RenderedBlock) -> None:
     config = block.config
     runs, capped = _run_set(
@@ -141,7 +146,7 @@ def _runs_table(project, block: RenderedBlock) -> None:
         {
             "run": run,
             "url": _run_url(project, run),
-            "values": [json_column_value(run, column) for column in block.columns],
+            "values": [_cell(json_column_value(run, column)) for column in block.columns],
         }
         for run in runs
     ]

@@ -2,11 +2,13 @@
 swaps one block or the list of blocks; every action also works as a plain form), publishing,
 and the history of versions."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.access import get_project_for_user
@@ -56,6 +58,7 @@ def report_create(request, entity, project):
     return render(request, "reports/list.html", context, status=400)
 
 
+@csp_override(settings.CHART_PAGE_CSP)  # Plotly adds its stylesheet at run time
 @require_GET
 def report_detail(request, entity, project, report_key):
     project = get_project_for_user(request, entity, project)
@@ -97,6 +100,7 @@ def report_history(request, entity, project, report_key):
     return render(request, "reports/history.html", context)
 
 
+@csp_override(settings.CHART_PAGE_CSP)
 @login_required
 @require_GET
 def report_version(request, entity, project, report_key, number):
@@ -142,6 +146,7 @@ def _blocks_answer(request, project, report):
     return redirect(report.get_edit_url())
 
 
+@csp_override(settings.CHART_PAGE_CSP)
 @login_required
 def report_edit(request, entity, project, report_key):
     project = get_project_for_user(request, entity, project)
@@ -181,7 +186,11 @@ def block_new(request, entity, project, report_key):
         except ValidationError as error:
             add_config_errors(form, error)
         else:
-            return _blocks_answer(request, project, report)
+            response = _blocks_answer(request, project, report)
+            if request.htmx:  # the form sits in the list's new-block slot: the list replaces it
+                response["HX-Retarget"] = "#report-blocks"
+                response["HX-Reswap"] = "outerHTML"
+            return response
     return _form_answer(request, project, report, form, kind=kind, status=400)
 
 

@@ -244,7 +244,7 @@ def test_runs_table_sorts_and_links_runs(client, project, bob, make_run):
     response = client.get(url("detail", report))
     (block,) = response.context["blocks"]
     assert [row["run"].run_id for row in block.rows] == ["y", "z"]
-    assert [row["values"] for row in block.rows] == [[0.1], [0.2]]
+    assert [row["values"] for row in block.rows] == [["0.1"], ["0.2"]]
     assert "More runs match" in block.notes[0]
     run_url = reverse("runs:detail", args=[project.entity.name, project.name, "y"])
     assert f'href="{run_url}"' in response.content.decode()
