@@ -3,12 +3,12 @@ runs a panel names, a line chart's series and a runs table's rows.
 
 Queries grow with the number of panels and metrics, never with the runs or points they show:
 a panel's runs are one query, a line chart's metrics one more, and each metric two
-(runs.charts.group_series reads every run's series at once, bucketed to at most
-CHART_BUCKETS steps)."""
+(runs.charts.runs_series reads every run's series at once: a long one as about
+CHART_BUCKETS spans' lowest and highest values, from the tiles kept as points arrive)."""
 
+import math
 from dataclasses import dataclass, field
 
-from django.db.models import F
 from django.urls import reverse
 
 from runs import charts
@@ -87,30 +87,25 @@ def _line_chart(project, block: RenderedBlock) -> None:
     metrics = block.config["metrics"]
     data = []
     if runs:
-        by_pk = {run.pk: run for run in runs}
-        members = (
-            Run.objects.filter(pk__in=list(by_pk))
-            .annotate(grp=F("pk"), member=F("pk"))
-            .values("grp", "member")
-            .query.sql_with_params()
-        )
         key_ids = charts.key_ids(MetricKey.Stream.HISTORY, metrics)
         for metric in metrics:
             if metric not in key_ids:
                 continue
-            series = charts.group_series(members, key_ids[metric], buckets=CHART_BUCKETS)
+            series = charts.runs_series(
+                [run.pk for run in runs], key_ids[metric], buckets=CHART_BUCKETS
+            )
             for run in runs:
-                points = series.get(run.pk)
-                if not points:
+                if run.pk not in series:
                     continue
+                steps, values = series[run.pk]
                 name = run.display_name
                 data.append(
                     {
                         "type": "scatter",
-                        "mode": "lines" if len(points["step"]) >= 30 else "lines+markers",
+                        "mode": "lines" if len(steps) >= 30 else "lines+markers",
                         "name": f"{name} · {metric}" if len(metrics) > 1 else name,
-                        "x": points["step"],
-                        "y": points["mean"],
+                        "x": steps,
+                        "y": [None if v is None or math.isnan(v) else v for v in values],
                         "line": {"width": 1.5},
                     }
                 )

@@ -275,3 +275,67 @@ def group_series(members, key_id: int, *, lo=None, hi=None, buckets=DEFAULT_BUCK
             points["min"].append(low)
             points["max"].append(high)
     return series
+
+
+def runs_series(run_pks: list[int], key_id: int, *, buckets: int = DEFAULT_BUCKETS) -> dict:
+    """One metric of many runs, each as metric_series would draw it (every point of a short
+    series; for a long one, each of about `buckets` spans' lowest and highest value, read from
+    its tiles): {run pk: (steps, values)}. Two queries, whatever the number of runs and points:
+    each run's first and last step, then its points or its tiles."""
+    if not run_pks:
+        return {}
+    points = connection.ops.quote_name(Point._meta.db_table)
+    tiles = connection.ops.quote_name(PointTile._meta.db_table)
+    runs = connection.ops.quote_name(Run._meta.db_table)
+    marks = ", ".join(["%s"] * len(run_pks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.id, (SELECT MIN(p.step) FROM {points} AS p WHERE p.run_id = r.id"
+            f" AND p.key_id = %s), (SELECT MAX(p.step) FROM {points} AS p WHERE p.run_id = r.id"
+            f" AND p.key_id = %s) FROM {runs} AS r WHERE r.id IN ({marks})",
+            [key_id, key_id, *run_pks],
+        )
+        edges = {pk: (first, last) for pk, first, last in cursor.fetchall() if first is not None}
+        if not edges:
+            return {}
+        raw, tiled = [], {}  # run pks read point by point; width -> run pks read by tiles
+        for pk, (first, last) in edges.items():
+            widths = [width for width in PointTile.WIDTHS if width * buckets <= last - first + 1]
+            if last - first + 1 <= 2 * buckets or not widths:
+                raw.append(pk)
+            else:
+                tiled.setdefault(widths[-1], []).append(pk)
+        parts, params = [], []
+        if raw:
+            parts.append(
+                f"SELECT p.run_id, p.step, p.value, p.step, p.value FROM {points} AS p"
+                f" WHERE p.key_id = %s AND p.run_id IN ({', '.join(['%s'] * len(raw))})"
+            )
+            params += [key_id, *raw]
+        for width, pks in tiled.items():
+            parts.append(
+                f"SELECT t.run_id, t.min_step, t.min_value, t.max_step, t.max_value FROM {tiles}"
+                f" AS t WHERE t.run_id IN ({', '.join(['%s'] * len(pks))}) AND t.width = %s"
+                f" AND t.key_id = %s"
+            )
+            params += [*pks, width, key_id]
+        cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params)
+        rows = cursor.fetchall()
+    widths = {pk: width for width, pks in tiled.items() for pk in pks}
+    found: dict[int, list] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(row[1:])
+    series = {}
+    for pk, read in found.items():
+        first, last = edges[pk]
+        span = last - first + 1
+        if span <= 2 * buckets:
+            series[pk] = ([row[0] for row in read], [row[1] for row in read])
+            continue
+        result = _Buckets(first, span, buckets, widths.get(pk, 1))
+        for min_step, min_value, max_step, max_value in read:
+            if min_value is not None:
+                result.add(min_step, min_value, max_step, max_value)
+        kept = result.points()
+        series[pk] = ([step for step, _ in kept], [value for _, value in kept])
+    return series

@@ -1535,6 +1535,7 @@ ADMIN_MODELS = {
     "alerts.alertrule": lambda s: s.alert_rule.pk,
     "alerts.alertevent": lambda s: s.alert_event.pk,
     "alerts.webhook": lambda s: s.webhook.pk,
+    "reports.report": lambda s: s.report.pk,
     "runs.runfile": lambda s: s.run_file.pk,
     "artifacts.artifact": lambda s: s.artifact.pk,
     "artifacts.artifactcollection": lambda s: s.collection.pk,

@@ -6,6 +6,9 @@ from django.urls import reverse
 
 from reports import services
 from reports.models import Report, ReportBlock, ReportVersion
+from reports.panels import CHART_BUCKETS
+from runs import charts
+from runs.models import MetricKey
 from tests.factories import ProjectFactory
 
 Kind = ReportBlock.Kind
@@ -289,4 +292,23 @@ def test_report_page_queries_do_not_grow_with_runs_or_points(
     charts = [b for b in response.context["blocks"] if b.kind == Kind.LINE_CHART]
     assert all(len(b.figure["data"]) == 2 * (2 if points == 10 else 6) for b in charts)
     longest = max(len(trace["x"]) for trace in charts[0].figure["data"])
-    assert longest == min(points, 500)  # long series arrive bucketed
+    assert longest == points  # up to twice CHART_BUCKETS, every point
+
+
+def test_long_and_short_series_of_one_chart_read_as_the_run_page_reads_them(
+    project, make_run, log, django_assert_num_queries
+):
+    """A long series arrives as its tiles' lowest and highest values, a short one point by
+    point, both in the same two queries, and each as runs.charts.metric_series draws it."""
+    values = [float(step % 97) for step in range(20_000)]
+    values[12_345] = 1e6  # a spike that bucketing must keep
+    long_run = log(make_run(run_id="long"), {"loss": values})
+    short_run = log(make_run(run_id="short"), {"loss": [1.0, 2.0, 3.0]})
+    key_id = charts.key_ids(MetricKey.Stream.HISTORY, ["loss"])["loss"]
+    with django_assert_num_queries(2):
+        series = charts.runs_series([long_run.pk, short_run.pk], key_id, buckets=CHART_BUCKETS)
+    steps, read = series[long_run.pk]
+    assert len(steps) <= 2 * CHART_BUCKETS and 1e6 in read
+    alone = charts.metric_series(long_run, "loss", buckets=CHART_BUCKETS, with_time=False)
+    assert (steps, read) == (alone.steps, alone.values)
+    assert series[short_run.pk] == ([0, 1, 2], [1.0, 2.0, 3.0])
