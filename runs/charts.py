@@ -5,6 +5,8 @@ resolution it needs, down to every point."""
 import json
 import math
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import connection
 
@@ -278,10 +280,11 @@ def group_series(members, key_id: int, *, lo=None, hi=None, buckets=DEFAULT_BUCK
 
 
 def runs_series(run_pks: list[int], key_id: int, *, buckets: int = DEFAULT_BUCKETS) -> dict:
-    """One metric of many runs, each as metric_series would draw it (every point of a short
-    series; for a long one, each of about `buckets` spans' lowest and highest value, read from
-    its tiles): {run pk: (steps, values)}. Two queries, whatever the number of runs and points:
-    each run's first and last step, then its points or its tiles."""
+    """One metric of many runs, drawn like metric_series: every point of a short series; of a
+    long one, the lowest and highest value of each of up to `buckets` spans, read from its tiles
+    once it has at least `buckets` / 2 of them. {run pk: (steps, values)}, in two queries
+    whatever the number of runs and points: each run's first and last step, then its points
+    or its tiles."""
     if not run_pks:
         return {}
     points = connection.ops.quote_name(Point._meta.db_table)
@@ -300,7 +303,11 @@ def runs_series(run_pks: list[int], key_id: int, *, buckets: int = DEFAULT_BUCKE
             return {}
         raw, tiled = [], {}  # run pks read point by point; width -> run pks read by tiles
         for pk, (first, last) in edges.items():
-            widths = [width for width in PointTile.WIDTHS if width * buckets <= last - first + 1]
+            # Tiles as soon as there are at least half as many as buckets: reading every point
+            # of a series a few times longer than the chart is wide costs more than it shows.
+            widths = [
+                width for width in PointTile.WIDTHS if width * buckets <= 2 * (last - first + 1)
+            ]
             if last - first + 1 <= 2 * buckets or not widths:
                 raw.append(pk)
             else:
@@ -322,20 +329,19 @@ def runs_series(run_pks: list[int], key_id: int, *, buckets: int = DEFAULT_BUCKE
         cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params)
         rows = cursor.fetchall()
     widths = {pk: width for width, pks in tiled.items() for pk in pks}
-    found: dict[int, list] = {}
-    for row in rows:
-        found.setdefault(row[0], []).append(row[1:])
     series = {}
-    for pk, read in found.items():
+    for pk, read in groupby(rows, key=itemgetter(0)):
         first, last = edges[pk]
         span = last - first + 1
         if span <= 2 * buckets:
-            series[pk] = ([row[0] for row in read], [row[1] for row in read])
+            read = list(read)
+            series[pk] = ([row[1] for row in read], [row[2] for row in read])
             continue
         result = _Buckets(first, span, buckets, widths.get(pk, 1))
-        for min_step, min_value, max_step, max_value in read:
+        add = result.add
+        for _, min_step, min_value, max_step, max_value in read:
             if min_value is not None:
-                result.add(min_step, min_value, max_step, max_value)
+                add(min_step, min_value, max_step, max_value)
         kept = result.points()
         series[pk] = ([step for step, _ in kept], [value for _, value in kept])
     return series
