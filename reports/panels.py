@@ -9,6 +9,7 @@ CHART_BUCKETS spans' lowest and highest values, from the tiles kept as points ar
 from dataclasses import dataclass, field
 
 from django.urls import reverse
+from django.utils.html import escape
 
 from runs import charts
 from runs.compare import display
@@ -97,12 +98,13 @@ def _line_chart(project, block: RenderedBlock) -> None:
                 if run.pk not in series:
                     continue
                 steps, values = series[run.pk]
-                name = run.display_name
+                # Plotly reads a little HTML in trace names: a run named <b> stays as written.
+                name = escape(run.display_name)
                 data.append(
                     {
                         "type": "scatter",
                         "mode": "lines" if len(steps) >= 30 else "lines+markers",
-                        "name": f"{name} · {metric}" if len(metrics) > 1 else name,
+                        "name": f"{name} · {escape(metric)}" if len(metrics) > 1 else name,
                         "x": steps,
                         # NaN (never equal to itself) is no JSON: a gap.
                         "y": [v if v == v else None for v in values],

@@ -220,7 +220,6 @@ def block_edit(request, entity, project, report_key, block_key):
                     "project": project,
                     "report": report,
                     "block": render_blocks(project, [block.snapshot()])[0],
-                    "editing": True,
                 }
                 return render(request, "reports/_editor_block.html", context)
             return redirect(report.get_edit_url())

@@ -229,6 +229,20 @@ def test_line_chart_draws_each_run_of_the_query(client, project, bob, make_run, 
     assert f'id="{block.figure_id}"' in response.content.decode()
 
 
+def test_run_names_reach_the_chart_as_text(client, project, bob, make_run, log):
+    log(make_run(run_id="odd", name='<a href="https://x.example">odd</a>'), {"loss": [1.0]})
+    report = services.report_create(project=project, title="Names", actor=bob)
+    services.block_add(
+        report=report, kind=Kind.LINE_CHART, config={"metrics": ["loss"], "runs": {"ids": ["odd"]}}
+    )
+    client.force_login(bob)
+    (block,) = client.get(url("detail", report)).context["blocks"]
+    assert (
+        block.figure["data"][0]["name"]
+        == "&lt;a href=&quot;https://x.example&quot;&gt;odd&lt;/a&gt;"
+    )
+
+
 def test_runs_table_sorts_and_links_runs(client, project, bob, make_run):
     for run_id, loss in (("x", 0.3), ("y", 0.1), ("z", 0.2)):
         make_run(run_id=run_id, summary={"loss": loss})
