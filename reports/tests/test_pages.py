@@ -290,20 +290,23 @@ def _report_with_panels(project, author, panels: int) -> Report:
 PAGE_BASE = 6
 
 
+@pytest.mark.parametrize("panels", [1, 5])
 @pytest.mark.parametrize("points", [10, 1000])
 def test_report_page_queries_do_not_grow_with_runs_or_points(
-    client, project, bob, make_run, log, points, django_assert_num_queries
+    client, project, bob, make_run, log, points, panels, django_assert_num_queries
 ):
-    """The count is pinned: the same at 2 runs x 10 points and 6 runs x 1000 points."""
+    """The count is pinned: the same at 2 runs x 10 points and 6 runs x 1000 points, and a
+    fixed number per panel."""
     for index in range(2 if points == 10 else 6):
         run = make_run(run_id=f"r{index}", summary={"loss": 1.0})
         log(run, {"loss": [float(i) for i in range(points)], "acc": [0.5] * points})
-    report = _report_with_panels(project, bob, panels=2)
+    report = _report_with_panels(project, bob, panels=panels)
     client.force_login(bob)
     # Per panel pair: the chart's runs, its metrics' ids, 2 per metric; the table's runs.
-    with django_assert_num_queries(PAGE_BASE + 2 * (1 + 1 + 2 * 2 + 1)):
+    with django_assert_num_queries(PAGE_BASE + panels * (1 + 1 + 2 * 2 + 1)):
         response = client.get(url("detail", report))
     charts = [b for b in response.context["blocks"] if b.kind == Kind.LINE_CHART]
+    assert len(charts) == panels
     assert all(len(b.figure["data"]) == 2 * (2 if points == 10 else 6) for b in charts)
     longest = max(len(trace["x"]) for trace in charts[0].figure["data"])
     # Up to twice CHART_BUCKETS points, every point; beyond, each bucket's lowest and highest.
