@@ -5,6 +5,8 @@ resolution it needs, down to every point."""
 import json
 import math
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import connection
 
@@ -274,4 +276,72 @@ def group_series(members, key_id: int, *, lo=None, hi=None, buckets=DEFAULT_BUCK
             points["mean"].append(mean)
             points["min"].append(low)
             points["max"].append(high)
+    return series
+
+
+def runs_series(run_pks: list[int], key_id: int, *, buckets: int = DEFAULT_BUCKETS) -> dict:
+    """One metric of many runs, drawn like metric_series: every point of a short series; of a
+    long one, the lowest and highest value of each of up to `buckets` spans, read from its tiles
+    once it has at least `buckets` / 2 of them. {run pk: (steps, values)}, in two queries
+    whatever the number of runs and points: each run's first and last step, then its points
+    or its tiles."""
+    if not run_pks:
+        return {}
+    points = connection.ops.quote_name(Point._meta.db_table)
+    tiles = connection.ops.quote_name(PointTile._meta.db_table)
+    runs = connection.ops.quote_name(Run._meta.db_table)
+    marks = ", ".join(["%s"] * len(run_pks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.id, (SELECT MIN(p.step) FROM {points} AS p WHERE p.run_id = r.id"
+            f" AND p.key_id = %s), (SELECT MAX(p.step) FROM {points} AS p WHERE p.run_id = r.id"
+            f" AND p.key_id = %s) FROM {runs} AS r WHERE r.id IN ({marks})",
+            [key_id, key_id, *run_pks],
+        )
+        edges = {pk: (first, last) for pk, first, last in cursor.fetchall() if first is not None}
+        if not edges:
+            return {}
+        raw, tiled = [], {}  # run pks read point by point; width -> run pks read by tiles
+        for pk, (first, last) in edges.items():
+            # Tiles as soon as there are at least half as many as buckets: reading every point
+            # of a series a few times longer than the chart is wide costs more than it shows.
+            widths = [
+                width for width in PointTile.WIDTHS if width * buckets <= 2 * (last - first + 1)
+            ]
+            if last - first + 1 <= 2 * buckets or not widths:
+                raw.append(pk)
+            else:
+                tiled.setdefault(widths[-1], []).append(pk)
+        parts, params = [], []
+        if raw:
+            parts.append(
+                f"SELECT p.run_id, p.step, p.value, p.step, p.value FROM {points} AS p"
+                f" WHERE p.key_id = %s AND p.run_id IN ({', '.join(['%s'] * len(raw))})"
+            )
+            params += [key_id, *raw]
+        for width, pks in tiled.items():
+            parts.append(
+                f"SELECT t.run_id, t.min_step, t.min_value, t.max_step, t.max_value FROM {tiles}"
+                f" AS t WHERE t.run_id IN ({', '.join(['%s'] * len(pks))}) AND t.width = %s"
+                f" AND t.key_id = %s"
+            )
+            params += [*pks, width, key_id]
+        cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params)
+        rows = cursor.fetchall()
+    widths = {pk: width for width, pks in tiled.items() for pk in pks}
+    series = {}
+    for pk, read in groupby(rows, key=itemgetter(0)):
+        first, last = edges[pk]
+        span = last - first + 1
+        if span <= 2 * buckets:
+            read = list(read)
+            series[pk] = ([row[1] for row in read], [row[2] for row in read])
+            continue
+        result = _Buckets(first, span, buckets, widths.get(pk, 1))
+        add = result.add
+        for _, min_step, min_value, max_step, max_value in read:
+            if min_value is not None:
+                add(min_step, min_value, max_step, max_value)
+        kept = result.points()
+        series[pk] = ([step for step, _ in kept], [value for _, value in kept])
     return series

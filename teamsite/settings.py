@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "runs",
     "artifacts",
     "alerts",
+    "reports",
     "home",
     "api",
     # Before django_tasks_db: its `db_worker` command, extended to run the periodic jobs.

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("runs.urls")),
     path("", include("alerts.urls")),
+    path("", include("reports.urls")),
     path("", include("artifacts.urls")),
 ]

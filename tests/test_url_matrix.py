@@ -69,6 +69,8 @@ from artifacts.models import (
 )
 from jobs.models import PeriodicJob
 from projects.models import Project
+from reports import services as report_services
+from reports.models import Report, ReportBlock
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import (
     Alert,
@@ -219,6 +221,20 @@ RULE_CHANGE_PUBLIC = web("login 403 403 ok 403")
 
 def rule_url(name, rule="alert_rule"):
     return lambda s: reverse(name, args=[s.team.name, s.project.name, getattr(s, rule).key])
+
+
+def report_url(name, *extra):
+    return lambda s: reverse(
+        name, args=[s.team.name, s.project.name, s.report.key, *(arg(s) for arg in extra)]
+    )
+
+
+def report_block_url(name, block="report_block"):
+    return report_url(name, lambda s: getattr(s, block).key)
+
+
+def report_blocks(s) -> list[str]:
+    return list(ReportBlock.objects.filter(report=s.report).values_list("key", flat=True))
 
 
 def notification_url(attr):
@@ -1156,6 +1172,120 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             ("delete", "alert_rule", lambda rule: rule is None),
         )
     },
+    # Reports: whoever sees the project reads the published ones; team members see the history
+    # and write reports; a report (erin's) is edited by its author or a team admin.
+    "reports:list": (
+        get(
+            project_url("reports:list"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "Matrix report 7f3a",
+        ),
+    ),
+    "reports:create": (
+        get(project_url("reports:create"), POST_ONLY),
+        post(
+            project_url("reports:create"),
+            TEAM_MEMBERS,
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"title": "made-here"},
+            effect=lambda s, user: Report.objects.filter(
+                project=s.project, title="made-here", created_by=user
+            ).exists(),
+        ),
+    ),
+    "reports:detail": (
+        get(
+            report_url("reports:detail"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "report words 7f3a",
+        ),
+    ),
+    "reports:history": (
+        get(report_url("reports:history"), TEAM_MEMBERS, shows=lambda s: "matrix note 7f3a"),
+    ),
+    "reports:version": (
+        get(
+            report_url("reports:version", lambda s: 1),
+            TEAM_MEMBERS,
+            shows=lambda s: "report words 7f3a",
+        ),
+    ),
+    "reports:edit": (
+        get(report_url("reports:edit"), RULE_CHANGE, public=RULE_CHANGE_PUBLIC),
+        post(
+            report_url("reports:edit"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            data=lambda s: {"title": "renamed here"},
+            effect=lambda s, user: Report.objects.get(pk=s.report.pk).title == "renamed here",
+        ),
+    ),
+    "reports:publish": (
+        get(report_url("reports:publish"), POST_ONLY),
+        post(
+            report_url("reports:publish"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            data=lambda s: {"note": "again"},
+            effect=lambda s, user: s.report.versions.filter(number=2).exists(),
+        ),
+    ),
+    "reports:delete": (
+        get(report_url("reports:delete"), POST_ONLY),
+        post(
+            report_url("reports:delete"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            effect=lambda s, user: not Report.objects.filter(pk=s.report.pk).exists(),
+        ),
+    ),
+    "reports:block_new": (
+        get(
+            lambda s: report_url("reports:block_new")(s) + "?kind=text",
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+        ),
+        post(
+            report_url("reports:block_new"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            data=lambda s: {"kind": "text", "markdown": "added here"},
+            effect=lambda s, user: s.report.blocks.filter(config__markdown="added here").exists(),
+        ),
+    ),
+    "reports:block_edit": (
+        get(report_block_url("reports:block_edit"), RULE_CHANGE, public=RULE_CHANGE_PUBLIC),
+        post(
+            report_block_url("reports:block_edit"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            data=lambda s: {"markdown": "edited here"},
+            effect=lambda s, user: (
+                ReportBlock.objects.get(pk=s.report_block.pk).config == {"markdown": "edited here"}
+            ),
+        ),
+    ),
+    "reports:block_move": (
+        get(report_block_url("reports:block_move", "second_report_block"), POST_ONLY),
+        post(
+            report_block_url("reports:block_move", "second_report_block"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            data=lambda s: {"direction": "up"},
+            effect=lambda s, user: report_blocks(s)[0] == s.second_report_block.key,
+        ),
+    ),
+    "reports:block_delete": (
+        get(report_block_url("reports:block_delete"), POST_ONLY),
+        post(
+            report_block_url("reports:block_delete"),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            effect=lambda s, user: s.report_block.key not in report_blocks(s),
+        ),
+    ),
     # A person's notifications (bob has one on each team's project): their own only, whoever
     # else signs in sees an empty list and nothing to open.
     "notifications:list": agnostic(
@@ -1416,6 +1546,7 @@ ADMIN_MODELS = {
     "alerts.alertrule": lambda s: s.alert_rule.pk,
     "alerts.alertevent": lambda s: s.alert_event.pk,
     "alerts.webhook": lambda s: s.webhook.pk,
+    "reports.report": lambda s: s.report.pk,
     "runs.runfile": lambda s: s.run_file.pk,
     "artifacts.artifact": lambda s: s.artifact.pk,
     "artifacts.artifactcollection": lambda s: s.collection.pk,
@@ -1588,6 +1719,16 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.muted_rule = AlertRule.objects.create(
         project=s.project, name="muted rule", kind="failed", created_by=erin, muted=True
     )
+    s.report = report_services.report_create(
+        project=s.project, title="Matrix report 7f3a", actor=erin
+    )
+    s.report_block = report_services.block_add(
+        report=s.report, kind="text", config={"markdown": "report words 7f3a"}
+    )
+    s.second_report_block = report_services.block_add(
+        report=s.report, kind="line_chart", config={"metrics": ["loss"], "runs": {"query": ""}}
+    )
+    report_services.report_publish(report=s.report, actor=erin, note="matrix note 7f3a")
     s.alert_event = AlertEvent.objects.create(
         project=s.project, rule=s.alert_rule, run=s.bob_run, value=2.0, message="loss is 2"
     )

@@ -25,6 +25,8 @@ from artifacts.models import (
 from jobs.models import PeriodicJob
 from projects.models import Project
 from projects.services import project_create
+from reports.models import Report
+from reports.services import block_add, report_create, report_publish
 from runs.models import Alert, Run, RunFile, SavedView
 from teams import services
 from teams.models import (
@@ -121,6 +123,9 @@ def cast(team, alice, sam, invitation, charlie):
     )
     ProtectedAlias.objects.create(entity=team, alias="champion")
     SavedView.objects.create(project=project, owner=alice, name="best resnets", shared=True)
+    report = report_create(project=project, title="Weekly findings", actor=alice)
+    block_add(report=report, kind="text", config={"markdown": "Loss fell."})
+    report_publish(report=report, actor=alice, note="first")
     return team
 
 
@@ -155,6 +160,7 @@ CHANGELISTS = {
     AliasMove: ("classifier", "alias__exact=production", "production"),
     ProtectedAlias: ("champion", "", "champion"),
     SavedView: ("best", "shared__exact=1", "best resnets"),
+    Report: ("weekly", "", "Weekly findings"),
     PeriodicJob: ("crashed", "", "mark_crashed_runs"),
     DBTaskResult: ("", "status__exact=READY", "send_email"),
 }

@@ -1,0 +1,166 @@
+"""Server time of a report page with 10 live panels (8 line charts of two metrics of every run,
+2 runs tables) over runs with many points. A standalone script, not a test: it prints its
+figures and exits non-zero when the page misses its target. See bench/README.md.
+
+    .venv/bin/python bench/report_page.py                        # 10 runs x 10,000 steps
+    .venv/bin/python bench/report_page.py --runs 3 --steps 1000  # a quick look
+    .venv/bin/python bench/report_page.py --profile              # and where the time goes
+
+The database (SQLite, a temporary file, unless DATABASE_URL names one) is set up in a child
+process, because the settings read DATABASE_URL once, at import.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MS = 300
+WARMUP = 2
+CHARTS, TABLES = 8, 2
+USER, TEAM, PROJECT = "alice", "bench-team", "reports"
+PROFILE_FOCUS = r"reports/|runs/charts|compiler.py.*execute_sql|django/template/base"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="runs every panel shows")
+    parser.add_argument("--steps", type=int, default=10_000, help="steps each run logged")
+    parser.add_argument("--repeat", type=int, default=15, help="timed requests")
+    parser.add_argument("--profile", action="store_true", help="profile one request")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    with tempfile.TemporaryDirectory(prefix="teamsite-bench-report-") as tmp:
+        env = {**os.environ, **SETTINGS_ENV, "MEDIA_ROOT": f"{tmp}/media"}
+        env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+        command = [sys.executable, __file__, "--child", *sys.argv[1:]]
+        return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
+
+
+def child(args):
+    sys.path.insert(0, str(ROOT))
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+    import django
+
+    django.setup()
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    assert not settings.DEBUG, "measure with DEBUG off"
+    print(
+        f"report page: {CHARTS} line charts x 2 metrics + {TABLES} runs tables over "
+        f"{args.runs} runs x {args.steps:,} steps; {database_label(connection)}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+    )
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    user, report = create_world(args)
+    points = args.runs * args.steps * 2
+    print(f"  setup: {points:,} points in {time.perf_counter() - started:.1f} s")
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        return 0 if measure(user, report, args) else 1
+
+
+def create_world(args):
+    from projects.services import project_create
+    from reports import services as reports
+    from runs.ingest import HISTORY_FILE, apply_file_stream, parse_file_stream
+    from runs.models import Run
+    from teams import services
+
+    alice = services.user_create(username=USER, email="alice@example.com")
+    team = services.team_create(name=TEAM, creator=alice)
+    project = project_create(entity=team, name=PROJECT, creator=alice)
+    for number in range(args.runs):
+        run = Run.objects.create(
+            project=project,
+            run_id=f"run{number}",
+            name=f"run-{number}",
+            author=alice,
+            summary={"loss": 1 / (number + 1)},
+            config={"lr": 10 ** -(number % 4)},
+        )
+        lines = [
+            json.dumps({"_step": s, "loss": 1 / (s + number + 1), "acc": s / args.steps})
+            for s in range(args.steps)
+        ]
+        for start in range(0, len(lines), 5_000):
+            chunk = lines[start : start + 5_000]
+            payload = {"files": {HISTORY_FILE: {"offset": start, "content": chunk}}}
+            apply_file_stream(run, parse_file_stream(payload))
+    report = reports.report_create(project=project, title="Bench report", actor=alice)
+    reports.block_add(report=report, kind="text", config={"markdown": "# Findings\n\nText."})
+    for number in range(CHARTS):
+        reports.block_add(
+            report=report,
+            kind="line_chart",
+            config={"metrics": ["loss", "acc"], "runs": {"query": ""}, "title": f"Chart {number}"},
+        )
+    for _ in range(TABLES):
+        reports.block_add(
+            report=report,
+            kind="runs_table",
+            config={"runs": {"query": ""}, "columns": ["summary.loss", "config.lr"], "limit": 100},
+        )
+    reports.report_publish(report=report, actor=alice)
+    return alice, report
+
+
+def measure(user, report, args):
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    url = report.get_absolute_url()
+
+    def get():
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    for _ in range(WARMUP):
+        get()
+    with count_queries(connection) as queries:
+        response = get()
+    html = response.content.decode()
+    samples, cpu = [], []
+    for _ in range(args.repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        get()
+        samples.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    median = statistics.median(samples)
+    ok = median <= TARGET_MS
+    print(
+        f"  GET reports:detail: median {median:.1f} ms, p95 {percentile(samples, 95):.1f} ms, "
+        f"CPU {statistics.median(cpu):.1f} ms, {queries.count} queries, "
+        f"{len(response.content) / 1024:.0f} KB, {html.count('data-query-panel')} charts, "
+        f"{html.count('report-runs')} tables"
+    )
+    print(f"  target: median <= {TARGET_MS} ms: {'yes' if ok else 'NO'}")
+    if args.profile:
+        print(profile_text(get, PROFILE_FOCUS, 16))
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Reads of reports for the pages: the project's list and a report's history."""
+
+from django.db.models import Count, Max, OuterRef, Subquery
+
+from .models import Report, ReportVersion
+from .services import blocks_diff
+
+
+def project_reports(project, *, with_drafts: bool) -> list[Report]:
+    """The project's reports with their last publication (`last_published_at`, `versions`)
+    and whether the draft changed since (`has_pending_changes`); without drafts, only the
+    published ones."""
+    reports = (
+        Report.objects.filter(project=project)
+        .select_related("created_by")
+        .annotate(
+            last_published_at=Max("versions__published_at"),
+            version_count=Count("versions"),
+            published_title=Subquery(
+                ReportVersion.objects.filter(report=OuterRef("pk"))
+                .order_by("-number")
+                .values("title")[:1]
+            ),
+        )
+        .order_by("-updated_at", "-pk")
+    )
+    if not with_drafts:
+        reports = reports.filter(version_count__gt=0)
+    reports = list(reports)
+    for report in reports:
+        report.has_pending_changes = (
+            report.last_published_at is None or report.updated_at > report.last_published_at
+        )
+    return reports
+
+
+def latest_version(report: Report) -> ReportVersion | None:
+    return report.versions.select_related("published_by").order_by("-number").first()
+
+
+def version_history(report: Report) -> list[ReportVersion]:
+    """Every version, newest first, each with `changes`: blocks added, removed and edited
+    compared with the version before it."""
+    versions = list(report.versions.select_related("published_by").order_by("number"))
+    previous = []
+    for version in versions:
+        version.changes = blocks_diff(previous, version.blocks)
+        previous = version.blocks
+    titles = [None] + [version.title for version in versions[:-1]]
+    for version, title in zip(versions, titles, strict=True):
+        version.title_changed = title is not None and title != version.title
+    return versions[::-1]
