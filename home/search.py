@@ -1,4 +1,5 @@
-"""Search across what a visitor may see: projects, runs, artifacts and registered models.
+"""Search across what a visitor may see: projects, runs, reports, artifacts and registered
+models.
 
 Every group is filtered in the query by the projects the visitor may see now (public projects,
 and those of their teams: `all_projects_visible_to`, a subquery), never afterwards in Python.
@@ -14,6 +15,7 @@ from artifacts.models import ArtifactCollection
 from artifacts.registry import REGISTRY_PROJECT
 from projects.models import Project
 from projects.selectors import all_projects_visible_to
+from reports.selectors import reports_readable_by
 from runs.models import Run
 from teams.models import Membership
 
@@ -88,9 +90,15 @@ def search(user, text: str) -> list[ResultGroup]:
         if user.is_authenticated
         else Value(False, output_field=BooleanField())
     )
+    reports = (
+        reports_readable_by(user)
+        .filter(Q(title__icontains=text) | Q(shown_title__icontains=text))
+        .order_by("shown_title", "pk")
+    )
     groups = [
         _group("projects", "Projects", projects),
         _group("runs", "Runs", runs),
+        _group("reports", "Reports", reports),
         _group("artifacts", "Artifacts", artifacts),
         _group("models", "Registered models", models),
     ]

@@ -10,11 +10,14 @@ from django.db.models.functions import Coalesce
 
 from alerts.models import AlertEvent
 from projects.selectors import all_projects_visible_to
+from reports.models import Report
+from reports.selectors import reports_readable_by
 from runs.models import Run
 from teams.models import Membership
 
 HOME_RUNS = 10
 HOME_ALERTS = 10
+HOME_REPORTS = 10
 
 
 def recent_runs_of(user, limit: int = HOME_RUNS) -> QuerySet[Run]:
@@ -39,4 +42,15 @@ def recent_alerts_of(user, limit: int = HOME_ALERTS) -> QuerySet[AlertEvent]:
         .filter(Q(project__entity__in=own_entities) | Q(run__author=user))
         .select_related("run", "project__entity")
         .order_by("-fired_at", "-id")[:limit]
+    )
+
+
+def recent_reports_of(user, limit: int = HOME_REPORTS) -> QuerySet[Report]:
+    """The reports published lately in the projects of the user's own teams (and personal
+    entity): what their colleagues shared with them, newest publication first."""
+    own_entities = Membership.objects.filter(user=user).values("entity")
+    return (
+        reports_readable_by(user)
+        .filter(project__entity__in=own_entities, last_published_at__isnull=False)
+        .order_by("-last_published_at", "-pk")[:limit]
     )

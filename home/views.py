@@ -22,6 +22,7 @@ def home(request):
             "projects": project_selectors.recent_projects_of(user),
             "runs": selectors.recent_runs_of(user),
             "alerts": selectors.recent_alerts_of(user),
+            "reports": selectors.recent_reports_of(user),
         },
     )
 

@@ -1,6 +1,10 @@
 """Reads of reports for the pages: the project's list and a report's history."""
 
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from projects.selectors import all_projects_visible_to
+from teams.models import Membership
 
 from .models import Report, ReportVersion
 from .services import blocks_diff
@@ -50,3 +54,23 @@ def version_history(report: Report) -> list[ReportVersion]:
     for version, title in zip(versions, titles, strict=True):
         version.title_changed = title is not None and title != version.title
     return versions[::-1]
+
+
+def reports_readable_by(user) -> QuerySet[Report]:
+    """The reports `user` may open, in one query: of the projects they may see, the published
+    ones, and, in their own teams' projects, drafts too. Each has `last_published_at` and
+    `shown_title` (the published title for readers; the draft's for a never-published one)."""
+    visible = all_projects_visible_to(user).values("pk")
+    newest = ReportVersion.objects.filter(report=OuterRef("pk")).order_by("-number")
+    readable = Q(last_published_at__isnull=False)
+    if user.is_authenticated:
+        readable |= Q(project__entity__in=Membership.objects.filter(user=user).values("entity"))
+    return (
+        Report.objects.filter(project__in=visible)
+        .annotate(
+            last_published_at=Subquery(newest.values("published_at")[:1]),
+            shown_title=Coalesce(Subquery(newest.values("title")[:1]), "title"),
+        )
+        .filter(readable)
+        .select_related("project__entity")
+    )

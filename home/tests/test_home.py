@@ -13,8 +13,9 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import AlertEvent
-from home.selectors import HOME_ALERTS, HOME_RUNS
+from home.selectors import HOME_ALERTS, HOME_REPORTS, HOME_RUNS
 from projects.selectors import HOME_PROJECTS
+from reports.services import report_create, report_publish
 from runs.models import Alert as ClientAlert
 from teams.models import Membership
 from teams.services import membership_remove
@@ -80,7 +81,7 @@ def test_home_costs_the_same_queries_for_2_and_30_projects(
     client.get("/")
 
     # session, user, teams with member counts, default entity, recent projects, runs, alerts
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get("/")
 
     assert len(project_links(response.content.decode())) == min(size, HOME_PROJECTS)
@@ -232,13 +233,48 @@ def test_home_costs_the_same_queries_for_2_and_30_runs_and_alerts(
     for index in range(size):
         run = RunFactory(project=projects[index % 3], author=alice)
         fire(run, f"alert {index}", client=index % 2 == 0)
+        published(projects[index % 3], alice, f"report {index}")
     client.force_login(alice)
     client.get("/")
 
-    # session, user, teams with member counts, default entity, recent projects, runs, alerts
-    with django_assert_num_queries(7):
+    # session, user, teams with member counts, default entity, recent projects, runs, alerts,
+    # reports
+    with django_assert_num_queries(8):
         response = client.get("/")
 
     html = response.content.decode()
     assert len(run_links(html)) == min(size, HOME_RUNS)
     assert len(alert_messages(html)) == min(size, HOME_ALERTS)
+    assert len(report_titles(html)) == min(size, HOME_REPORTS)
+
+
+def published(project, author, title):
+    report = report_create(project=project, title=title, actor=author)
+    report_publish(report=report, actor=author)
+    return report
+
+
+def report_titles(html):
+    if 'id="recent-reports"' not in html:
+        return []
+    table = html.split('id="recent-reports"')[1].split("</table>")[0]
+    return re.findall(r'<td><a href="[^"]+/reports/[^"]+">([^<]+)</a></td>', table)
+
+
+def test_home_lists_the_reports_published_in_the_persons_teams(
+    client, alice, bob, charlie, team, public_team
+):
+    resnet = ProjectFactory(entity=team, creator=alice, name="resnet")
+    elsewhere = ProjectFactory(entity=public_team, creator=alice, name="open", visibility="public")
+    first = published(resnet, alice, "Ablations")
+    published(resnet, alice, "Baselines")
+    report_create(project=resnet, title="Unfinished", actor=alice)
+    published(elsewhere, alice, "Someone else's team")
+
+    html = home(client, bob)
+
+    # Newest publication first; drafts and other teams' reports are not "shared with" bob.
+    assert report_titles(html) == ["Baselines", "Ablations"]
+    report_publish(report=first, actor=alice)
+    assert report_titles(home(client, bob)) == ["Ablations", "Baselines"]
+    assert 'id="no-recent-reports"' in home(client, charlie)

@@ -14,12 +14,19 @@ from hypothesis import strategies as st
 from artifacts.models import ArtifactCollection
 from artifacts.registry import REGISTRY_PROJECT
 from home.search import COUNT_LIMIT, GROUP_ROWS
+from reports.services import report_create, report_publish, report_rename
 from runs.models import Run
 from teams.services import membership_remove
 from tests.factories import ProjectFactory, RunFactory
 
 GROUPS = ("projects", "runs", "artifacts", "models")
 PORTFOLIO = ArtifactCollection.Kind.PORTFOLIO
+
+
+def published_report(project, author, title):
+    report = report_create(project=project, title=title, actor=author)
+    report_publish(report=report, actor=author)
+    return report
 
 
 def collection(project, name, *, type="dataset", kind=ArtifactCollection.Kind.SEQUENCE):
@@ -181,19 +188,20 @@ def test_search_costs_the_same_queries_for_2_and_30_matches(
             entity=[team, public_team][index % 2], creator=alice, name=f"match-{index}"
         )
         RunFactory(project=project, author=alice, name=f"match-run-{index}")
+        published_report(project, alice, f"match-report-{index}")
         collection(project, f"match-data-{index}")
         collection(project, f"match-model-{index}", type="model", kind=PORTFOLIO)
     client.force_login(alice)
 
     # session, user, then one query per group
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         html = search(client, "match")
-    for group in GROUPS:
+    for group in (*GROUPS, "reports"):
         assert len(group_names(html, group)) == min(size, GROUP_ROWS)
         assert group_count(html, group) == str(size)
 
     client.logout()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         search(client, "match")
 
 
@@ -270,3 +278,34 @@ def test_any_search_text_gets_an_answer_not_a_server_error(client, fuzz_cast, qu
     assert response.status_code in (200, 400)
     if response.status_code == 200 and len(query.strip()) >= 2:
         assert 'class="search-group"' in response.content.decode()
+
+
+def test_reports_are_found_by_who_may_read_them(client, alice, bob, charlie, team, public_team):
+    private = ProjectFactory(entity=team, creator=alice, name="private-work")
+    public = ProjectFactory(
+        entity=public_team, creator=alice, name="open-work", visibility="public"
+    )
+    published_report(private, alice, "Quarterly findings")
+    published_report(public, alice, "Open findings")
+    draft = report_create(project=private, title="Draft findings", actor=alice)
+    report_create(project=public, title="Unshared findings", actor=alice)
+
+    def found(who):
+        if who:
+            client.force_login(who)
+        else:
+            client.logout()
+        return group_names(search(client, "findings"), "reports")
+
+    # bob, a member of the private team: its published and draft reports, and public ones
+    # published; a draft of a public team he is not in stays hidden.
+    assert sorted(found(bob)) == ["Draft findings", "Open findings", "Quarterly findings"]
+    assert sorted(found(charlie)) == ["Open findings"]
+    assert sorted(found(None)) == ["Open findings"]
+    # Once published, the published title is what the list shows, however the draft was
+    # renamed since; the draft's new title finds it too.
+    report_publish(report=draft, actor=alice)
+    report_rename(report=draft, title="Renamed in the draft")
+    assert "Draft findings" in found(bob)
+    client.force_login(bob)
+    assert group_names(search(client, "Renamed"), "reports") == ["Draft findings"]
