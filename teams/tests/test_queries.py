@@ -55,7 +55,7 @@ def test_list_pages_cost_fixed_queries(client, db, django_assert_num_queries, si
         ("alice", reverse("teams:user_teams"), 6),
         # session, user, teams with member counts, default entity, recent projects, recent
         # runs, recent alerts
-        ("alice", reverse("home"), 7),
+        ("alice", reverse("home"), 8),
     ]
     for who, url, queries in pages:
         client.force_login(cast[who])
