@@ -34,6 +34,7 @@ run: setup
 	$(DEV_ENV) $(PY) manage.py load_demo_data
 	$(DEV_ENV) $(PY) manage.py load_demo_artifacts
 	$(DEV_ENV) $(PY) manage.py load_demo_alerts
+	$(DEV_ENV) $(PY) manage.py load_demo_reports
 	$(DEV_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(DEV_ENV) $(PY) manage.py runserver --nostatic 127.0.0.1:$(PORT)
 

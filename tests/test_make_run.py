@@ -36,6 +36,7 @@ def test_make_run_on_another_port_builds_links_for_that_port():
         "load_demo_data",
         "load_demo_artifacts",
         "load_demo_alerts",
+        "load_demo_reports",
         "collectstatic --noinput --verbosity 0",
         "runserver --nostatic 127.0.0.1:8101",
     ]
