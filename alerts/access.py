@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from projects.models import Project
-from teams.access import Need
+from teams.access import Need, may_change_own
 
 from .models import AlertRule
 
@@ -24,10 +24,7 @@ def can_create_rules(project: Project) -> bool:
 
 
 def can_change_rule(project: Project, rule: AlertRule, user) -> bool:
-    permissions = project.viewer_entity_permissions
-    if Need.ADMIN in permissions:
-        return True
-    return Need.WRITE in permissions and rule.created_by_id == user.pk
+    return may_change_own(project.viewer_entity_permissions, rule.created_by_id, user)
 
 
 def require_rules_visible(project: Project) -> None:

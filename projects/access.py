@@ -5,7 +5,7 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from teams.access import Need, entity_permissions
+from teams.access import Need, entity_permissions, may_change_own
 
 from .models import Project
 
@@ -22,8 +22,7 @@ def project_rights(user, project: Project, permissions: set[str]) -> set[str]:
         rights.add(ProjectNeed.VIEW)
     if Need.WRITE in permissions:
         rights.add(ProjectNeed.WRITE)
-    is_creator = user.is_authenticated and project.created_by_id == user.pk
-    if Need.ADMIN in permissions or (is_creator and Need.WRITE in permissions):
+    if may_change_own(permissions, project.created_by_id, user):
         rights.add(ProjectNeed.ADMIN)
     return rights
 

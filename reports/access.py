@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from projects.models import Project
-from teams.access import Need
+from teams.access import Need, may_change_own
 
 from .models import Report
 
@@ -24,10 +24,7 @@ def can_create_reports(project: Project) -> bool:
 
 
 def can_edit_report(project: Project, report: Report, user) -> bool:
-    permissions = project.viewer_entity_permissions
-    if Need.ADMIN in permissions:
-        return True
-    return Need.WRITE in permissions and report.created_by_id == user.pk
+    return may_change_own(project.viewer_entity_permissions, report.created_by_id, user)
 
 
 def require_report_creation(project: Project) -> None:

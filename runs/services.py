@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from projects.models import Project
 from projects.services import ProjectError
-from teams.access import Need, entity_permissions
+from teams.access import Need, entity_permissions, may_change_own
 from teams.models import AuditEvent
 from teams.selectors import may_write
 from teams.services import audit
@@ -126,7 +126,7 @@ def runs_delete(*, actor, project: Project, runs) -> int:
 def may_edit_run(actor, run: Run, permissions: set[str]) -> bool:
     """A person changes a run they logged while they may write to its entity; its admins change
     any. `permissions`: the actor's on the run's entity."""
-    return Need.ADMIN in permissions or (Need.WRITE in permissions and run.author_id == actor.pk)
+    return may_change_own(permissions, run.author_id, actor)
 
 
 @transaction.atomic

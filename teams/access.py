@@ -16,6 +16,15 @@ class Need(StrEnum):
     ADMIN = "admin_entity"
 
 
+def may_change_own(permissions: set[str], owner_id, user) -> bool:
+    """The team's rule for a thing someone made (a run, an alert rule, a report, a project):
+    its admins change any; a member changes their own while they may write. `permissions`:
+    the user's on the entity that holds it."""
+    if Need.ADMIN in permissions:
+        return True
+    return Need.WRITE in permissions and owner_id is not None and owner_id == user.pk
+
+
 def entity_permissions(user, entity: Entity) -> set[str]:
     if not user.is_authenticated:
         return set()
