@@ -1,4 +1,4 @@
-"""Reads of reports for the pages: the project's list and a report's history."""
+"""Reads of reports for the pages: the project's list, what a report shows and its history."""
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -40,6 +40,15 @@ def project_reports(project, *, with_drafts: bool) -> list[Report]:
 
 def latest_version(report: Report) -> ReportVersion | None:
     return report.versions.select_related("published_by").order_by("-number").first()
+
+
+def shown_content(report: Report) -> tuple[ReportVersion | None, str, list[dict]]:
+    """What a report reads as: its latest version (and that version's title and blocks); for a
+    report never published, which only the team reaches (reports.access), the draft's."""
+    version = latest_version(report)
+    if version is not None:
+        return version, version.title, version.blocks
+    return None, report.title, [block.snapshot() for block in report.blocks.all()]
 
 
 def version_history(report: Report) -> list[ReportVersion]:

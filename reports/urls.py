@@ -12,6 +12,7 @@ urlpatterns = [
     path(PROJECT, views.report_list, name="list"),
     path(PROJECT + "new/", views.report_create, name="create"),
     path(REPORT, views.report_detail, name="detail"),
+    path(REPORT + "export.html", views.report_export, name="export"),
     path(REPORT + "edit/", views.report_edit, name="edit"),
     path(REPORT + "publish/", views.report_publish, name="publish"),
     path(REPORT + "delete/", views.report_delete, name="delete"),

@@ -6,14 +6,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.access import get_project_for_user
 
-from . import selectors, services
+from . import export, selectors, services
 from .access import (
     can_create_reports,
     can_edit_report,
@@ -63,11 +64,7 @@ def report_create(request, entity, project):
 def report_detail(request, entity, project, report_key):
     project = get_project_for_user(request, entity, project)
     report = get_report_for_user(request, project, report_key)
-    version = selectors.latest_version(report)
-    if version is not None:
-        title, blocks = version.title, version.blocks
-    else:  # only the team gets here (reports/access.py): the draft, marked as such
-        title, blocks = report.title, [block.snapshot() for block in report.blocks.all()]
+    version, title, blocks = selectors.shown_content(report)
     context = {
         "project": project,
         "report": report,
@@ -78,6 +75,17 @@ def report_detail(request, entity, project, report_key):
         "is_member": is_team_member(project),
     }
     return render(request, "reports/detail.html", context)
+
+
+@require_GET
+def report_export(request, entity, project, report_key):
+    """The report as one HTML file that reads offline (reports/export.py), as a download."""
+    project = get_project_for_user(request, entity, project)
+    report = get_report_for_user(request, project, report_key)
+    filename, html = export.report_html(project, report)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
 
 
 def _team_only(project):

@@ -1202,6 +1202,14 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             shows=lambda s: "report words 7f3a",
         ),
     ),
+    "reports:export": (
+        get(
+            report_url("reports:export"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "report words 7f3a",
+        ),
+    ),
     "reports:history": (
         get(report_url("reports:history"), TEAM_MEMBERS, shows=lambda s: "matrix note 7f3a"),
     ),
