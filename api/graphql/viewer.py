@@ -106,6 +106,11 @@ def resolve_user_teams(user, _, first=None):
     return {"edges": [{"node": membership.entity} for membership in memberships]}
 
 
+@user_type.field("photoUrl")
+def resolve_user_photo_url(*_):
+    return None  # Teamsite keeps no pictures of people
+
+
 @user_type.field("deletedAt")
 def resolve_user_deleted_at(user, _):
     return None

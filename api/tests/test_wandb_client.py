@@ -13,10 +13,13 @@ from PIL import Image
 
 from artifacts.models import AliasMove, Artifact
 from projects.models import Project
+from projects.services import project_create
+from reports import services as report_services
+from reports.models import ReportBlock
 from runs.history import history
 from runs.models import Alert, ConsoleLine, Run
 from teams.services import default_entity_set
-from tests.factories import api_key_for
+from tests.factories import RunFactory, api_key_for
 from tests.wandb_client import WandbClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -305,3 +308,45 @@ def test_shards_drafts_and_collection_edits_through_the_client(wandb_env, team, 
     assert result["latest_type"] == "training-data"
     shards = Artifact.objects.get(collection__name="corpus-v2", version_index=0)
     assert shards.logged_by.count() == 2  # the second shard's run and the finisher
+
+
+def test_reports_are_listed_by_the_client_for_those_who_read_them(wandb_env, team, alice, charlie):
+    project = project_create(entity=team, name="vision", creator=alice)
+    for run_id in ("r1", "r2", "r3"):
+        RunFactory(project=project, run_id=run_id, author=alice)
+    kind = ReportBlock.Kind
+    made = []
+    for n in range(3):
+        report = report_services.report_create(project=project, title=f"Week {n}", actor=alice)
+        report_services.block_add(
+            report=report, kind=kind.TEXT, config={"markdown": f"# Summary {n}\n\nMore."}
+        )
+        report_services.block_add(
+            report=report,
+            kind=kind.RUNS_TABLE,
+            config={"runs": {"ids": ["r1", "r3"]}, "columns": ["summary.loss"]},
+        )
+        report_services.report_publish(report=report, actor=alice)
+        made.append(report)
+    report_services.report_create(project=project, title="Draft", actor=alice)
+
+    result, completed = wandb_env(
+        "reports.py", "example-team/vision", made[1].key, key=api_key_for(alice)
+    )
+    assert "error" not in result, result["error"] + completed.stderr[-3000:]
+    assert result["titles"] == ["Draft", "Week 2", "Week 1", "Week 0"]
+    assert result["paged"] == result["titles"]  # per_page=2: two pages
+    assert result["named"] == ["Week 1"]
+    week_0 = result["reports"][3]
+    assert week_0["name"] == made[0].key
+    assert week_0["description"] == "Summary 0"
+    assert week_0["user"]["username"] == "alice"
+    assert week_0["spec_blocks"] == ["text", "runs_table"]
+    assert week_0["sections"] == 1 and week_0["section_runs"] == ["r1", "r3"]
+    assert week_0["url"].endswith(
+        "/example-team/vision/reports/Week-0--" + week_0["id"].rstrip("=")
+    )
+
+    # Another team's private project is, to the client, a project that does not exist.
+    read, _ = wandb_env("reports.py", "example-team/vision", key=api_key_for(charlie), cache="c2")
+    assert read["error"] == "ValueError: Project vision does not exist under entity example-team"
