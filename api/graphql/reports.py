@@ -14,7 +14,7 @@ from reports.access import is_team_member
 from reports.models import ReportBlock
 from reports.selectors import project_reports_page
 
-from .common import MAX_PAGE, ApiError, node_id
+from .common import MAX_INT64, MAX_PAGE, ApiError, node_id
 from .projects import project_type
 
 REPORT_VIEW_TYPE = "runs"  # what the client asks for, and W&B's type of a report
@@ -35,6 +35,8 @@ def resolve_all_views(project, _, viewType=REPORT_VIEW_TYPE, viewName=None, firs
         before = int(after) if after else None
     except ValueError:
         raise ApiError("Invalid cursor.") from None
+    if before is not None and not 0 < before <= MAX_INT64:  # a cursor is a report's pk
+        raise ApiError("Invalid cursor.")
     reports = []
     if (viewType or REPORT_VIEW_TYPE) == REPORT_VIEW_TYPE:  # Teamsite keeps no other views
         reports = project_reports_page(

@@ -6,6 +6,8 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from wandb.apis.public.reports import BetaReport, Reports
 
 from projects.services import project_create
@@ -191,3 +193,28 @@ def test_a_removed_member_no_longer_lists_anything(client, team, vision, alice):
     assert titles(listed(client, api_key_for(erin))) == ["Findings"]
     membership_remove(membership=membership, actor=alice)
     assert ok(views(client, api_key_for(erin))) == {"project": None}
+
+
+@pytest.mark.parametrize("cursor", ["-1", "0", "99999999999999999999999", "1e3"])
+def test_cursors_out_of_range_are_refused(client, vision, alice, cursor):
+    assert refused(views(client, api_key_for(alice), cursor=cursor), 400) == "Invalid cursor."
+
+
+def test_any_variables_are_answered_below_500(client, vision, alice):
+    report(vision, alice, "Findings", "words", ids=["r1"])
+    key = api_key_for(alice)
+    anything = st.none() | st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        name=anything,
+        view_type=anything,
+        cursor=anything | st.integers().map(str),
+        limit=st.integers(-(2**31), 2**31 - 1),
+    )
+    def check(name, view_type, cursor, limit):
+        response = views(client, key, name=name, cursor=cursor, limit=limit, viewType=view_type)
+        assert response.status_code < 500
+        assert isinstance(response.json(), dict)
+
+    check()

@@ -149,3 +149,28 @@ def test_a_chart_of_another_trace_type_takes_the_full_bundle(findings, project):
 
 def test_a_closing_script_tag_in_inlined_code_cannot_end_the_element():
     assert export.inline_script('x = "</script><b>";') == 'x = "<\\/script><b>";'
+
+
+@pytest.mark.parametrize(("panels", "runs"), [(1, 2), (3, 6)])
+def test_the_file_costs_a_fixed_number_of_queries_per_panel(
+    client, project, bob, make_run, log, panels, runs, django_assert_num_queries
+):
+    for index in range(runs):
+        log(make_run(run_id=f"r{index}", summary={"loss": 1.0}), {"loss": [1.0, 0.5, 0.2]})
+    report = services.report_create(project=project, title="Many", actor=bob)
+    for _ in range(panels):
+        services.block_add(
+            report=report, kind=Kind.LINE_CHART, config={"metrics": ["loss"], "runs": {"query": ""}}
+        )
+        services.block_add(
+            report=report,
+            kind=Kind.RUNS_TABLE,
+            config={"runs": {"query": ""}, "columns": ["summary.loss"]},
+        )
+    services.report_publish(report=report, actor=bob)
+    client.force_login(bob)
+    # The page's 6 (session, user, project, its entity's permissions, report, latest version);
+    # per pair of panels: the chart's runs, its metric's id and series (2); the table's runs.
+    with django_assert_num_queries(6 + panels * 5):
+        page = download(client, report)[1]
+    assert page.count("<tr><td>name-r") == panels * runs
