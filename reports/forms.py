@@ -4,6 +4,7 @@
 from django import forms
 
 from .blocks import DEFAULT_TABLE_ROWS, TABLE_ROWS
+from .comments import MAX_BODY
 from .models import ReportBlock
 
 Kind = ReportBlock.Kind
@@ -141,3 +142,13 @@ def add_config_errors(form, error) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Markdown.",
+        error_messages={"required": "Write a comment."},
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import comment_views, views
 
 app_name = "reports"
 
@@ -19,6 +19,12 @@ urlpatterns = [
     path(REPORT + "history/", views.report_history, name="history"),
     path(REPORT + "versions/<int:number>/", views.report_version, name="version"),
     path(REPORT + "blocks/new/", views.block_new, name="block_new"),
+    path(REPORT + "comments/", comment_views.thread, name="comments"),
+    path(
+        REPORT + "comments/<int:comment_id>/delete/",
+        comment_views.comment_delete,
+        name="comment_delete",
+    ),
     path(BLOCK, views.block_edit, name="block_edit"),
     path(BLOCK + "move/", views.block_move, name="block_move"),
     path(BLOCK + "delete/", views.block_delete, name="block_delete"),

@@ -22,6 +22,8 @@ from .access import (
     is_team_member,
     require_report_creation,
 )
+from .comment_views import page_comments
+from .comments import current_block_keys
 from .forms import PublishForm, ReportForm, add_config_errors, block_form
 from .models import ReportBlock
 from .panels import render_blocks
@@ -65,15 +67,18 @@ def report_detail(request, entity, project, report_key):
     project = get_project_for_user(request, entity, project)
     report = get_report_for_user(request, project, report_key)
     version, title, blocks = selectors.shown_content(report)
+    blocks = render_blocks(project, blocks)
     context = {
         "project": project,
         "report": report,
         "version": version,
         "title": title,
-        "blocks": render_blocks(project, blocks),
+        "blocks": blocks,
         "can_edit": can_edit_report(project, report, request.user),
         "is_member": is_team_member(project),
     }
+    if context["is_member"]:
+        context.update(page_comments(request, project, report, blocks))
     return render(request, "reports/detail.html", context)
 
 
@@ -116,15 +121,17 @@ def report_version(request, entity, project, report_key, number):
     _team_only(project)
     report = get_report_for_user(request, project, report_key)
     version = get_object_or_404(report.versions.select_related("published_by"), number=number)
+    blocks = render_blocks(project, version.blocks)
     context = {
         "project": project,
         "report": report,
         "version": version,
         "title": version.title,
-        "blocks": render_blocks(project, version.blocks),
+        "blocks": blocks,
         "old_version": True,
         "can_edit": can_edit_report(project, report, request.user),
         "is_member": True,
+        **page_comments(request, project, report, blocks, current_keys=current_block_keys(report)),
     }
     return render(request, "reports/detail.html", context)
 

@@ -69,8 +69,9 @@ from artifacts.models import (
 )
 from jobs.models import PeriodicJob
 from projects.models import Project
+from reports import comments as report_comments
 from reports import services as report_services
-from reports.models import Report, ReportBlock
+from reports.models import Report, ReportBlock, ReportComment
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import (
     Alert,
@@ -1294,6 +1295,41 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             effect=lambda s, user: s.report_block.key not in report_blocks(s),
         ),
     ),
+    # Comments on a report: its team only (public readers too get 404); a comment (erin's) is
+    # deleted by its author or a team admin.
+    "reports:comments": (
+        get(report_url("reports:comments"), TEAM_MEMBERS, shows=lambda s: "comment words 7f3a"),
+        get(
+            with_query(report_url("reports:comments"), block="nope"),
+            web("login 404 404 404 404"),
+            label="unknown block",
+        ),
+        post(
+            report_url("reports:comments"),
+            TEAM_MEMBERS,
+            data=lambda s: {"body": "commented here", "block": s.second_report_block.key},
+            effect=lambda s, user: ReportComment.objects.filter(
+                report=s.report, author=user, body="commented here"
+            ).exists(),
+        ),
+        post(
+            report_url("reports:comments"),
+            web("login 404 400 400 404"),
+            data=lambda s: {"body": "commented here", "block": "nope"},
+            effect=lambda s, user: ReportComment.objects.filter(body="commented here").exists(),
+            label="unknown block",
+        ),
+    ),
+    "reports:comment_delete": (
+        get(report_url("reports:comment_delete", lambda s: s.report_comment.pk), POST_ONLY),
+        post(
+            report_url("reports:comment_delete", lambda s: s.report_comment.pk),
+            RULE_CHANGE,
+            effect=lambda s, user: (
+                not ReportComment.objects.filter(pk=s.report_comment.pk).exists()
+            ),
+        ),
+    ),
     # A person's notifications (bob has one on each team's project): their own only, whoever
     # else signs in sees an empty list and nothing to open.
     "notifications:list": agnostic(
@@ -1737,6 +1773,9 @@ def _side(w, team, *, project_name, hidden, visibility):
         report=s.report, kind="line_chart", config={"metrics": ["loss"], "runs": {"query": ""}}
     )
     report_services.report_publish(report=s.report, actor=erin, note="matrix note 7f3a")
+    s.report_comment = report_comments.comment_add(
+        report=s.report, author=erin, body="comment words 7f3a"
+    )
     s.alert_event = AlertEvent.objects.create(
         project=s.project, rule=s.alert_rule, run=s.bob_run, value=2.0, message="loss is 2"
     )

@@ -286,8 +286,8 @@ def _report_with_panels(project, author, panels: int) -> Report:
 
 
 # The report page around its blocks: session, user, project, its entity's permissions, the
-# report, its latest version.
-PAGE_BASE = 6
+# report, its latest version; for the team, the comments' counts and the report's thread.
+PAGE_BASE = 8
 
 
 @pytest.mark.parametrize("panels", [1, 5])
