@@ -7,11 +7,14 @@ under "On a removed panel". Every read is one query, whatever the number of comm
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
 from teams.access import may_change_own
+from teams.models import Membership
+from teamsite.lib.emails import absolute_url, send_templated_email
 
 from .markdown import render_markdown
 from .models import Report, ReportComment
@@ -60,9 +63,46 @@ def require_known_block(report: Report, block_key: str) -> None:
 def comment_add(*, report: Report, author, body: str, block_key: str = "") -> ReportComment:
     body = clean_body(body)
     require_known_block(report, block_key)
-    return ReportComment.objects.create(
+    comment = ReportComment.objects.create(
         report=report, block_key=block_key, author=author, body=body
     )
+    _notify(comment)
+    return comment
+
+
+def comment_recipients(comment: ReportComment) -> list[str]:
+    """Who hears of a comment, in one query: the report's author and those who wrote earlier
+    in the same thread, while they are in the team and have an address; never the writer."""
+    report = comment.report
+    earlier = ReportComment.objects.filter(
+        report=report, block_key=comment.block_key, pk__lt=comment.pk
+    ).values("author")
+    users = (
+        get_user_model()
+        .objects.filter(Q(pk=report.created_by_id) | Q(pk__in=earlier))
+        .filter(pk__in=Membership.objects.filter(entity=report.project.entity_id).values("user"))
+        .exclude(pk=comment.author_id)
+        .exclude(email="")
+        .order_by("pk")
+    )
+    return list(users.values_list("email", flat=True))
+
+
+def _notify(comment: ReportComment) -> None:
+    # One message to each reader (no shared To: line: addresses stay private).
+    recipients = comment_recipients(comment)
+    if not recipients:
+        return
+    report = comment.report
+    context = {
+        "comment": comment,
+        "report": report,
+        "project": report.project,
+        "writer": comment.author.username if comment.author else "Someone",
+        "url": absolute_url(f"{report.get_absolute_url()}#comment-{comment.pk}"),
+    }
+    for address in recipients:
+        send_templated_email("report_comment", [address], context)
 
 
 @transaction.atomic

@@ -67,6 +67,37 @@ def test_a_comment_of_five_thousand_characters_is_kept(report, erin):
     assert len(comment.body) == 5000
 
 
+def test_the_author_and_earlier_writers_of_the_thread_hear_of_a_comment(
+    report, alice, bob, erin, mailoutbox, django_capture_on_commit_callbacks
+):
+    chart = chart_key(report)
+    with django_capture_on_commit_callbacks(execute=True):
+        comments.comment_add(report=report, author=erin, body="Why the spike?", block_key=chart)
+    assert [message.to for message in mailoutbox] == [[bob.email]]
+    assert "erin commented on “Week 12”" in mailoutbox[0].subject
+    assert "Why the spike?" in mailoutbox[0].body
+    assert f"#comment-{ReportComment.objects.get().pk}" in mailoutbox[0].body
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        comments.comment_add(report=report, author=alice, body="A bad batch.", block_key=chart)
+        comments.comment_add(report=report, author=alice, body="On the report.")
+    # bob wrote the report, erin the thread; alice is never told of her own comments, and
+    # erin wrote nothing in the report's own thread.
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        [bob.email, erin.email, bob.email]
+    )
+
+
+def test_someone_who_left_the_team_hears_of_no_comment(
+    report, alice, bob, erin, mailoutbox, django_capture_on_commit_callbacks
+):
+    bob.memberships.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        comments.comment_add(report=report, author=erin, body="Still here?")
+    assert mailoutbox == []
+
+
 def test_a_comment_names_a_block_of_the_draft_or_of_a_version(report, bob, erin):
     chart = report.blocks.get(kind=Kind.LINE_CHART)
     services.block_delete(block=chart)  # still in version 1
