@@ -17,11 +17,12 @@ from . import selectors, services
 from .access import (
     can_create_reports,
     can_edit_report,
+    get_report_for_reader,
     get_report_for_user,
     is_team_member,
     require_report_creation,
 )
-from .forms import PublishForm, ReportForm, add_config_errors, block_form
+from .forms import PublishForm, ReportForm, VisibilityForm, add_config_errors, block_form
 from .models import ReportBlock
 from .panels import render_blocks
 
@@ -31,7 +32,7 @@ def report_list(request, entity, project):
     project = get_project_for_user(request, entity, project)
     context = {
         "project": project,
-        "reports": selectors.project_reports(project, with_drafts=is_team_member(project)),
+        "reports": selectors.project_reports(project, member=is_team_member(project)),
         "can_create": can_create_reports(project),
         "form": ReportForm(),
     }
@@ -51,7 +52,7 @@ def report_create(request, entity, project):
         return redirect(report.get_edit_url())
     context = {
         "project": project,
-        "reports": selectors.project_reports(project, with_drafts=True),
+        "reports": selectors.project_reports(project, member=True),
         "can_create": True,
         "form": form,
     }
@@ -61,11 +62,19 @@ def report_create(request, entity, project):
 @csp_override(settings.CHART_PAGE_CSP)  # Plotly adds its stylesheet at run time
 @require_GET
 def report_detail(request, entity, project, report_key):
-    project = get_project_for_user(request, entity, project)
-    report = get_report_for_user(request, project, report_key)
+    project, report, outside = get_report_for_reader(request, entity, project, report_key)
+    return render_report(request, project, report, outside=outside)
+
+
+def render_report(request, project, report, *, outside: bool):
+    """A report as it reads: the latest version, or for the team a never-published draft.
+    `outside` (a public reader who may not see the project, a share link): the published
+    version only, and the template shows nothing that leads into the project."""
     version = selectors.latest_version(report)
     if version is not None:
         title, blocks = version.title, version.blocks
+    elif outside:  # the access checks allow published reports only; keep it that way here
+        raise Http404("No such report.")
     else:  # only the team gets here (reports/access.py): the draft, marked as such
         title, blocks = report.title, [block.snapshot() for block in report.blocks.all()]
     context = {
@@ -74,8 +83,9 @@ def report_detail(request, entity, project, report_key):
         "version": version,
         "title": title,
         "blocks": render_blocks(project, blocks),
-        "can_edit": can_edit_report(project, report, request.user),
-        "is_member": is_team_member(project),
+        "outside": outside,
+        "can_edit": not outside and can_edit_report(project, report, request.user),
+        "is_member": not outside and is_team_member(project),
     }
     return render(request, "reports/detail.html", context)
 
@@ -121,11 +131,14 @@ def report_version(request, entity, project, report_key, number):
     return render(request, "reports/detail.html", context)
 
 
-def _editor(request, project, report, *, title_form=None, status=200):
+def editor_page(request, project, report, *, title_form=None, visibility_form=None, status=200):
     context = {
         "project": project,
         "report": report,
         "title_form": title_form or ReportForm(initial={"title": report.title}),
+        "visibility_form": visibility_form
+        or VisibilityForm(initial={"visibility": report.visibility}),
+        "team_private": project.entity.is_private,
         "publish_form": PublishForm(),
         "blocks": _draft_blocks(project, report),
         "kinds": ReportBlock.Kind.choices,
@@ -152,13 +165,13 @@ def report_edit(request, entity, project, report_key):
     project = get_project_for_user(request, entity, project)
     report = get_report_for_user(request, project, report_key, edit=True)
     if request.method != "POST":
-        return _editor(request, project, report)
+        return editor_page(request, project, report)
     form = ReportForm(request.POST)
     if form.is_valid():
         services.report_rename(report=report, title=form.cleaned_data["title"])
         messages.success(request, "Saved the title.")
         return redirect(report.get_edit_url())
-    return _editor(request, project, report, title_form=form, status=400)
+    return editor_page(request, project, report, title_form=form, status=400)
 
 
 def _form_answer(request, project, report, form, *, kind, block=None, status=200):
