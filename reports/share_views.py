@@ -44,6 +44,7 @@ def _link_url(request, raw_token: str) -> str:
     return settings.SITE_URL + path if settings.SITE_URL_SET else request.build_absolute_uri(path)
 
 
+@csp_override(settings.CHART_PAGE_CSP)  # a refusal answers with the editor and its charts
 @login_required
 @require_POST
 def report_visibility(request, entity, project, report_key):
