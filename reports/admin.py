@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Report, ReportBlock, ReportVersion
+from .models import Report, ReportBlock, ReportShareLink, ReportVersion
 
 
 class ReportBlockInline(admin.TabularInline):
@@ -30,10 +30,24 @@ class ReportVersionInline(admin.TabularInline):
         return False
 
 
+class ReportShareLinkInline(admin.TabularInline):
+    """View-only links, for the record: made and revoked on the report's Share page, where
+    both are audited."""
+
+    model = ReportShareLink
+    fields = ["label", "created_by", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    inlines = [ReportBlockInline, ReportVersionInline]
-    list_display = ["title", "project", "created_by", "created_at", "updated_at"]
+    inlines = [ReportBlockInline, ReportVersionInline, ReportShareLinkInline]
+    list_display = ["title", "project", "visibility", "created_by", "created_at", "updated_at"]
     list_select_related = ["project", "created_by"]
     search_fields = ["title", "key", "project__name", "project__entity__name"]
     raw_id_fields = ["project", "created_by"]

@@ -16,8 +16,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from teamsite.lib.emails import absolute_url
-
 from .markdown import ATTRIBUTES, TAGS, URL_SCHEMES
 from .models import Report
 from .panels import render_blocks
@@ -90,8 +88,12 @@ def export_filename(title: str) -> str:
     return f"{slugify(title)[:80] or 'report'}.html"
 
 
-def report_html(project, report: Report) -> tuple[str, str]:
-    """(file name, the file's HTML) of the report as its reader sees it on the report page."""
+def report_html(
+    project, report: Report, *, source_url: str, outside: bool = False
+) -> tuple[str, str]:
+    """(file name, the file's HTML) of the report as its reader sees it on the report page;
+    `source_url` (none for a share link's holder: its token stays out of the file) is named
+    in the file as text; `outside` (a reader who may not see the project): not its path either."""
     version, title, shown = shown_content(report)
     blocks = render_blocks(project, shown)
     for block in blocks:
@@ -104,7 +106,8 @@ def report_html(project, report: Report) -> tuple[str, str]:
         "title": title,
         "blocks": blocks,
         "offline": True,
-        "source_url": absolute_url(report.get_absolute_url()),
+        "outside": outside,
+        "source_url": source_url,
         "exported_at": timezone.now(),
         "stylesheet": "\n".join(static_text(path) for path in STYLESHEETS),
         "plotly": inline_script(_plotly_bundle(blocks)),

@@ -5,7 +5,8 @@ from django import forms
 
 from .blocks import DEFAULT_TABLE_ROWS, TABLE_ROWS
 from .comments import MAX_BODY
-from .models import ReportBlock
+from .models import Report, ReportBlock
+from .share import DEFAULT_LINK_DAYS, LINK_DAYS, MAX_LABEL
 
 Kind = ReportBlock.Kind
 
@@ -17,6 +18,24 @@ class ReportForm(forms.Form):
 class PublishForm(forms.Form):
     note = forms.CharField(
         max_length=500, required=False, help_text="What changed, for the history (optional)."
+    )
+
+
+class VisibilityForm(forms.Form):
+    visibility = forms.ChoiceField(
+        choices=Report.Visibility.choices, widget=forms.RadioSelect, label="Who may read it"
+    )
+
+
+class ShareLinkForm(forms.Form):
+    label = forms.CharField(
+        max_length=MAX_LABEL, required=False, help_text="Who the link is for (optional)."
+    )
+    days = forms.TypedChoiceField(
+        choices=[(days, f"{days} day{'s' if days > 1 else ''}") for days in LINK_DAYS],
+        coerce=int,
+        initial=DEFAULT_LINK_DAYS,
+        label="Works for",
     )
 
 

@@ -51,6 +51,9 @@ class Report(models.Model):
     def get_edit_url(self):
         return self._url("edit")
 
+    def get_export_url(self):
+        return self._url("export")
+
     def _url(self, name, *args):
         entity, project = self.project.entity.name, self.project.name
         return reverse(f"reports:{name}", args=[entity, project, self.key, *args])

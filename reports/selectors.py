@@ -4,17 +4,16 @@ and the project's reports a page at a time for the API."""
 from django.db.models import Count, JSONField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from projects.selectors import all_projects_visible_to
 from teams.models import Membership
 
 from .models import Report, ReportBlock, ReportVersion
 from .services import blocks_diff
 
 
-def project_reports(project, *, with_drafts: bool) -> list[Report]:
+def project_reports(project, *, member: bool) -> list[Report]:
     """The project's reports with their last publication (`last_published_at`, `versions`)
-    and whether the draft changed since (`has_pending_changes`); without drafts, only the
-    published ones."""
+    and whether the draft changed since (`has_pending_changes`): every one for a member of the
+    team; for others, the published ones that are public now (reports/access.py)."""
     reports = (
         Report.objects.filter(project=project)
         .select_related("created_by")
@@ -29,8 +28,10 @@ def project_reports(project, *, with_drafts: bool) -> list[Report]:
         )
         .order_by("-updated_at", "-pk")
     )
-    if not with_drafts:
-        reports = reports.filter(version_count__gt=0)
+    if not member:
+        if project.entity.is_private:
+            return []
+        reports = reports.filter(version_count__gt=0, visibility=Report.Visibility.PUBLIC)
     reports = list(reports)
     for report in reports:
         report.has_pending_changes = (
@@ -53,11 +54,12 @@ def shown_content(report: Report) -> tuple[ReportVersion | None, str, list[dict]
 
 
 def project_reports_page(
-    project, *, with_drafts: bool, name: str = "", before_pk: int | None = None, limit: int
+    project, *, member: bool, name: str = "", before_pk: int | None = None, limit: int
 ) -> list[Report]:
     """A page of the project's reports, newest first, in two queries, each with what it reads
     as: `shown_title`, `shown_blocks` and `shown_at` (its latest version's, or its draft's when
-    never published: `last_published_at` is None). Without drafts, only the published ones."""
+    never published: `last_published_at` is None). Every one for a member of the team; for
+    others, the published ones that are public now (as project_reports)."""
     newest = ReportVersion.objects.filter(report=OuterRef("pk")).order_by("-number")
     reports = (
         Report.objects.filter(project=project)
@@ -69,8 +71,12 @@ def project_reports_page(
         )
         .order_by("-pk")
     )
-    if not with_drafts:
-        reports = reports.filter(last_published_at__isnull=False)
+    if not member:
+        if project.entity.is_private:
+            return []
+        reports = reports.filter(
+            last_published_at__isnull=False, visibility=Report.Visibility.PUBLIC
+        )
     if name:
         reports = reports.filter(key=name)
     if before_pk is not None:
@@ -109,17 +115,21 @@ def version_history(report: Report) -> list[ReportVersion]:
 
 
 def reports_readable_by(user) -> QuerySet[Report]:
-    """The reports `user` may open, in one query: of the projects they may see, the published
-    ones, and, in their own teams' projects, drafts too. Each has `last_published_at` and
-    `shown_title` (the published title for readers; the draft's for a never-published one)."""
-    visible = all_projects_visible_to(user).values("pk")
+    """The reports `user` may open, in one query (the rules of reports/access.py): every
+    report of their own teams' projects, drafts too, and the published public reports of teams
+    that are not private, whether or not the user may see their project. Each has
+    `last_published_at` and `shown_title` (the published title for readers; the draft's for a
+    never-published one)."""
     newest = ReportVersion.objects.filter(report=OuterRef("pk")).order_by("-number")
-    readable = Q(last_published_at__isnull=False)
+    readable = Q(
+        last_published_at__isnull=False,
+        visibility=Report.Visibility.PUBLIC,
+        project__entity__is_private=False,
+    )
     if user.is_authenticated:
         readable |= Q(project__entity__in=Membership.objects.filter(user=user).values("entity"))
     return (
-        Report.objects.filter(project__in=visible)
-        .annotate(
+        Report.objects.annotate(
             last_published_at=Subquery(newest.values("published_at")[:1]),
             shown_title=Coalesce(Subquery(newest.values("title")[:1]), "title"),
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import comment_views, views
+from . import comment_views, share_views, views
 
 app_name = "reports"
 
@@ -18,6 +18,12 @@ urlpatterns = [
     path(REPORT + "delete/", views.report_delete, name="delete"),
     path(REPORT + "history/", views.report_history, name="history"),
     path(REPORT + "versions/<int:number>/", views.report_version, name="version"),
+    path(REPORT + "visibility/", share_views.report_visibility, name="visibility"),
+    path(REPORT + "share/", share_views.report_share, name="share"),
+    path(REPORT + "share/new/", share_views.share_link_create, name="share_link_create"),
+    path(
+        REPORT + "share/<str:link>/revoke/", share_views.share_link_revoke, name="share_link_revoke"
+    ),
     path(REPORT + "blocks/new/", views.block_new, name="block_new"),
     path(REPORT + "comments/", comment_views.thread, name="comments"),
     path(

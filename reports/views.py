@@ -13,18 +13,20 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.access import get_project_for_user
+from teamsite.lib.emails import absolute_url
 
 from . import export, selectors, services
 from .access import (
     can_create_reports,
     can_edit_report,
+    get_report_for_reader,
     get_report_for_user,
     is_team_member,
     require_report_creation,
 )
 from .comment_views import page_comments
 from .comments import current_block_keys
-from .forms import PublishForm, ReportForm, add_config_errors, block_form
+from .forms import PublishForm, ReportForm, VisibilityForm, add_config_errors, block_form
 from .models import ReportBlock
 from .panels import render_blocks
 
@@ -34,7 +36,7 @@ def report_list(request, entity, project):
     project = get_project_for_user(request, entity, project)
     context = {
         "project": project,
-        "reports": selectors.project_reports(project, with_drafts=is_team_member(project)),
+        "reports": selectors.project_reports(project, member=is_team_member(project)),
         "can_create": can_create_reports(project),
         "form": ReportForm(),
     }
@@ -54,7 +56,7 @@ def report_create(request, entity, project):
         return redirect(report.get_edit_url())
     context = {
         "project": project,
-        "reports": selectors.project_reports(project, with_drafts=True),
+        "reports": selectors.project_reports(project, member=True),
         "can_create": True,
         "form": form,
     }
@@ -64,9 +66,17 @@ def report_create(request, entity, project):
 @csp_override(settings.CHART_PAGE_CSP)  # Plotly adds its stylesheet at run time
 @require_GET
 def report_detail(request, entity, project, report_key):
-    project = get_project_for_user(request, entity, project)
-    report = get_report_for_user(request, project, report_key)
+    project, report, outside = get_report_for_reader(request, entity, project, report_key)
+    return render_report(request, project, report, outside=outside)
+
+
+def render_report(request, project, report, *, outside: bool, export_url: str = ""):
+    """A report as it reads: the latest version, or for the team a never-published draft.
+    `outside` (a public reader who may not see the project, a share link): the published
+    version only, and the template shows nothing that leads into the project."""
     version, title, blocks = selectors.shown_content(report)
+    if version is None and outside:  # the access checks allow published reports only
+        raise Http404("No such report.")
     blocks = render_blocks(project, blocks)
     context = {
         "project": project,
@@ -74,8 +84,10 @@ def report_detail(request, entity, project, report_key):
         "version": version,
         "title": title,
         "blocks": blocks,
-        "can_edit": can_edit_report(project, report, request.user),
-        "is_member": is_team_member(project),
+        "outside": outside,
+        "export_url": export_url or report.get_export_url(),
+        "can_edit": not outside and can_edit_report(project, report, request.user),
+        "is_member": not outside and is_team_member(project),
     }
     if context["is_member"]:
         context.update(page_comments(request, project, report, blocks))
@@ -84,10 +96,15 @@ def report_detail(request, entity, project, report_key):
 
 @require_GET
 def report_export(request, entity, project, report_key):
-    """The report as one HTML file that reads offline (reports/export.py), as a download."""
-    project = get_project_for_user(request, entity, project)
-    report = get_report_for_user(request, project, report_key)
-    filename, html = export.report_html(project, report)
+    """The report as one HTML file that reads offline (reports/export.py), as a download, for
+    whoever reads its page (outside the team too)."""
+    project, report, outside = get_report_for_reader(request, entity, project, report_key)
+    source_url = absolute_url(report.get_absolute_url())
+    return export_response(project, report, source_url=source_url, outside=outside)
+
+
+def export_response(project, report, *, source_url: str, outside: bool) -> HttpResponse:
+    filename, html = export.report_html(project, report, source_url=source_url, outside=outside)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
@@ -136,11 +153,14 @@ def report_version(request, entity, project, report_key, number):
     return render(request, "reports/detail.html", context)
 
 
-def _editor(request, project, report, *, title_form=None, status=200):
+def editor_page(request, project, report, *, title_form=None, visibility_form=None, status=200):
     context = {
         "project": project,
         "report": report,
         "title_form": title_form or ReportForm(initial={"title": report.title}),
+        "visibility_form": visibility_form
+        or VisibilityForm(initial={"visibility": report.visibility}),
+        "team_private": project.entity.is_private,
         "publish_form": PublishForm(),
         "blocks": _draft_blocks(project, report),
         "kinds": ReportBlock.Kind.choices,
@@ -167,13 +187,13 @@ def report_edit(request, entity, project, report_key):
     project = get_project_for_user(request, entity, project)
     report = get_report_for_user(request, project, report_key, edit=True)
     if request.method != "POST":
-        return _editor(request, project, report)
+        return editor_page(request, project, report)
     form = ReportForm(request.POST)
     if form.is_valid():
         services.report_rename(report=report, title=form.cleaned_data["title"])
         messages.success(request, "Saved the title.")
         return redirect(report.get_edit_url())
-    return _editor(request, project, report, title_form=form, status=400)
+    return editor_page(request, project, report, title_form=form, status=400)
 
 
 def _form_answer(request, project, report, form, *, kind, block=None, status=200):

@@ -16,7 +16,8 @@ RESERVED_NAMES = frozenset(
     about accounts admin api app artifacts artifactsv2 assets auth billing docs download downloads
     entities entity explore favicon.ico files graphql health healthz help home invitations
     invite login logout me media new notifications org orgs organization organizations project
-    projects readyz robots.txt run runs sdk search settings signup static storage support sweeps
+    projects readyz robots.txt run runs sdk search settings shared signup static storage support
+    sweeps
     system team teams user users wandb www
     """.split()
 )

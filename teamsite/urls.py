@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from projects import views as project_views
+from reports import share_views as report_share_views
 from runs import views as run_views
 from teams import views as team_views
 
@@ -16,6 +17,13 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("settings/", include("accounts.urls")),
     path("invitations/<str:token>/", team_views.invitation, name="invitation"),
+    # A view-only link to a report: the token is the credential, outside every project.
+    path("shared/reports/<str:token>/", report_share_views.shared_report, name="shared_report"),
+    path(
+        "shared/reports/<str:token>/export.html",
+        report_share_views.shared_report_export,
+        name="shared_report_export",
+    ),
     path("projects/new/", project_views.create_project, name="project_create"),
     path("", include("api.urls")),
     path("", include("teams.urls")),

@@ -71,7 +71,8 @@ from jobs.models import PeriodicJob
 from projects.models import Project
 from reports import comments as report_comments
 from reports import services as report_services
-from reports.models import Report, ReportBlock, ReportComment
+from reports import share as report_share
+from reports.models import Report, ReportBlock, ReportComment, ReportShareLink
 from runs.ingest import apply_file_stream, parse_file_stream
 from runs.models import (
     Alert,
@@ -108,7 +109,7 @@ ROLES = (
 OUTSIDERS = ("anonymous", "outsider", "outsider_key", "staff")
 # Links that are credentials themselves (an invitation, a signed download): whoever holds one may
 # use it, team or not.
-CREDENTIAL_LINKS = {"invitation", "wandb_transfer"}
+CREDENTIAL_LINKS = {"invitation", "wandb_transfer", "shared_report", "shared_report_export"}
 OUTCOMES = {"ok", "login", "400", "403", "404", "405", "refused", "empty"}
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -1173,14 +1174,23 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             ("delete", "alert_rule", lambda rule: rule is None),
         )
     },
-    # Reports: whoever sees the project reads the published ones; team members see the history
-    # and write reports; a report (erin's) is edited by its author or a team admin.
+    # Reports: the team reads all of them (erin's team report, published); others read the
+    # published public ones (a public report on each side) while the team is not private, even
+    # without seeing the project. Team members see the history and write reports; a report is
+    # edited and shared by its author (erin) or a team admin.
     "reports:list": (
         get(
             project_url("reports:list"),
             PROJECT_READ,
             public=EVERYONE_OK,
+            shows=lambda s: "Public report 7f3a",
+        ),
+        get(
+            project_url("reports:list"),
+            PROJECT_READ,
+            public=web("empty empty ok ok empty"),
             shows=lambda s: "Matrix report 7f3a",
+            label="team report",
         ),
     ),
     "reports:create": (
@@ -1199,16 +1209,94 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(
             report_url("reports:detail"),
             PROJECT_READ,
-            public=EVERYONE_OK,
+            public=web("404 404 ok ok 404"),
             shows=lambda s: "report words 7f3a",
         ),
+        get(
+            lambda s: s.public_report.get_absolute_url(),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "public words 7f3a",
+            label="public report",
+        ),
+    ),
+    "reports:visibility": (
+        get(report_url("reports:visibility"), POST_ONLY),
+        post(
+            report_url("reports:visibility"),
+            # A private team's reports cannot be public: the form says why (400).
+            web("login 404 403 400 404"),
+            public=RULE_CHANGE,
+            data=lambda s: {"visibility": "public"},
+            effect=lambda s, user: Report.objects.get(pk=s.report.pk).visibility == "public",
+        ),
+    ),
+    "reports:share": (
+        get(
+            report_url("reports:share"),
+            RULE_CHANGE,
+            shows=lambda s: "matrix link 7f3a",
+        ),
+    ),
+    "reports:share_link_create": (
+        get(report_url("reports:share_link_create"), POST_ONLY),
+        post(
+            report_url("reports:share_link_create"),
+            RULE_CHANGE,
+            data=lambda s: {"label": "made here", "days": "7"},
+            effect=lambda s, user: s.report.share_links.filter(label="made here").exists(),
+        ),
+    ),
+    "reports:share_link_revoke": (
+        get(report_url("reports:share_link_revoke", lambda s: s.share_link_id), POST_ONLY),
+        post(
+            report_url("reports:share_link_revoke", lambda s: s.share_link_id),
+            RULE_CHANGE,
+            effect=lambda s, user: (
+                ReportShareLink.objects.get(pk=s.share_link.pk).revoked_at is not None
+            ),
+        ),
+    ),
+    # A view-only link is the credential: whoever holds it reads the published report, on a
+    # private team too; a revoked one is nothing.
+    "shared_report": (
+        get(
+            lambda s: reverse("shared_report", args=[s.share_token]),
+            EVERYONE_OK,
+            shows=lambda s: "report words 7f3a",
+        ),
+        get(
+            lambda s: reverse("shared_report", args=[s.revoked_token]),
+            EVERYONE_404,
+            label="revoked",
+        ),
+        post(lambda s: reverse("shared_report", args=[s.share_token]), EVERYONE_405),
     ),
     "reports:export": (
         get(
             report_url("reports:export"),
             PROJECT_READ,
-            public=EVERYONE_OK,
+            public=web("404 404 ok ok 404"),
             shows=lambda s: "report words 7f3a",
+        ),
+        get(
+            lambda s: s.public_report.get_export_url(),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "public words 7f3a",
+            label="public report",
+        ),
+    ),
+    "shared_report_export": (
+        get(
+            lambda s: reverse("shared_report_export", args=[s.share_token]),
+            EVERYONE_OK,
+            shows=lambda s: "report words 7f3a",
+        ),
+        get(
+            lambda s: reverse("shared_report_export", args=[s.revoked_token]),
+            EVERYONE_404,
+            label="revoked",
         ),
     ),
     "reports:history": (
@@ -1222,11 +1310,17 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
     ),
     "reports:edit": (
-        get(report_url("reports:edit"), RULE_CHANGE, public=RULE_CHANGE_PUBLIC),
+        get(report_url("reports:edit"), RULE_CHANGE),
+        # Those who read a public report learn it exists: 403 for them.
+        get(
+            lambda s: s.public_report.get_edit_url(),
+            RULE_CHANGE,
+            public=RULE_CHANGE_PUBLIC,
+            label="public report",
+        ),
         post(
             report_url("reports:edit"),
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
             data=lambda s: {"title": "renamed here"},
             effect=lambda s, user: Report.objects.get(pk=s.report.pk).title == "renamed here",
         ),
@@ -1236,7 +1330,6 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             report_url("reports:publish"),
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
             data=lambda s: {"note": "again"},
             effect=lambda s, user: s.report.versions.filter(number=2).exists(),
         ),
@@ -1246,7 +1339,6 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             report_url("reports:delete"),
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
             effect=lambda s, user: not Report.objects.filter(pk=s.report.pk).exists(),
         ),
     ),
@@ -1254,22 +1346,19 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(
             lambda s: report_url("reports:block_new")(s) + "?kind=text",
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
         ),
         post(
             report_url("reports:block_new"),
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
             data=lambda s: {"kind": "text", "markdown": "added here"},
             effect=lambda s, user: s.report.blocks.filter(config__markdown="added here").exists(),
         ),
     ),
     "reports:block_edit": (
-        get(report_block_url("reports:block_edit"), RULE_CHANGE, public=RULE_CHANGE_PUBLIC),
+        get(report_block_url("reports:block_edit"), RULE_CHANGE),
         post(
             report_block_url("reports:block_edit"),
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
             data=lambda s: {"markdown": "edited here"},
             effect=lambda s, user: (
                 ReportBlock.objects.get(pk=s.report_block.pk).config == {"markdown": "edited here"}
@@ -1281,7 +1370,6 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             report_block_url("reports:block_move", "second_report_block"),
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
             data=lambda s: {"direction": "up"},
             effect=lambda s, user: report_blocks(s)[0] == s.second_report_block.key,
         ),
@@ -1291,7 +1379,6 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             report_block_url("reports:block_delete"),
             RULE_CHANGE,
-            public=RULE_CHANGE_PUBLIC,
             effect=lambda s, user: s.report_block.key not in report_blocks(s),
         ),
     ),
@@ -1776,6 +1863,22 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.report_comment = report_comments.comment_add(
         report=s.report, author=erin, body="comment words 7f3a"
     )
+    s.share_link, s.share_token = report_share.share_link_create(
+        report=s.report, actor=erin, label="matrix link 7f3a"
+    )
+    s.share_link_id = s.share_link.token_hash[:16]
+    revoked, s.revoked_token = report_share.share_link_create(report=s.report, actor=erin)
+    report_share.share_link_revoke(link=revoked, actor=erin)
+    s.public_report = report_services.report_create(
+        project=s.project, title="Public report 7f3a", actor=erin
+    )
+    report_services.block_add(
+        report=s.public_report, kind="text", config={"markdown": "public words 7f3a"}
+    )
+    report_services.report_publish(report=s.public_report, actor=erin)
+    # Made public while its team was open: on the private side, the team's privacy hides it.
+    Report.objects.filter(pk=s.public_report.pk).update(visibility="public")
+    s.public_report.refresh_from_db()
     s.alert_event = AlertEvent.objects.create(
         project=s.project, rule=s.alert_rule, run=s.bob_run, value=2.0, message="loss is 2"
     )

@@ -41,7 +41,7 @@ def resolve_all_views(project, _, viewType=REPORT_VIEW_TYPE, viewName=None, firs
     if (viewType or REPORT_VIEW_TYPE) == REPORT_VIEW_TYPE:  # Teamsite keeps no other views
         reports = project_reports_page(
             project,
-            with_drafts=is_team_member(project),
+            member=is_team_member(project),
             name=viewName or "",
             before_pk=before,
             limit=first + 1,

@@ -91,13 +91,14 @@ def test_readers_see_the_published_version_not_the_draft(client, vision, alice, 
     assert [block["config"] for block in spec["blocks"]] == [{"markdown": "Published words."}]
 
 
-def test_outsiders_list_published_reports_of_public_projects_only(
-    client, public_team, alice, charlie
-):
+def test_outsiders_list_published_public_reports_only(client, public_team, alice, charlie):
     public = project_create(entity=public_team, name="open", creator=alice)
     public.visibility = "public"
     public.save(update_fields=["visibility"])
-    report(public, alice, "Open findings", "Visible.")
+    shared = report(public, alice, "Open findings", "Visible.")
+    shared.visibility = shared.Visibility.PUBLIC
+    shared.save(update_fields=["visibility"])
+    report(public, alice, "Team notes", "For the team.")  # published, read by the team only
     report(public, alice, "Secret plan", publish=False)
     found = listed(client, api_key_for(charlie), "open-team/open")
     assert titles(found) == ["Open findings"]

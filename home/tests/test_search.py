@@ -15,6 +15,7 @@ from artifacts.models import ArtifactCollection
 from artifacts.registry import REGISTRY_PROJECT
 from home.search import COUNT_LIMIT, GROUP_ROWS
 from reports.services import report_create, report_publish, report_rename
+from reports.share import report_set_visibility
 from runs.models import Run
 from teams.services import membership_remove
 from tests.factories import ProjectFactory, RunFactory
@@ -285,10 +286,21 @@ def test_reports_are_found_by_who_may_read_them(client, alice, bob, charlie, tea
     public = ProjectFactory(
         entity=public_team, creator=alice, name="open-work", visibility="public"
     )
+    internal = ProjectFactory(entity=public_team, creator=alice, name="internal-work")
     published_report(private, alice, "Quarterly findings")
-    published_report(public, alice, "Open findings")
+    report_set_visibility(
+        report=published_report(public, alice, "Open findings"), visibility="public", actor=alice
+    )
+    # Public reports are read outside the team even when their project is team-only.
+    report_set_visibility(
+        report=published_report(internal, alice, "Inside findings"),
+        visibility="public",
+        actor=alice,
+    )
+    published_report(public, alice, "Team findings")  # visibility: the team
     draft = report_create(project=private, title="Draft findings", actor=alice)
-    report_create(project=public, title="Unshared findings", actor=alice)
+    unshared = report_create(project=public, title="Unshared findings", actor=alice)
+    report_set_visibility(report=unshared, visibility="public", actor=alice)  # never published
 
     def found(who):
         if who:
@@ -298,10 +310,17 @@ def test_reports_are_found_by_who_may_read_them(client, alice, bob, charlie, tea
         return group_names(search(client, "findings"), "reports")
 
     # bob, a member of the private team: its published and draft reports, and public ones
-    # published; a draft of a public team he is not in stays hidden.
-    assert sorted(found(bob)) == ["Draft findings", "Open findings", "Quarterly findings"]
-    assert sorted(found(charlie)) == ["Open findings"]
-    assert sorted(found(None)) == ["Open findings"]
+    # published; a draft or a team-only report of a team he is not in stays hidden.
+    assert sorted(found(bob)) == [
+        "Draft findings",
+        "Inside findings",
+        "Open findings",
+        "Quarterly findings",
+    ]
+    assert sorted(found(charlie)) == ["Inside findings", "Open findings"]
+    assert sorted(found(None)) == ["Inside findings", "Open findings"]
+    # alice, in both teams: all of them.
+    assert len(found(alice)) == 6
     # Once published, the published title is what the list shows, however the draft was
     # renamed since; the draft's new title finds it too.
     report_publish(report=draft, actor=alice)

@@ -247,6 +247,8 @@ def public_report(public_team, alice):
     report = services.report_create(project=public, title="Open findings", actor=alice)
     services.block_add(report=report, kind=Kind.TEXT, config={"markdown": "open words"})
     services.report_publish(report=report, actor=alice)
+    report.visibility = report.Visibility.PUBLIC
+    report.save(update_fields=["visibility"])
     return report
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from reports import export, services
-from reports.models import ReportBlock
+from reports.models import Report, ReportBlock
 from tests.factories import ProjectFactory
 
 Kind = ReportBlock.Kind
@@ -119,17 +119,19 @@ def test_the_file_is_for_those_who_read_the_report(client, findings, who, status
     assert client.get(url("export", findings)).status_code == status
 
 
-def test_outsiders_download_published_reports_of_public_projects_only(
-    client, public_team, alice, charlie
-):
+def test_outsiders_download_published_public_reports_only(client, public_team, alice, charlie):
     public = ProjectFactory(entity=public_team, creator=alice, name="open", visibility="public")
     published = services.report_create(project=public, title="Open findings", actor=alice)
     services.block_add(report=published, kind=Kind.TEXT, config={"markdown": "visible"})
     services.report_publish(report=published, actor=alice)
+    team_only = services.report_create(project=public, title="Team talk", actor=alice)
+    services.report_publish(report=team_only, actor=alice)
+    Report.objects.filter(pk=published.pk).update(visibility=Report.Visibility.PUBLIC)
     unpublished = services.report_create(project=public, title="Secret plan", actor=alice)
     client.force_login(charlie)
     assert "visible" in download(client, published)[1]
     assert client.get(url("export", unpublished)).status_code == 404
+    assert client.get(url("export", team_only)).status_code == 404
     client.logout()
     assert "visible" in download(client, published)[1]
 

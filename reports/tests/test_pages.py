@@ -4,7 +4,7 @@ actions, publishing, and what the live panels show."""
 import pytest
 from django.urls import reverse
 
-from reports import services
+from reports import services, share
 from reports.models import Report, ReportBlock, ReportVersion
 from reports.panels import CHART_BUCKETS
 from runs import charts
@@ -107,13 +107,17 @@ def test_unpublished_reports_are_the_teams_own(client, draft, bob, alice, public
     assert "Secret plan" not in client.get(list_url(public)).content.decode()
 
 
-def test_public_project_readers_read_published_reports_but_do_not_edit(
+def test_outsiders_read_a_public_report_but_not_a_team_one_nor_edit(
     client, public_team, alice, charlie
 ):
     public = ProjectFactory(entity=public_team, creator=alice, name="open", visibility="public")
     report = services.report_create(project=public, title="Open findings", actor=alice)
     services.block_add(report=report, kind=Kind.TEXT, config={"markdown": "visible"})
     services.report_publish(report=report, actor=alice)
+    # Team visibility (the default): the project is public, its reports are the team's.
+    assert client.get(url("detail", report)).status_code == 404
+    assert "Open findings" not in client.get(list_url(public)).content.decode()
+    share.report_set_visibility(report=report, visibility="public", actor=alice)
     assert "visible" in client.get(url("detail", report)).content.decode()  # anonymous
     assert "Open findings" in client.get(list_url(public)).content.decode()
     client.force_login(charlie)

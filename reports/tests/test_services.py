@@ -3,10 +3,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from reports import services
+from reports import services, share
 from reports.blocks import CHART_RUNS, TABLE_ROWS, clean_config
 from reports.models import Report, ReportBlock, ReportVersion
 from reports.selectors import project_reports, version_history
+from tests.factories import ProjectFactory
 
 Kind = ReportBlock.Kind
 
@@ -127,14 +128,33 @@ def test_history_counts_added_removed_and_edited_blocks(report, bob):
 
 
 def test_the_list_tells_unpublished_changes(report, project, bob):
-    assert [r.has_pending_changes for r in project_reports(project, with_drafts=True)] == [True]
-    assert project_reports(project, with_drafts=False) == []
+    assert [r.has_pending_changes for r in project_reports(project, member=True)] == [True]
     services.report_publish(report=report, actor=bob)
-    (listed,) = project_reports(project, with_drafts=False)
+    (listed,) = project_reports(project, member=True)
     assert not listed.has_pending_changes and listed.version_count == 1
     services.block_add(report=report, kind=Kind.TEXT, config={"markdown": "more"})
-    (listed,) = project_reports(project, with_drafts=True)
+    (listed,) = project_reports(project, member=True)
     assert listed.has_pending_changes
+
+
+def test_others_list_only_published_public_reports_of_a_team_that_is_not_private(
+    public_team, alice
+):
+    project = ProjectFactory(entity=public_team, creator=alice, visibility="public")
+    report = services.report_create(project=project, title="Open", actor=alice)
+    share.report_set_visibility(report=report, visibility="public", actor=alice)
+    assert project_reports(project, member=False) == []  # not published yet
+    services.report_publish(report=report, actor=alice)
+    assert [r.pk for r in project_reports(project, member=False)] == [report.pk]
+    team_only = services.report_create(project=project, title="Ours", actor=alice)
+    services.report_publish(report=team_only, actor=alice)
+    assert [r.pk for r in project_reports(project, member=False)] == [report.pk]
+    assert len(project_reports(project, member=True)) == 2
+    # A team turning private hides its public reports at once, whatever they say.
+    public_team.is_private = True
+    public_team.save(update_fields=["is_private"])
+    project.refresh_from_db()
+    assert project_reports(project, member=False) == []
 
 
 def test_deleting_a_report_removes_its_versions(report, bob):
