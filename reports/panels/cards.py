@@ -50,9 +50,9 @@ def media(project, block: RenderedBlock) -> None:
     ]
     which = "the latest step" if step is None else "the chosen step"
     first, last = panel.steps[0], panel.steps[-1]
-    block.notes.append(
-        f"Step {panel.step} ({which}; logged at {len(panel.steps)} steps, {first} to {last})."
-    )
+    count = len(panel.steps)
+    logged = f"logged at {count} steps, {first} to {last}" if count > 1 else "the only one"
+    block.notes.append(f"Step {panel.step} ({which}; {logged}).")
 
 
 def _artifact_card(artifact) -> dict:
