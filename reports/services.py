@@ -6,6 +6,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from runs.query import QueryError
+
 from .blocks import RUN_SET_KINDS, clean_config
 from .models import Report, ReportBlock, ReportVersion
 from .panels import frozen_ids
@@ -124,14 +126,17 @@ def _query_panels(report: Report) -> list[ReportBlock]:
 def report_freeze(*, report: Report, actor) -> int:
     """Fix each query panel of the draft to the runs its query matches now (as many as the
     panel shows), so runs logged later do not change it; publishing carries the freeze to
-    readers. Returns the number of panels frozen. `actor` is an author or admin (the view
-    checks)."""
+    readers. Returns the number of panels frozen; one whose query cannot be answered stays
+    as it is. `actor` is an author or admin (the view checks)."""
     _locked(report)
     now = timezone.now().isoformat()
     frozen = []
     for block in _query_panels(report):
         query = block.config["runs"].get("query", "")
-        ids = frozen_ids(report.project, block.kind, block.config)
+        try:
+            ids = frozen_ids(report.project, block.kind, block.config)
+        except QueryError:  # the panel says so where it is shown; nothing to freeze
+            continue
         block.config = clean_config(
             block.kind,
             {**block.config, "runs": {"query": query, "frozen": ids, "frozen_at": now}},
