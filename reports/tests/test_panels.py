@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -375,3 +376,55 @@ def test_the_editor_adds_each_kind_and_refuses_bad_settings(client, project, bob
         "reports:block_edit", args=[project.entity.name, project.name, report.key, block.key]
     )
     assert client.get(edit).status_code == 200
+
+
+# Readers outside the project (a share link): no links into it
+
+
+@pytest.mark.parametrize("outside", [False, True])
+def test_outside_readers_get_no_links_into_the_project(
+    project, make_run, log, alice, team, outside
+):
+    _data(project, make_run, log, alice, team, 2)
+    blocks = render_blocks(
+        project,
+        [
+            {"key": kind, "kind": kind, "config": clean_config(kind, config)}
+            for kind, (_, config) in CONFIGS.items()
+        ]
+        + [
+            {
+                "key": "t",
+                "kind": Kind.RUNS_TABLE,
+                "config": {"runs": EVERY_RUN, "columns": [], "limit": 5},
+            }
+        ],
+    )
+    html = "".join(
+        render_to_string("reports/_block.html", {"block": block, "outside": outside})
+        for block in blocks
+    )
+    project_path = f"/{project.entity.name}/{project.name}/"
+    registry_path = f"/{project.entity.name}/registry/"
+    assert "<img" in html and "/media/thumbnails/" in html
+    assert ("href=" in html) is not outside
+    assert (f'href="{project_path}' in html) is not outside
+    assert (f'href="{registry_path}' in html) is not outside
+    assert ("data-click-through" in html) is not outside
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_page_of_every_kind_reads_a_fixed_number_of_queries(
+    client, project, bob, make_run, log, alice, team, size, django_assert_num_queries
+):
+    _data(project, make_run, log, alice, team, size)
+    report = services.report_create(project=project, title="Every kind", actor=bob)
+    for kind, (_, config) in CONFIGS.items():
+        services.block_add(report=report, kind=kind, config=config)
+    services.report_publish(report=report, actor=bob)
+    client.force_login(bob)
+    # The page itself (session, user, project, permissions, report, version), then each panel.
+    with django_assert_num_queries(6 + sum(queries for queries, _ in CONFIGS.values())):
+        response = client.get(report.get_absolute_url())
+    assert response.status_code == 200
+    assert not any(block.error for block in response.context["blocks"])
