@@ -1,11 +1,13 @@
 """Reads of the team model registry that span relations, each in a fixed number of queries."""
 
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, F, Max, Prefetch
 
 from projects.models import Project
 from teams.models import Entity
 
 from .models import AliasMove, ArtifactAlias, ArtifactCollection, ArtifactLink
+from .registry import REGISTRY_PROJECT
+from .services import VERSION_ALIAS
 
 SUMMARY_METRICS = 3
 
@@ -61,3 +63,33 @@ def recent_alias_moves(team: Entity, limit: int = 50) -> list[AliasMove]:
     """The team's latest alias moves across its registered models, deleted ones included
     (`portfolio` None; `portfolio_name` names them)."""
     return list(AliasMove.objects.filter(entity=team).select_related("portfolio")[:limit])
+
+
+def find_registered_version(entity: Entity, name: str, version: str) -> ArtifactLink | None:
+    """The version (`v2`) or alias (`production`) of the entity's registered model `name`, with
+    the artifact version it links (its collection and producing run) and `alias_names`, its
+    aliases in the registry; None if there is no such model or version. Two queries."""
+    links = ArtifactLink.objects.filter(
+        portfolio__project__entity=entity,
+        portfolio__project__name=REGISTRY_PROJECT,
+        portfolio__name=name,
+        portfolio__kind=ArtifactCollection.Kind.PORTFOLIO,
+    ).select_related("portfolio", "artifact__collection__project", "artifact__created_by_run")
+    number = VERSION_ALIAS.match(version)
+    if number:
+        link = links.filter(version_index=int(number.group(1))).first()
+    else:
+        link = links.filter(
+            artifact__aliases__collection=F("portfolio"), artifact__aliases__alias=version
+        ).first()
+    if link is not None:
+        aliases = ArtifactAlias.objects.filter(
+            collection__in=[link.portfolio_id, link.artifact.collection_id], artifact=link.artifact
+        ).order_by("alias")
+        link.alias_names, link.artifact.alias_names = [], []
+        for collection_id, alias in aliases.values_list("collection_id", "alias"):
+            if collection_id == link.portfolio_id:
+                link.alias_names.append(alias)
+            else:
+                link.artifact.alias_names.append(alias)
+    return link

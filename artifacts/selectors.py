@@ -5,7 +5,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, F, Max, Prefetch, Q
 from django.http import Http404
 
 from .models import Artifact, ArtifactAlias, ArtifactCollection, ArtifactLink
@@ -233,3 +233,32 @@ def version_diff(old: Artifact, new: Artifact) -> VersionDiff:
         else:
             diff.unchanged += 1
     return diff
+
+
+def find_version(project, name: str, version: str) -> Artifact | None:
+    """A committed version of the project's artifact `name` by its number (`v3`) or one of its
+    aliases (`latest`), with its collection, producing run and own aliases (`alias_names`);
+    None if there is no such artifact or version. Two queries."""
+    versions = (
+        Artifact.objects.committed()
+        .filter(
+            collection__project=project,
+            collection__name=name,
+            collection__kind=ArtifactCollection.Kind.SEQUENCE,
+        )
+        .select_related("collection", "created_by_run")
+    )
+    number = VERSION_ALIAS.match(version)
+    if number:
+        artifact = versions.filter(version_index=int(number.group(1))).first()
+    else:
+        artifact = versions.filter(
+            aliases__alias=version, aliases__collection=F("collection")
+        ).first()
+    if artifact is not None:
+        artifact.alias_names = list(
+            ArtifactAlias.objects.filter(artifact=artifact, collection_id=artifact.collection_id)
+            .order_by("alias")
+            .values_list("alias", flat=True)
+        )
+    return artifact

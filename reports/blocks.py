@@ -4,14 +4,27 @@ text:       {"markdown": str}
 line_chart: {"metrics": [names], "runs": RUNS, "title": str (optional)}
 runs_table: {"runs": RUNS, "columns": ["summary.loss", "config.lr", ...], "sort": str
              (optional, a query-language field, "-" first for descending), "limit": 1..100}
-RUNS:       {"query": text of the runs query language} or {"ids": [run ids]}
+leaderboard: {"runs": RUNS, "metric": FIELD, "best": "max"|"min", "limit": 1..50,
+             "columns": [FIELD, ...] (optional)}
+scatter:    {"runs": RUNS, "x": FIELD, "y": FIELD, "color": FIELD (optional)}
+parallel_coordinates: {"runs": RUNS, "columns": [FIELD, ...] (2 to 10)}
+media:      {"run": run id, "key": media key, "step": int (optional: the latest)}
+artifact:   {"artifact": "name:version" or "name:alias"}
+registered_model: {"model": "name:version" or "name:alias"}
+RUNS:       {"query": text of the runs query language} or {"ids": [run ids]}; a frozen query
+            also keeps the runs it matched: {"query", "frozen": [run ids], "frozen_at": ISO time}
+FIELD:      summary.<key> or config.<key>
 
 `clean_config` returns the settings in this shape or raises ValidationError naming the field
 at fault."""
 
+import re
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 
 from runs.query import QueryError, order_by, parse_text, to_q
+from runs.query.nodes import json_key
 from runs.selectors import json_column_key
 
 from .models import ReportBlock
@@ -23,6 +36,13 @@ MAX_NAME = 256
 CHART_RUNS = 50  # runs a line chart draws
 TABLE_ROWS = 100  # rows a runs table may ask for
 DEFAULT_TABLE_ROWS = 20
+BOARD_ROWS = 50  # rows a leaderboard may ask for
+DEFAULT_BOARD_ROWS = 10
+MAX_PARALLEL = 10
+FROZEN_RUNS = 1000  # runs a frozen run set keeps: the most a scatter or parallel panel reads
+MAX_STEP = 2**62
+# An artifact or registered model and its version (v3) or alias (latest): "name:version".
+VERSIONED_NAME = re.compile(r"\A([\w.-]{1,255}):([\w.-]{1,128})\Z")
 
 Kind = ReportBlock.Kind
 
@@ -53,7 +73,44 @@ def clean_run_set(value) -> dict:
         to_q(parse_text(query))
     except QueryError as error:  # its message says where the mistake is
         raise ValidationError({"runs": f"The query has a mistake: {error}."}) from None
-    return {"query": query.strip()}
+    cleaned = {"query": query.strip()}
+    if "frozen" in value:
+        cleaned["frozen"] = _names(value["frozen"], "frozen run ids", "runs", FROZEN_RUNS)
+        frozen_at = value.get("frozen_at")
+        try:
+            datetime.fromisoformat(frozen_at)
+        except (TypeError, ValueError):
+            raise ValidationError({"runs": "A frozen run set says when it was frozen."}) from None
+        cleaned["frozen_at"] = frozen_at
+    return cleaned
+
+
+def _field(value, name: str, what: str) -> str:
+    """A summary or config key, as the query language names it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError({name: f"Name the {what}: summary.<key> or config.<key>."})
+    value = value.strip()
+    try:
+        # Both readings of a key must take it: the query's (json_key) and the table's.
+        is_key = len(value) <= MAX_NAME and json_key(value) and json_column_key(value)
+    except QueryError:
+        is_key = False
+    if not is_key:
+        raise ValidationError(
+            {name: f"“{value[:60]}” is not a {what}: name summary.<key> or config.<key>."}
+        )
+    return value
+
+
+def _fields(value, name: str, what: str, limit: int) -> list[str]:
+    return [_field(item, name, what) for item in _names(value, what, name, limit)]
+
+
+def _limit(config: dict, default: int, most: int, what: str) -> int:
+    limit = config.get("limit", default)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= most:
+        raise ValidationError({"limit": f"Show from 1 to {most} {what}."})
+    return limit
 
 
 def _clean_text(config: dict) -> dict:
@@ -99,18 +156,98 @@ def _clean_runs_table(config: dict) -> dict:
         except QueryError as error:
             raise ValidationError({"sort": f"Cannot sort by “{sort}”: {error}"}) from None
         cleaned["sort"] = sort
-    limit = config.get("limit", DEFAULT_TABLE_ROWS)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= TABLE_ROWS:
-        raise ValidationError({"limit": f"Show from 1 to {TABLE_ROWS} runs."})
-    cleaned["limit"] = limit
+    cleaned["limit"] = _limit(config, DEFAULT_TABLE_ROWS, TABLE_ROWS, "runs")
     return cleaned
+
+
+def _clean_leaderboard(config: dict) -> dict:
+    cleaned = {
+        "runs": clean_run_set(config.get("runs")),
+        "metric": _field(config.get("metric"), "metric", "metric"),
+    }
+    best = config.get("best", "max")
+    if best not in ("max", "min"):
+        raise ValidationError({"best": "The best value is the highest (max) or the lowest (min)."})
+    cleaned["best"] = best
+    cleaned["limit"] = _limit(config, DEFAULT_BOARD_ROWS, BOARD_ROWS, "runs")
+    cleaned["columns"] = _fields(config.get("columns", []), "columns", "column", MAX_COLUMNS)
+    return cleaned
+
+
+def _clean_scatter(config: dict) -> dict:
+    cleaned = {
+        "runs": clean_run_set(config.get("runs")),
+        "x": _field(config.get("x"), "x", "field for x"),
+        "y": _field(config.get("y"), "y", "field for y"),
+    }
+    if config.get("color"):
+        cleaned["color"] = _field(config["color"], "color", "field for the colour")
+    return cleaned
+
+
+def _clean_parallel(config: dict) -> dict:
+    columns = _fields(config.get("columns"), "columns", "column", MAX_PARALLEL)
+    if len(columns) < 2:
+        raise ValidationError({"columns": "Name at least two columns."})
+    return {"runs": clean_run_set(config.get("runs")), "columns": columns}
+
+
+def _clean_media(config: dict) -> dict:
+    run = config.get("run")
+    if not isinstance(run, str) or not run.strip() or len(run.strip()) > MAX_NAME:
+        raise ValidationError({"run": "Give the id of one run of the project."})
+    key = config.get("key")
+    if not isinstance(key, str) or not key.strip() or len(key.strip()) > MAX_NAME:
+        raise ValidationError({"key": "Name the media key the run logged its images under."})
+    cleaned = {"run": run.strip(), "key": key.strip()}
+    step = config.get("step")
+    if step is not None:
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= MAX_STEP:
+            raise ValidationError(
+                {"step": "The step is a whole number from 0, or empty: the latest."}
+            )
+        cleaned["step"] = step
+    return cleaned
+
+
+def _versioned(config: dict, name: str, what: str) -> dict:
+    value = config.get(name)
+    value = value.strip() if isinstance(value, str) else ""
+    if not VERSIONED_NAME.match(value):
+        raise ValidationError(
+            {name: f"Name the {what} and its version or alias, e.g. model:latest or dataset:v3."}
+        )
+    return {name: value}
+
+
+def _clean_artifact(config: dict) -> dict:
+    return _versioned(config, "artifact", "artifact")
+
+
+def _clean_registered_model(config: dict) -> dict:
+    return _versioned(config, "model", "registered model")
 
 
 CLEANERS = {
     Kind.TEXT: _clean_text,
     Kind.LINE_CHART: _clean_line_chart,
     Kind.RUNS_TABLE: _clean_runs_table,
+    Kind.LEADERBOARD: _clean_leaderboard,
+    Kind.SCATTER: _clean_scatter,
+    Kind.PARALLEL_COORDINATES: _clean_parallel,
+    Kind.MEDIA: _clean_media,
+    Kind.ARTIFACT: _clean_artifact,
+    Kind.REGISTERED_MODEL: _clean_registered_model,
 }
+
+# Kinds whose settings name runs ("runs"): the ones a report can freeze.
+RUN_SET_KINDS = (
+    Kind.LINE_CHART,
+    Kind.RUNS_TABLE,
+    Kind.LEADERBOARD,
+    Kind.SCATTER,
+    Kind.PARALLEL_COORDINATES,
+)
 
 
 def clean_config(kind: str, config) -> dict:

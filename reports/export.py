@@ -3,9 +3,11 @@ report page shows (its latest version, or the team's draft, marked, when never p
 the stylesheets and plotly.js inlined from the site's own static files, so opening it needs no
 network and no server. Nothing in it links back into the site: the source is named as text.
 
-No kind of block shows images yet (text blocks leave them out, reports/markdown.py), so there
-is nothing to inline as data: URIs."""
+A media panel's images travel inside the file as data: URIs of their thumbnails (text blocks
+show no images, reports/markdown.py), up to MAX_INLINE_IMAGES bytes in all; past that, the
+panel says which were left out."""
 
+import base64
 from urllib.parse import urlsplit
 
 import nh3
@@ -15,6 +17,8 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
+
+from runs.media.thumbnails import thumbnail
 
 from .markdown import ATTRIBUTES, TAGS, URL_SCHEMES
 from .models import Report
@@ -27,6 +31,7 @@ STYLESHEETS = ("css/app.css", "css/reports.css")
 BASIC_BUNDLE, FULL_BUNDLE = "vendor/plotly-basic.min.js", "vendor/plotly.min.js"
 BASIC_TRACES = {"scatter", "bar", "pie"}
 PRINT_SCRIPT = "js/print_charts.js"  # the report page's: charts at the paper's width
+MAX_INLINE_IMAGES = 20 * 1024 * 1024
 
 
 def static_text(path: str) -> str:
@@ -84,6 +89,23 @@ def _plotly_bundle(blocks) -> str:
     return static_text(BASIC_BUNDLE if types <= BASIC_TRACES else FULL_BUNDLE)
 
 
+def inline_images(blocks) -> None:
+    """Each media panel's images as data: URIs of their thumbnails, while the file stays under
+    MAX_INLINE_IMAGES; an image left out (too much, or no thumbnail) is said on its panel."""
+    budget = MAX_INLINE_IMAGES
+    for block in blocks:
+        left_out = 0
+        for image in block.images:
+            data = thumbnail(image["file"]) if image.get("file") else None
+            if data is None or len(data) > budget:
+                image["src"], left_out = "", left_out + 1
+                continue
+            budget -= len(data)
+            image["src"] = "data:image/webp;base64," + base64.b64encode(data).decode("ascii")
+        if left_out:
+            block.notes.append(f"{left_out} image(s) left out of this file: see the report.")
+
+
 def export_filename(title: str) -> str:
     return f"{slugify(title)[:80] or 'report'}.html"
 
@@ -99,6 +121,7 @@ def report_html(
     for block in blocks:
         if block.html:
             block.html = offline_text(block.html)
+    inline_images(blocks)
     context = {
         "project": project,
         "report": report,

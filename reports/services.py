@@ -6,8 +6,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .blocks import clean_config
+from runs.query import QueryError
+
+from .blocks import RUN_SET_KINDS, clean_config
 from .models import Report, ReportBlock, ReportVersion
+from .panels import frozen_ids
 
 MAX_BLOCKS = 50
 
@@ -111,6 +114,56 @@ def report_publish(*, report: Report, actor, note: str = "") -> ReportVersion:
         note=note,
         published_by=actor,
     )
+
+
+def _query_panels(report: Report) -> list[ReportBlock]:
+    """The draft's panels that name their runs by a query (frozen or not), locked."""
+    blocks = report.blocks.select_for_update().filter(kind__in=RUN_SET_KINDS)
+    return [block for block in blocks if "ids" not in block.config.get("runs", {})]
+
+
+@transaction.atomic
+def report_freeze(*, report: Report, actor) -> int:
+    """Fix each query panel of the draft to the runs its query matches now (as many as the
+    panel shows), so runs logged later do not change it; publishing carries the freeze to
+    readers. Returns the number of panels frozen; one whose query cannot be answered stays
+    as it is. `actor` is an author or admin (the view checks)."""
+    _locked(report)
+    now = timezone.now().isoformat()
+    frozen = []
+    for block in _query_panels(report):
+        query = block.config["runs"].get("query", "")
+        try:
+            ids = frozen_ids(report.project, block.kind, block.config)
+        except QueryError:  # the panel says so where it is shown; nothing to freeze
+            continue
+        block.config = clean_config(
+            block.kind,
+            {**block.config, "runs": {"query": query, "frozen": ids, "frozen_at": now}},
+        )
+        frozen.append(block)
+    ReportBlock.objects.bulk_update(frozen, ["config"])
+    _touch(report)
+    return len(frozen)
+
+
+@transaction.atomic
+def report_unfreeze(*, report: Report, actor) -> int:
+    """Let every frozen panel of the draft follow its query again; the number unfrozen."""
+    _locked(report)
+    thawed = []
+    for block in _query_panels(report):
+        if "frozen" in block.config["runs"]:
+            block.config = {**block.config, "runs": {"query": block.config["runs"]["query"]}}
+            thawed.append(block)
+    ReportBlock.objects.bulk_update(thawed, ["config"])
+    _touch(report)
+    return len(thawed)
+
+
+def is_frozen(configs) -> bool:
+    """Whether any of these block settings holds a frozen run set."""
+    return any("frozen" in (config.get("runs") or {}) for config in configs)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ urlpatterns = [
     path(REPORT + "edit/", views.report_edit, name="edit"),
     path(REPORT + "publish/", views.report_publish, name="publish"),
     path(REPORT + "delete/", views.report_delete, name="delete"),
+    path(REPORT + "freeze/", views.report_freeze, name="freeze"),
     path(REPORT + "history/", views.report_history, name="history"),
     path(REPORT + "versions/<int:number>/", views.report_version, name="version"),
     path(REPORT + "visibility/", share_views.report_visibility, name="visibility"),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.csp import csp_override
@@ -166,6 +166,7 @@ def editor_page(request, project, report, *, title_form=None, visibility_form=No
         "kinds": ReportBlock.Kind.choices,
         "version": selectors.latest_version(report),
     }
+    context["frozen"] = services.is_frozen(block.config for block in context["blocks"])
     return render(request, "reports/editor.html", context, status=status)
 
 
@@ -243,7 +244,7 @@ def block_edit(request, entity, project, report_key, block_key):
     if request.method != "POST":
         form = block_form(block.kind, config=block.config)
         return _form_answer(request, project, report, form, kind=block.kind, block=block)
-    form = block_form(block.kind, data=request.POST)
+    form = block_form(block.kind, data=request.POST, config=block.config)
     if form.is_valid():
         try:
             services.block_update(block=block, config=form.config())
@@ -299,6 +300,25 @@ def report_publish(request, entity, project, report_key):
     )
     messages.success(request, f"Published version {version.number}.")
     return redirect(report.get_absolute_url())
+
+
+@login_required
+@require_POST
+def report_freeze(request, entity, project, report_key):
+    """POST action=freeze: fix the draft's query panels to the runs they match now;
+    action=unfreeze: let them follow their queries again."""
+    project = get_project_for_user(request, entity, project)
+    report = get_report_for_user(request, project, report_key, edit=True)
+    action = request.POST.get("action", "")
+    if action == "freeze":
+        count = services.report_freeze(report=report, actor=request.user)
+        messages.success(request, f"Froze the runs of {count} panel{'s' if count != 1 else ''}.")
+    elif action == "unfreeze":
+        count = services.report_unfreeze(report=report, actor=request.user)
+        messages.success(request, f"Unfroze {count} panel{'s' if count != 1 else ''}.")
+    else:
+        return HttpResponseBadRequest("Freeze or unfreeze the run sets.")
+    return redirect(report.get_edit_url())
 
 
 @login_required

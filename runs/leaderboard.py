@@ -104,7 +104,7 @@ class Row:
     runs_in_group: int | None = None
 
 
-def _metric(metric: str):
+def numeric_value(metric: str):
     """The metric's value where it is a number, else NULL: text or objects never win."""
     column, path = json_key(metric)
     return Case(
@@ -122,16 +122,31 @@ def _group(group: str):
     return _DecodedKeyValue(*json_key(group))
 
 
+def _order(metric, descending: bool) -> list:
+    return [
+        metric.desc(nulls_last=True) if descending else metric.asc(nulls_last=True),
+        F("pk").asc(),
+    ]
+
+
+def ranked_runs(runs, metric: str, goal: str):
+    """`runs` that hold a number for `metric` (a summary or config key), best first (`goal`
+    max or min; ties by primary key), each with `metric_value`: one query when read."""
+    expression = numeric_value(metric)
+    return (
+        runs.annotate(metric_value=expression)
+        .exclude(metric_value=None)
+        .order_by(*_order(expression, goal == "max"))
+    )
+
+
 def leaderboard(project, board: Board) -> list[Row]:
     """The rows, best first: one per group (its best run, the group's number of runs) or,
     without a group, the top runs. Runs without the metric come last."""
     runs = RunFilter(q=board.q).apply(Run.objects.filter(project=project))
-    metric = _metric(board.metric)
+    metric = numeric_value(board.metric)
     descending = board.goal == "max"
-    order = [
-        metric.desc(nulls_last=True) if descending else metric.asc(nulls_last=True),
-        F("pk").asc(),
-    ]
+    order = _order(metric, descending)
     runs = runs.select_related("author", "project__entity").annotate(metric_value=metric)
     if not board.group:
         ranked = runs.exclude(metric_value=None).order_by(*order)[: board.limit]

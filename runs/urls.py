@@ -89,6 +89,11 @@ urlpatterns = [
         name="thumbnail",
     ),
     path(
+        "media/thumbnails/<str:token>/",
+        media_views.signed_thumbnail,
+        name="signed_thumbnail",
+    ),
+    path(
         "<str:entity>/<str:project>/runs/<str:run_id>/media/",
         media_views.run_media_step,
         name="media",

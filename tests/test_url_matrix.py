@@ -74,6 +74,7 @@ from reports import services as report_services
 from reports import share as report_share
 from reports.models import Report, ReportBlock, ReportComment, ReportShareLink
 from runs.ingest import apply_file_stream, parse_file_stream
+from runs.media.thumbnails import signed_thumbnail_url
 from runs.models import (
     Alert,
     Point,
@@ -109,7 +110,13 @@ ROLES = (
 OUTSIDERS = ("anonymous", "outsider", "outsider_key", "staff")
 # Links that are credentials themselves (an invitation, a signed download): whoever holds one may
 # use it, team or not.
-CREDENTIAL_LINKS = {"invitation", "wandb_transfer", "shared_report", "shared_report_export"}
+CREDENTIAL_LINKS = {
+    "invitation",
+    "wandb_transfer",
+    "shared_report",
+    "shared_report_export",
+    "runs:signed_thumbnail",
+}
 OUTCOMES = {"ok", "login", "400", "403", "404", "405", "refused", "empty"}
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -880,6 +887,11 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             public=EVERYONE_OK,
         ),
     ),
+    # A signed thumbnail link (a report's images for readers without a session): a credential.
+    "runs:signed_thumbnail": (
+        get(lambda s: s.thumbnail_link, EVERYONE_OK),
+        post(lambda s: s.thumbnail_link, EVERYONE_405),
+    ),
     "runs:media": (
         get(
             with_query(run_url("runs:media"), key="samples", step=1),
@@ -1340,6 +1352,17 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             report_url("reports:delete"),
             RULE_CHANGE,
             effect=lambda s, user: not Report.objects.filter(pk=s.report.pk).exists(),
+        ),
+    ),
+    "reports:freeze": (
+        get(report_url("reports:freeze"), POST_ONLY),
+        post(
+            report_url("reports:freeze"),
+            RULE_CHANGE,
+            data=lambda s: {"action": "freeze"},
+            effect=lambda s, user: report_services.is_frozen(
+                block.config for block in s.report.blocks.all()
+            ),
         ),
     ),
     "reports:block_new": (
@@ -1905,13 +1928,14 @@ def _side(w, team, *, project_name, hidden, visibility):
     Image.new("RGB", (8, 6), (200, 30, 30)).save(image, "PNG")
     image = image.getvalue()
     image_storage_name = default_storage.save(f"matrix/{team.name}/image.png", ContentFile(image))
-    RunFile.objects.create(
+    image_file = RunFile.objects.create(
         run=s.bob_run,
         name=IMAGE_NAME,
         storage_name=image_storage_name,
         size=len(image),
         uploaded_at=timezone.now(),
     )
+    s.thumbnail_link = signed_thumbnail_url(image_file)
     RunFile.objects.create(
         run=s.bob_run,
         name=TABLE_NAME,

@@ -21,11 +21,22 @@ def test_the_demo_report_is_published_and_reads_the_demo_runs(client):
         "text",
         "line_chart",
         "runs_table",
+        "leaderboard",
+        "scatter",
+        "parallel_coordinates",
     ]
     client.login(username="alice", password="teamsite-demo")
     page = client.get(report.get_absolute_url()).content.decode()
     assert "Learning-rate sweep: week 1" in page and "lowest validation loss" in page
     assert "val/loss" in page and "config.lr" in page
+    assert "Leaderboard: summary.val/loss, lowest first" in page
+    assert "cannot be read" not in page and "report-leaderboard" in page
+    scatter, parallel = (
+        block
+        for block in client.get(report.get_absolute_url()).context["blocks"]
+        if block.kind in ("scatter", "parallel_coordinates")
+    )
+    assert scatter.figure and parallel.figure
     assert "Learning-rate sweep: week 1" in client.get("/").content.decode()
 
     call_command("load_demo_reports", stdout=StringIO())  # safe to rerun

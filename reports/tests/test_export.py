@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from reports import export, services
 from reports.models import Report, ReportBlock
+from reports.tests.helpers import log_images
 from tests.factories import ProjectFactory
 
 Kind = ReportBlock.Kind
@@ -176,3 +177,28 @@ def test_the_file_costs_a_fixed_number_of_queries_per_panel(
     with django_assert_num_queries(6 + panels * 5):
         page = download(client, report)[1]
     assert page.count("<tr><td>name-r") == panels * runs
+
+
+def test_a_media_panels_images_travel_inside_the_file(client, project, bob, make_run, log):
+    log_images(make_run(run_id="imgs"), log, steps=1, per_step=2)
+    report = services.report_create(project=project, title="Samples", actor=bob)
+    services.block_add(report=report, kind=Kind.MEDIA, config={"run": "imgs", "key": "samples"})
+    services.report_publish(report=report, actor=bob)
+    client.force_login(bob)
+    html = download(client, report)[1]
+    assert html.count('src="data:image/webp;base64,') == 2
+    assert "/media/thumbnails/" not in html and "left out" not in html
+
+
+def test_images_past_the_files_budget_are_left_out_and_said(
+    client, project, bob, make_run, log, monkeypatch
+):
+    log_images(make_run(run_id="imgs"), log, steps=1, per_step=2)
+    report = services.report_create(project=project, title="Samples", actor=bob)
+    services.block_add(report=report, kind=Kind.MEDIA, config={"run": "imgs", "key": "samples"})
+    services.report_publish(report=report, actor=bob)
+    monkeypatch.setattr(export, "MAX_INLINE_IMAGES", 1)
+    client.force_login(bob)
+    html = download(client, report)[1]
+    assert "data:image/webp" not in html and "/media/thumbnails/" not in html
+    assert "2 image(s) left out of this file: see the report." in html

@@ -65,7 +65,7 @@ def test_runs_table_checks_columns_sort_and_limit():
 
 
 def test_unknown_kind_is_refused():
-    assert "kind" in errors("scatter", {})
+    assert "kind" in errors("bogus", {})
 
 
 def test_a_refused_block_saves_nothing(report):

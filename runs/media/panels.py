@@ -83,12 +83,15 @@ def media_panels(run: Run) -> list[MediaPanel]:
     return panels
 
 
-def media_panel(run: Run, key: str, step: int) -> MediaPanel | None:
-    """One media key of the run at one logged step; None if the key logged no media there."""
+def media_panel(run: Run, key: str, step: int | None) -> MediaPanel | None:
+    """One media key of the run at one logged step (None: the last one); None if the key
+    logged no media there. Three queries."""
     rows = list(
         _media_values(run).filter(key__name=key).order_by("step").values_list("key_id", "step")
     )
     steps = [step for _, step in rows]
+    if step is None and steps:
+        step = steps[-1]
     if step not in steps:
         return None
     key_id = rows[0][0]

@@ -4,8 +4,11 @@ import io
 import logging
 from typing import Protocol
 
+from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from PIL import Image, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
@@ -85,3 +88,23 @@ def _make_and_keep(file: StoredFile, name: str) -> bytes | None:
         if saved != name:  # made at the same time by another request
             default_storage.delete(saved)
     return data
+
+
+# A signed link to one run file's thumbnail: a page shown to readers without a session (a
+# report read through a share link) hands them images this way. The link names the file by
+# its primary key and expires with the storage's own links (STORAGE_URL_MAX_AGE).
+SIGNED_SALT = "runs.media.thumbnail"
+
+
+def signed_thumbnail_url(file: StoredFile) -> str:
+    token = signing.dumps(file.pk, salt=SIGNED_SALT)
+    return reverse("runs:signed_thumbnail", args=[token])
+
+
+def read_thumbnail_token(token: str) -> int | None:
+    """The run file's primary key a signed link names, or None if it is forged or expired."""
+    try:
+        pk = signing.loads(token, salt=SIGNED_SALT, max_age=settings.STORAGE_URL_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return pk if isinstance(pk, int) else None

@@ -8,15 +8,16 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.csp import CSP
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET
 
 from projects.access import get_project_for_user
 from runs import selectors
 from runs.access import get_run_for_user
-from runs.models import Run
+from runs.models import Run, RunFile
 
 from .panels import media_panel
 from .presets import chart_data, chart_spec
-from .thumbnails import thumbnail
+from .thumbnails import read_thumbnail_token, thumbnail
 from .workspace import workspace_media
 
 # As the workspace's charts: at most this many runs, by default the table's first ones.
@@ -44,6 +45,22 @@ def run_thumbnail(request, entity, project, run_id, name):
     not an image."""
     _, run = get_run_for_user(request, entity, project, run_id)
     file = get_object_or_404(run.files.exclude(uploaded_at=None), name=name)
+    data = thumbnail(file)
+    if data is None:
+        raise Http404("This file is not an image.")
+    response = HttpResponse(data, content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+def signed_thumbnail(request, token):
+    """A logged image's thumbnail through a signed, expiring link (runs.media.thumbnails): the
+    link is the credential, so it works without a session."""
+    pk = read_thumbnail_token(token)
+    if pk is None:
+        raise Http404("This link is not valid or has expired.")
+    file = get_object_or_404(RunFile.objects.exclude(uploaded_at=None), pk=pk)
     data = thumbnail(file)
     if data is None:
         raise Http404("This file is not an image.")

@@ -18,7 +18,8 @@ SUMMARY = """The six latest runs of the learning-rate sweep, with their validati
 class Command(BaseCommand):
     help = (
         "Load a demo report into the demo project (after load_demo_data): text, a chart and "
-        "a table of the latest runs that logged curves, published by alice. Safe to rerun."
+        "a table of the latest runs that logged curves, a leaderboard, a scatter and a parallel "
+        "coordinates panel of the sweep, published by alice. Safe to rerun."
     )
 
     @transaction.atomic
@@ -50,6 +51,37 @@ class Command(BaseCommand):
                 "columns": ["config.lr", "config.batch_size", "summary.val/loss"],
                 "sort": "summary.val/loss",
                 "limit": 10,
+            },
+        )
+        # Every run that reached a validation loss, not only the six above.
+        swept = {"query": "summary.val/loss exists"}
+        block_add(
+            report=report,
+            kind="leaderboard",
+            config={
+                "runs": swept,
+                "metric": "summary.val/loss",
+                "best": "min",
+                "limit": 5,
+                "columns": ["config.lr", "config.batch_size"],
+            },
+        )
+        block_add(
+            report=report,
+            kind="scatter",
+            config={
+                "runs": swept,
+                "x": "config.lr",
+                "y": "summary.val/loss",
+                "color": "config.batch_size",
+            },
+        )
+        block_add(
+            report=report,
+            kind="parallel_coordinates",
+            config={
+                "runs": swept,
+                "columns": ["config.lr", "config.batch_size", "summary.val/loss"],
             },
         )
         report_publish(report=report, actor=alice, note="First results")
