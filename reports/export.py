@@ -22,7 +22,7 @@ from runs.media.thumbnails import thumbnail
 
 from .markdown import ATTRIBUTES, TAGS, URL_SCHEMES
 from .models import Report
-from .panels import render_blocks
+from .panels import render_blocks, without_site_addresses
 from .selectors import shown_content
 
 STYLESHEETS = ("css/app.css", "css/reports.css")
@@ -117,7 +117,7 @@ def report_html(
     `source_url` (none for a share link's holder: its token stays out of the file) is named
     in the file as text; `outside` (a reader who may not see the project): not its path either."""
     version, title, shown = shown_content(report)
-    blocks = render_blocks(project, shown)
+    blocks = without_site_addresses(render_blocks(project, shown))
     for block in blocks:
         if block.html:
             block.html = offline_text(block.html)

@@ -28,7 +28,7 @@ from .comment_views import page_comments
 from .comments import current_block_keys
 from .forms import PublishForm, ReportForm, VisibilityForm, add_config_errors, block_form
 from .models import ReportBlock
-from .panels import render_blocks
+from .panels import render_blocks, without_site_addresses
 
 
 @require_GET
@@ -78,6 +78,8 @@ def render_report(request, project, report, *, outside: bool, export_url: str = 
     if version is None and outside:  # the access checks allow published reports only
         raise Http404("No such report.")
     blocks = render_blocks(project, blocks)
+    if outside:
+        without_site_addresses(blocks)
     context = {
         "project": project,
         "report": report,

@@ -10,7 +10,14 @@ from . import cards, run_panels
 from .base import RenderedBlock, describe_run_set
 from .run_panels import CHART_BUCKETS, frozen_ids
 
-__all__ = ["CHART_BUCKETS", "RenderedBlock", "describe_run_set", "frozen_ids", "render_blocks"]
+__all__ = [
+    "CHART_BUCKETS",
+    "RenderedBlock",
+    "describe_run_set",
+    "frozen_ids",
+    "render_blocks",
+    "without_site_addresses",
+]
 
 RENDERERS = {
     Kind.LINE_CHART: run_panels.line_chart,
@@ -38,3 +45,15 @@ def render_blocks(project, blocks: list[dict]) -> list[RenderedBlock]:
             block.error = f"The runs of this panel cannot be read: {error}."
         rendered.append(block)
     return rendered
+
+
+def without_site_addresses(blocks: list[RenderedBlock]) -> list[RenderedBlock]:
+    """The blocks for a reader who may not open the project's pages (or a file read offline):
+    templates show them no links, and figures lose the run addresses a click would follow, so
+    the page's data names no page of the project either."""
+    for block in blocks:
+        for trace in (block.figure or {}).get("data", []):
+            links = trace.get("customdata")
+            if isinstance(links, list) and all(isinstance(v, str | None) for v in links):
+                del trace["customdata"]
+    return blocks

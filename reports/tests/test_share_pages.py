@@ -88,6 +88,32 @@ def test_a_link_opens_the_published_version_outside_the_project(
     assert link.last_used_at is not None
 
 
+def test_figures_a_link_opens_name_no_page_of_the_project(client, project, bob, make_run):
+    for index in range(3):
+        make_run(
+            run_id=f"r{index}", config={"lr": 0.1 * (index + 1)}, summary={"loss": 1.0 - index / 4}
+        )
+    report = services.report_create(project=project, title="Sweep", actor=bob)
+    for kind, config in (
+        (Kind.SCATTER, {"runs": {"query": ""}, "x": "config.lr", "y": "summary.loss"}),
+        (
+            Kind.PARALLEL_COORDINATES,
+            {"runs": {"query": ""}, "columns": ["config.lr", "summary.loss"]},
+        ),
+    ):
+        services.block_add(report=report, kind=kind, config=config)
+    services.report_publish(report=report, actor=bob)
+    _, raw = share.share_link_create(report=report, actor=bob)
+    response = client.get(shared_url(raw))
+    figures = [block.figure for block in response.context["blocks"]]
+    assert all(figure and figure["data"] for figure in figures)
+    assert not any("customdata" in trace for figure in figures for trace in figure["data"])
+    _assert_outside(response.content.decode(), project)  # the figures' JSON included
+    client.force_login(bob)  # the team's page keeps the click-through to a run
+    inside = client.get(url("detail", report)).context["blocks"][0].figure
+    assert inside["data"][0]["customdata"][0].startswith(f"/{project.path}/runs/")
+
+
 def test_a_link_holder_is_nobody_to_the_rest_of_the_site(client, project, bob, make_run, log):
     _runs(make_run, log, 1)
     report = _panels_report(project, bob)
