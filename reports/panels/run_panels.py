@@ -65,9 +65,10 @@ def line_chart(project, block: RenderedBlock) -> None:
         "layout": {
             "height": CHART_HEIGHT,
             "margin": {"l": 56, "r": 16, "t": 28, "b": 48},
-            "xaxis": {"title": {"text": "Step"}},
+            "xaxis": {"title": {"text": "Step", "standoff": 4}},
             "showlegend": True,
-            "legend": {"orientation": "h", "y": -0.2},
+            # Below the axis title, however many rows the names take (plotly grows the margin).
+            "legend": {"orientation": "h", "x": 0, "y": -0.16, "yanchor": "top"},
         },
     }
 
