@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "projects",
     "runs",
     "artifacts",
+    "sweeps",
     "alerts",
     "reports",
     "home",
@@ -344,6 +345,10 @@ ARTIFACT_MANIFEST_MAX_BYTES = env_int("ARTIFACT_MANIFEST_MAX_BYTES", 64 * 1024 *
 ARTIFACT_STORAGE_REGIONS = env_list("ARTIFACT_STORAGE_REGIONS", "default")
 # A running run that sends nothing for this long (the client beats every 30 s) has crashed.
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 600)
+# A sweep agent silent this long (seconds) is lost: its runs crash, their points are queued again.
+SWEEP_AGENT_TIMEOUT = env_int("SWEEP_AGENT_TIMEOUT", 120)
+# The largest grid a sweep may define (points).
+SWEEP_MAX_GRID = env_int("SWEEP_MAX_GRID", 10_000_000)
 # Upload and download links handed to the client carry their own signed credential.
 STORAGE_URL_MAX_AGE = env_int("STORAGE_URL_MAX_AGE", 24 * 3600)
 

@@ -1,5 +1,6 @@
-"""Dependencies point one way: accounts <- teams <- projects <- runs <- artifacts <- alerts <-
-reports <- home <- api. An app's code (its tests aside) never imports an app that depends on it."""
+"""Dependencies point one way: accounts <- teams <- projects <- runs <- artifacts <- sweeps <-
+alerts <- reports <- home <- api. An app's code (its tests aside) never imports an app that
+depends on it."""
 
 import ast
 from pathlib import Path
@@ -7,7 +8,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["accounts", "teams", "projects", "runs", "artifacts", "alerts", "reports", "home", "api"]
+ORDER = [
+    "accounts",
+    "teams",
+    "projects",
+    "runs",
+    "artifacts",
+    "sweeps",
+    "alerts",
+    "reports",
+    "home",
+    "api",
+]
 
 
 def imported_apps(path: Path) -> set[str]:
