@@ -212,7 +212,7 @@ def _handout_locked(agent: SweepAgent, sweep_pk: int, now, suggestion) -> list[d
         elif sweep.method == "grid":
             slot = _grid_slot(sweep)
             exhausted = slot is None
-        else:
+        elif suggestion is not None:
             slot = SweepRun(params=suggestion)
         new = slot is not None
     if slot is None:

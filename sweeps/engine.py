@@ -29,6 +29,17 @@ import numpy as np
 from django.conf import settings
 
 METHODS = ("grid", "random", "bayes")
+# "custom": an external scheduler (launch) picks the points; the server hands out none.
+CUSTOM = "custom"
+# Top-level keys W&B's newer schema added after the packaged 0.2.0 (run_cap, launch's job,
+# image and scheduler, several metrics): checked here, then hidden from the 0.2.0 schema.
+LATER_KEYS = {
+    "run_cap": int,
+    "job": str,
+    "image_uri": str,
+    "scheduler": dict,
+    "metrics": list,
+}
 MODULE = "wandb_sweeps"
 _lock = threading.Lock()
 
@@ -162,6 +173,14 @@ def grid_index(config: dict, params: dict) -> int | None:
     return index
 
 
+KIND_NAMES = {int: "a whole number", str: "a string", dict: "a mapping", list: "a list"}
+
+
+def _schema_config(config: dict) -> dict:
+    """The config as the packaged engine's schema knows it (without LATER_KEYS)."""
+    return {key: value for key, value in config.items() if key not in LATER_KEYS}
+
+
 def validate(config) -> list[str]:
     """What is wrong with a sweep config, as sentences (empty when it is usable)."""
     if not isinstance(config, dict):
@@ -169,16 +188,26 @@ def validate(config) -> list[str]:
     parameters = config.get("parameters")
     if not isinstance(parameters, dict) or not parameters:
         return ["The sweep config needs a `parameters` mapping with at least one parameter."]
+    problems = []
+    for key, kind in LATER_KEYS.items():
+        value = config.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            problems.append(f"`{key}` must be {KIND_NAMES[kind]}.")
+    run_cap = config.get("run_cap")
+    if isinstance(run_cap, int) and not isinstance(run_cap, bool) and run_cap < 1:
+        problems.append("`run_cap` must be at least 1.")
     engine = _engine()
     try:
-        problems = list(engine.schema_violations_from_proposed_config(config))
+        problems += engine.schema_violations_from_proposed_config(_schema_config(config))
     except ValueError as error:
-        return [str(error)]
+        problems.append(str(error))
     if problems:
         return problems
     method = config.get("method")
+    if method == CUSTOM:
+        return []
     if method not in METHODS:
-        return [f"Unknown method {method!r}: use grid, random or bayes."]
+        return [f"Unknown method {method!r}: use grid, random, bayes or custom."]
     metric = config.get("metric")
     if method == "bayes" and not (isinstance(metric, dict) and metric.get("name")):
         problems.append("Bayes search needs a `metric` with a `name` to optimise.")
@@ -221,7 +250,7 @@ def suggest(config: dict, runs: list[dict]) -> dict:
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        suggestion = engine.next_run(config, sweep_runs, validate=True)
+        suggestion = engine.next_run(_schema_config(config), sweep_runs, validate=True)
     return _native(suggestion.config)
 
 
@@ -241,5 +270,5 @@ def to_stop(config: dict, runs: list[dict]) -> list[tuple[str, dict]]:
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        stopped = engine.stop_runs(config, sweep_runs, validate=True)
+        stopped = engine.stop_runs(_schema_config(config), sweep_runs, validate=True)
     return [(run.name, _native(run.early_terminate_info or {})) for run in stopped]

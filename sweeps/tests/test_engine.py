@@ -119,6 +119,18 @@ def test_grid_size_is_none_for_other_methods():
         ({"method": "grid"}, "needs a `parameters` mapping"),
         ("just text", "must be a mapping"),
         ({"method": "random", "parameters": {"a": {"min": 2, "max": 1}}}, "min"),
+        (
+            {"method": "random", "run_cap": 0, "parameters": {"a": {"values": [1]}}},
+            "`run_cap` must be at least 1.",
+        ),
+        (
+            {"method": "random", "run_cap": "2", "parameters": {"a": {"values": [1]}}},
+            "`run_cap` must be a whole number.",
+        ),
+        (
+            {"method": "random", "colour": "red", "parameters": {"a": {"values": [1]}}},
+            "'colour' was unexpected",
+        ),
     ],
 )
 def test_validation_explains_what_is_wrong(config, message):
@@ -148,6 +160,14 @@ def test_validation_caps_the_grid(settings):
             },
         },
         {"method": "bayes", "metric": {"name": "loss"}, "parameters": {"x": {"min": 0, "max": 9}}},
+        # Keys of W&B's newer schema: run cap, launch job and scheduler, a custom search.
+        {
+            "method": "custom",
+            "run_cap": 3,
+            "job": "team/proj/job:v0",
+            "scheduler": {"job": "wandb/sweep-jobs/job-optuna-sweep-scheduler:latest"},
+            "parameters": {"x": {"values": [1, 2]}},
+        },
     ],
 )
 def test_good_configs_validate(config):
@@ -157,6 +177,7 @@ def test_good_configs_validate(config):
 def test_random_suggestion_is_json_native_and_in_range():
     config = {
         "method": "random",
+        "run_cap": 5,
         "parameters": {
             "lr": {"min": 0.001, "max": 0.1},
             "n": {"distribution": "q_normal", "mu": 10, "sigma": 2},
