@@ -340,7 +340,6 @@ def link_run(*, run, sweep_name: str) -> None:
         if SweepRun.objects.filter(run=run).exists():
             return
         slot = SweepRun.objects.select_for_update().filter(sweep=sweep, run_name=run.run_id).first()
-        live = run.state == Run.State.RUNNING
         if slot is not None:
             slot.run = run
             if slot.state in (SweepRun.State.QUEUED, SweepRun.State.RESERVED):
@@ -354,7 +353,9 @@ def link_run(*, run, sweep_name: str) -> None:
                 run=run,
                 run_name=run.run_id,
                 kind=SweepRun.Kind.MANUAL,
-                state=SweepRun.State.RUNNING if live else SweepRun.State.DONE,
+                # No agent reports on it, so it is never "in flight": the run's own state
+                # tells whether it runs, and the sweep may finish around it.
+                state=SweepRun.State.DONE,
                 params=_params_of(sweep, run),
             ),
         )
