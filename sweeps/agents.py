@@ -17,7 +17,7 @@ from runs.models import Run
 from runs.services import runs_crash
 from teams.selectors import may_write
 
-from . import engine
+from . import early_stop, engine
 from .errors import SweepError
 from .models import Sweep, SweepAgent, SweepRun, random_name
 
@@ -72,6 +72,8 @@ def heartbeat(*, actor, agent: SweepAgent, run_states: dict[str, bool]) -> list[
         SweepRun.objects.filter(pk__in=started, state=Slot.RESERVED).update(state=Slot.RUNNING)
     if ended:
         SweepRun.objects.filter(pk__in=ended, state__in=HANDED).update(state=Slot.DONE, done_at=now)
+    if sweep.early_terminate and sweep.state == State.RUNNING:
+        early_stop.evaluate_soon(sweep, now)
     by_name = {slot.run_name: slot for slot in slots}
     # A run to stop: flagged, lost (its point went to another agent), or not this agent's.
     stops = [
