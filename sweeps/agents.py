@@ -189,11 +189,12 @@ def _grid_slot(sweep: Sweep) -> SweepRun | None:
 
 
 def _new_run_name(sweep: Sweep) -> str:
+    """A run id no run or slot of the project has (the run is created after the handout)."""
     while True:
         name = random_name()
         clash = (
             Run.objects.filter(project_id=sweep.project_id, run_id=name).exists()
-            or SweepRun.objects.filter(sweep=sweep, run_name=name).exists()
+            or SweepRun.objects.filter(sweep__project_id=sweep.project_id, run_name=name).exists()
         )
         if not clash:
             return name
