@@ -53,7 +53,8 @@ def heartbeat(*, actor, agent: SweepAgent, run_states: dict[str, bool]) -> list[
     sweep = agent.sweep
     if not may_write(actor, sweep.project.entity):
         raise SweepError("You may not run agents for this sweep.", 403)
-    reported = [str(name) for name, alive in run_states.items() if alive]
+    # (An empty id would match the queued slots, which have none yet.)
+    reported = [str(name) for name, alive in run_states.items() if alive and str(name)]
     # A beat revives a timed-out agent; a finished one stays finished.
     revived = Case(
         When(state=SweepAgent.State.CRASHED, then=Value(SweepAgent.State.RUNNING)),

@@ -40,12 +40,12 @@ MOVES = {
     # launch-sweep --resume_id: back to PENDING unless the sweep runs.
     State.PENDING: {State.PAUSED, State.FINISHED, State.CANCELED, State.FAILED},
 }
-VERBS = {
-    State.PAUSED: "pause",
-    State.FINISHED: "stop",
-    State.CANCELED: "cancel",
-    State.RUNNING: "resume",
-    State.PENDING: "set to pending",
+REFUSALS = {
+    State.PAUSED: "Cannot pause {a} {state} sweep.",
+    State.FINISHED: "Cannot stop {a} {state} sweep.",
+    State.CANCELED: "Cannot cancel {a} {state} sweep.",
+    State.RUNNING: "Cannot resume {a} {state} sweep.",
+    State.PENDING: "Cannot set {a} {state} sweep back to pending.",
 }
 
 
@@ -134,7 +134,7 @@ def _set_state(sweep: Sweep, state: str) -> None:
     current = sweep.state
     if current not in MOVES[state]:
         article = "an" if current.lower()[0] in "aeiou" else "a"
-        raise SweepError(f"Cannot {VERBS[state]} {article} {current.lower()} sweep.")
+        raise SweepError(REFUSALS[state].format(a=article, state=current.lower()))
     if (
         state == State.RUNNING
         and current in (State.FINISHED, State.CANCELED, State.FAILED)

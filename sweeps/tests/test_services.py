@@ -102,7 +102,7 @@ def test_create_with_prior_runs_covers_their_grid_points(make_sweep, project):
         (S.FINISHED, S.PAUSED, "Cannot pause a finished sweep."),
         (S.CANCELED, S.FINISHED, "Cannot stop a canceled sweep."),
         (S.FINISHED, S.CANCELED, "Cannot cancel a finished sweep."),
-        (S.RUNNING, S.PENDING, "Cannot set to pending a running sweep."),
+        (S.RUNNING, S.PENDING, "Cannot set a running sweep back to pending."),
         (S.RUNNING, S.FAILED, "A sweep's state cannot be set to FAILED."),
         (S.RUNNING, "DONE", "Unknown sweep state 'DONE'"),
     ],
