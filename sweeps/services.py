@@ -2,6 +2,7 @@
 points) and the agent timeout live in agents.py and are re-exported here. Every write is one
 transaction; refusals raise SweepError."""
 
+import json
 import logging
 
 import yaml
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 State = Sweep.State
+# A sweep config's size limit, in values (parameters, their settings, list items).
+MAX_CONFIG_NODES = 100_000
 # Which states each requested state may be reached from (design §3), and how to say a refusal.
 MOVES = {
     State.PAUSED: {State.PENDING, State.RUNNING},
@@ -49,6 +52,20 @@ REFUSALS = {
 }
 
 
+def _node_count(value) -> int:
+    """The values in a parsed YAML document, counted up to MAX_CONFIG_NODES + 1 (aliases can
+    make a small text expand enormously)."""
+    count, stack = 0, [value]
+    while stack and count <= MAX_CONFIG_NODES:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
 def parse_config(config_yaml: str) -> dict:
     """The sweep config from its YAML text, validated by the engine; SweepError 400 listing
     every problem otherwise."""
@@ -56,6 +73,10 @@ def parse_config(config_yaml: str) -> dict:
         config = yaml.safe_load(config_yaml or "")
     except yaml.YAMLError as error:
         raise SweepError(f"Invalid sweep config: the YAML does not parse ({error}).") from None
+    if _node_count(config) > MAX_CONFIG_NODES:
+        raise SweepError(f"Invalid sweep config: it has more than {MAX_CONFIG_NODES} values.")
+    # Stored as JSON: YAML's dates and other non-JSON scalars become their text.
+    config = json.loads(json.dumps(config, default=str))
     problems = engine.validate(config)
     if problems:
         listed = " ".join(f"{i}) {problem}" for i, problem in enumerate(problems, 1))
