@@ -252,10 +252,11 @@ def _handout_locked(agent: SweepAgent, sweep_pk: int, now, suggestion) -> list[d
 
 
 def release_lost_agents(sweep: Sweep, now=None) -> int:
-    """Agents of `sweep` silent for SWEEP_AGENT_TIMEOUT seconds become CRASHED; their handed-out
-    slots LOST (runs crashed, stop requested: a revived agent is told to stop them) and each
-    agent or controller point is queued again for the next idle agent. Returns the number of
-    agents released."""
+    """Agents of `sweep` silent for SWEEP_AGENT_TIMEOUT seconds become CRASHED. Their handed-out
+    slots whose run ended (finished or failed: an agent run with --count exits without a last
+    beat) are DONE; the others LOST (runs crashed, stop requested: a revived agent is told to
+    stop them) and each agent or controller point among them is queued again for the next idle
+    agent. Returns the number of agents released."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SWEEP_AGENT_TIMEOUT)
     quiet = sweep.agents.filter(state=SweepAgent.State.RUNNING, heartbeat_at__lt=cutoff)
@@ -268,6 +269,16 @@ def release_lost_agents(sweep: Sweep, now=None) -> int:
         slots = list(
             SweepRun.objects.select_for_update().filter(agent_id__in=lost, state__in=HANDED)
         )
+        ended = set(
+            Run.objects.filter(
+                pk__in=[slot.run_id for slot in slots if slot.run_id],
+                state__in=(Run.State.FINISHED, Run.State.FAILED),
+            ).values_list("pk", flat=True)
+        )
+        SweepRun.objects.filter(pk__in=[s.pk for s in slots if s.run_id in ended]).update(
+            state=Slot.DONE, done_at=now
+        )
+        slots = [slot for slot in slots if slot.run_id not in ended]
         SweepRun.objects.filter(pk__in=[slot.pk for slot in slots]).update(
             state=Slot.LOST, should_stop=True, stop_reason="agent lost", done_at=now
         )

@@ -164,6 +164,21 @@ def test_agent_timeout_requeues_the_point_and_crashes_the_run(grid, bob, project
     assert grid.points_issued == 1
 
 
+def test_a_lost_agents_finished_run_is_not_run_again(grid, agent, project):
+    command = run_command(beat(agent))
+    run = RunFactory(project=project, run_id=command["run_id"], state="running")
+    services.link_run(run=run, sweep_name=grid.name)
+    Run.objects.filter(pk=run.pk).update(state=Run.State.FINISHED)
+    SweepAgent.objects.update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert services.release_lost_agents(grid) == 1
+    slot = grid.slots.get()
+    assert (slot.state, slot.should_stop) == ("DONE", False)
+    run.refresh_from_db()
+    assert run.state == Run.State.FINISHED
+    other = services.agent_create(actor=agent.author, sweep=grid, host="next")
+    assert run_command(beat(other))["args"] != command["args"]
+
+
 def test_periodic_job_releases_lost_agents(grid, agent):
     run_command(beat(agent))
     SweepAgent.objects.update(heartbeat_at=timezone.now() - timedelta(hours=1))
