@@ -260,9 +260,10 @@ def suggest(config: dict, runs: list[dict]) -> dict:
         )
         for run in runs
     ]
+    # validate=False: the engine's SweepConfig drops nested parameters (validate() checked it).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        suggestion = engine.next_run(_schema_config(config), sweep_runs, validate=True)
+        suggestion = engine.next_run(_schema_config(config), sweep_runs, validate=False)
     return _native(suggestion.config)
 
 

@@ -199,6 +199,20 @@ def test_random_suggestion_is_json_native_and_in_range():
     assert point["opt"]["value"] in ("adam", "sgd")
 
 
+def test_random_suggestion_keeps_nested_parameters():
+    config = {
+        "method": "random",
+        "parameters": {
+            "a": {"values": [1, 2, 3]},
+            "model": {"parameters": {"x": {"min": 0.0, "max": 1.0}, "act": {"value": "relu"}}},
+        },
+    }
+    point = engine.suggest(config, [])
+    assert set(point) == {"a", "model"}
+    assert point["model"]["value"]["act"] == "relu"
+    assert 0.0 <= point["model"]["value"]["x"] <= 1.0
+
+
 def test_bayes_suggests_from_past_runs():
     config = {
         "method": "bayes",
