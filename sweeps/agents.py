@@ -263,8 +263,11 @@ def release_lost_agents(sweep: Sweep, now=None) -> int:
     if not quiet.exists():
         return 0
     with transaction.atomic():
-        # Locked, so a beat arriving now waits and then revives the agent.
-        lost = list(quiet.select_for_update().values_list("pk", flat=True))
+        # Locked, so a beat arriving now waits and then revives the agent; an agent whose row
+        # a beat holds right now is alive (skipped, and no lock-order deadlock with it).
+        lost = list(quiet.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        if not lost:
+            return 0
         SweepAgent.objects.filter(pk__in=lost).update(state=SweepAgent.State.CRASHED)
         slots = list(
             SweepRun.objects.select_for_update().filter(agent_id__in=lost, state__in=HANDED)
