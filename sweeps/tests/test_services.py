@@ -190,3 +190,42 @@ def test_config_update_remaps_grid_points(make_sweep, bob):
     assert sweep.slots.get(run_name=first["run_id"]).point_index == 2
     second = run_command(beat(agent))
     assert second["args"] == {"layers": {"value": 0}, "lr": {"value": 0.1}}
+
+
+def test_agents_need_write_and_a_host(make_sweep, bob, charlie):
+    sweep = make_sweep()
+    with pytest.raises(SweepError) as outsider:
+        services.agent_create(actor=charlie, sweep=sweep, host="h")
+    assert outsider.value.status == 403
+    with pytest.raises(SweepError, match=r"The agent's host is required\.") as blank:
+        services.agent_create(actor=bob, sweep=sweep, host="  ")
+    assert blank.value.status == 400
+    assert not sweep.agents.exists()
+    agent = services.agent_create(actor=bob, sweep=sweep, host="gpu-7")
+    assert (agent.host, agent.state, len(agent.name)) == ("gpu-7", "RUNNING", 8)
+    assert agent.heartbeat_at is not None
+
+
+def test_launch_scheduler_is_kept_for_the_client_to_read_back(make_sweep, bob):
+    spec = {"queue": "q", "run_spec": '{"job": "team/proj/job:v1"}'}
+    sweep = make_sweep(state=S.PENDING, launch_scheduler=spec, template_variable_values={"x": 1})
+    assert sweep.scheduler["run_spec"] == spec["run_spec"]
+    assert sweep.template_variable_values == {"x": 1}
+    Sweep.objects.filter(pk=sweep.pk).update(state=S.PAUSED)
+    sweep.refresh_from_db()
+    services.sweep_update(
+        actor=bob,
+        sweep=sweep,
+        rights=MEMBER_RIGHTS,
+        state=S.PENDING,
+        launch_scheduler={"queue": "r"},
+    )
+    sweep.refresh_from_db()
+    assert sweep.state == S.PENDING
+    assert (sweep.scheduler["queue"], sweep.scheduler["run_spec"]) == ("r", spec["run_spec"])
+
+
+def test_a_new_sweep_cannot_start_finished(make_sweep):
+    with pytest.raises(SweepError, match="A new sweep starts PENDING, RUNNING or PAUSED"):
+        make_sweep(state=S.FINISHED)
+    assert not Sweep.objects.exists()
