@@ -11,10 +11,17 @@ nesting, its TPE/GP is not W&B's bayes, and its pruner keeps a second store of t
 The Django app is also called `sweeps`, so the installed package is loaded under the module
 name `wandb_sweeps` (its imports are relative), lazily: numpy/scipy/scikit-learn cost ~1 s.
 
-Grid points are decoded here by index (mixed radix over the categorical parameters in the
-engine's order, last varying fastest, as itertools.product) instead of by the engine's
-`next_run`, which re-hashes every earlier run (O(runs) per point) and, with nested
-parameters, never stops. Values come back JSON-native (numpy scalars turned into Python).
+The PyPI release (0.2.0, what `wandb[sweeps]` installs) is used as it is, not a vendored
+newer copy; its gaps are covered here:
+- grid points are decoded by index (mixed radix over the categorical parameters in the
+  engine's order, last varying fastest, as itertools.product) instead of by its `next_run`,
+  which re-hashes every earlier run (O(runs) per point) and, with nested parameters, never
+  stops;
+- its SweepConfig validation drops nested parameters, so suggestions are asked with
+  validate=False once validate() below has checked the config;
+- its schema predates the top-level keys W&B added later (run_cap, launch's job, image_uri
+  and scheduler, metrics): checked here and hidden from it (LATER_KEYS).
+Values come back JSON-native (numpy scalars turned into Python).
 """
 
 import importlib.metadata
