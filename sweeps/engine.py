@@ -262,7 +262,11 @@ def suggest(config: dict, runs: list[dict]) -> dict:
         engine.SweepRun(
             name=run.get("name"),
             state=run.get("state", "finished"),
-            config=run.get("config", {}),
+            # Bayes reads nested parameters under the engine's flattened names.
+            config={
+                **{name: {"value": v} for name, v in _flat_values(run.get("config", {})).items()},
+                **run.get("config", {}),
+            },
             summaryMetrics=run.get("summaryMetrics") or {},
         )
         for run in runs

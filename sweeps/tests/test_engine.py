@@ -233,6 +233,26 @@ def test_bayes_suggests_from_past_runs():
     assert type(point["x"]["value"]) is float
 
 
+def test_bayes_learns_from_nested_parameters(caplog):
+    config = {
+        "method": "bayes",
+        "metric": {"name": "loss"},
+        "parameters": {"model": {"parameters": {"x": {"min": 0.0, "max": 1.0}}}},
+    }
+    runs = [
+        {
+            "name": f"r{i}",
+            "state": "finished",
+            "config": {"model": {"value": {"x": x}}},
+            "summaryMetrics": {"loss": x},
+        }
+        for i, x in enumerate([0.1, 0.5, 0.9])
+    ]
+    point = engine.suggest(config, runs)
+    assert 0.0 <= point["model"]["value"]["x"] <= 1.0
+    assert "does not contain" not in caplog.text
+
+
 def test_hyperband_stops_the_bad_run():
     config = {
         "method": "grid",
