@@ -42,6 +42,12 @@ JOBS = [
     Job("prune_expired_rows", timedelta(hours=1), "jobs.pruning.prune_expired_rows"),
     # Alert rules on stalled and crashed runs (the others are evaluated at ingestion).
     Job("evaluate_alert_rules", timedelta(minutes=1), "alerts.tasks.evaluate_periodic_rules"),
+    # Sweep agents that stopped beating: their points go to other agents (handouts do it too).
+    Job(
+        "release_lost_sweep_agents",
+        timedelta(minutes=1),
+        "sweeps.services.release_lost_sweep_agents",
+    ),
     Job("requeue_abandoned_tasks", timedelta(minutes=5), "jobs.pruning.requeue_abandoned_tasks"),
 ]
 

@@ -234,3 +234,13 @@ def run_state_set(*, run: Run, state: str) -> Run:
         fields.append("finished_at")
     run.save(update_fields=fields)
     return run
+
+
+def runs_crash(*, run_pks) -> int:
+    """Mark these runs crashed if they are still running (their sweep agent was lost): one
+    UPDATE. Runs that already ended keep their state."""
+    return (
+        Run.objects.filter(pk__in=list(run_pks), state=Run.State.RUNNING)
+        .order_by()
+        .update(state=Run.State.CRASHED)
+    )

@@ -1,12 +1,22 @@
 """Hyperparameter sweeps: a search over a run configuration, handed out point by point to
 agents (`wandb agent`) by the server. A run joins a sweep through its SweepRun slot."""
 
+import secrets
+import string
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from projects.models import Project
 from runs.models import Run
+
+NAME_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def random_name() -> str:
+    """A sweep's or agent's name, as W&B's: 8 random characters [a-z0-9]."""
+    return "".join(secrets.choice(NAME_ALPHABET) for _ in range(8))
 
 
 class Sweep(models.Model):
