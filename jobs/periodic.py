@@ -48,6 +48,8 @@ JOBS = [
         timedelta(minutes=1),
         "sweeps.services.release_lost_sweep_agents",
     ),
+    # Hyperband for sweeps whose heartbeats did not trigger it (they do every 15 s).
+    Job("evaluate_sweep_early_stop", timedelta(minutes=1), "sweeps.early_stop.evaluate_due_sweeps"),
     Job("requeue_abandoned_tasks", timedelta(minutes=5), "jobs.pruning.requeue_abandoned_tasks"),
 ]
 

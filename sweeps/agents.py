@@ -17,7 +17,7 @@ from runs.models import Run
 from runs.services import runs_crash
 from teams.selectors import may_write
 
-from . import engine
+from . import early_stop, engine
 from .errors import SweepError
 from .models import Sweep, SweepAgent, SweepRun, random_name
 
@@ -53,7 +53,8 @@ def heartbeat(*, actor, agent: SweepAgent, run_states: dict[str, bool]) -> list[
     sweep = agent.sweep
     if not may_write(actor, sweep.project.entity):
         raise SweepError("You may not run agents for this sweep.", 403)
-    reported = [str(name) for name, alive in run_states.items() if alive]
+    # (An empty id would match the queued slots, which have none yet.)
+    reported = [str(name) for name, alive in run_states.items() if alive and str(name)]
     # A beat revives a timed-out agent; a finished one stays finished.
     revived = Case(
         When(state=SweepAgent.State.CRASHED, then=Value(SweepAgent.State.RUNNING)),
@@ -72,6 +73,8 @@ def heartbeat(*, actor, agent: SweepAgent, run_states: dict[str, bool]) -> list[
         SweepRun.objects.filter(pk__in=started, state=Slot.RESERVED).update(state=Slot.RUNNING)
     if ended:
         SweepRun.objects.filter(pk__in=ended, state__in=HANDED).update(state=Slot.DONE, done_at=now)
+    if sweep.early_terminate and sweep.state == State.RUNNING:
+        early_stop.evaluate_soon(sweep, now)
     by_name = {slot.run_name: slot for slot in slots}
     # A run to stop: flagged, lost (its point went to another agent), or not this agent's.
     stops = [
@@ -187,11 +190,12 @@ def _grid_slot(sweep: Sweep) -> SweepRun | None:
 
 
 def _new_run_name(sweep: Sweep) -> str:
+    """A run id no run or slot of the project has (the run is created after the handout)."""
     while True:
         name = random_name()
         clash = (
             Run.objects.filter(project_id=sweep.project_id, run_id=name).exists()
-            or SweepRun.objects.filter(sweep=sweep, run_name=name).exists()
+            or SweepRun.objects.filter(sweep__project_id=sweep.project_id, run_name=name).exists()
         )
         if not clash:
             return name

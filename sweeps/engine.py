@@ -103,12 +103,24 @@ def _grid_params(config: dict):
                 "parameter categorical (values, without probabilities), constant (value), "
                 "int_uniform or q_uniform."
             )
-        if param.type == HyperParameter.INT_UNIFORM:
-            values = list(range(param.config["min"], param.config["max"] + 1))
-        elif param.type == HyperParameter.Q_UNIFORM:
-            values = np.arange(param.config["min"], param.config["max"], param.config["q"]).tolist()
-        else:
+        if param.type not in (HyperParameter.INT_UNIFORM, HyperParameter.Q_UNIFORM):
             continue
+        low, high = param.config["min"], param.config["max"]
+        step = 1 if param.type == HyperParameter.INT_UNIFORM else param.config["q"]
+        name = param.name.replace(HyperParameterSet.NESTING_DELIMITER, ".")
+        if not step > 0:
+            raise ValueError(f"Parameter {name}: q must be above 0.")
+        # Counted before the values are built: a huge range must not be materialised.
+        count = math.floor((high - low) / step) + 1
+        if count > settings.SWEEP_MAX_GRID:
+            raise ValueError(
+                f"Parameter {name} has {count} grid values; a grid may have at most "
+                f"{settings.SWEEP_MAX_GRID} points."
+            )
+        if param.type == HyperParameter.INT_UNIFORM:
+            values = list(range(low, high + 1))
+        else:
+            values = np.arange(low, high, step).tolist()
         params[i] = HyperParameter(param.name, {"distribution": "categorical", "values": values})
     discrete = [param for param in params if param.type == HyperParameter.CATEGORICAL]
     return params, discrete

@@ -2,6 +2,7 @@
 points) and the agent timeout live in agents.py and are re-exported here. Every write is one
 transaction; refusals raise SweepError."""
 
+import json
 import logging
 
 import yaml
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 State = Sweep.State
+# A sweep config's size limit, in values (parameters, their settings, list items).
+MAX_CONFIG_NODES = 100_000
 # Which states each requested state may be reached from (design §3), and how to say a refusal.
 MOVES = {
     State.PAUSED: {State.PENDING, State.RUNNING},
@@ -40,13 +43,27 @@ MOVES = {
     # launch-sweep --resume_id: back to PENDING unless the sweep runs.
     State.PENDING: {State.PAUSED, State.FINISHED, State.CANCELED, State.FAILED},
 }
-VERBS = {
-    State.PAUSED: "pause",
-    State.FINISHED: "stop",
-    State.CANCELED: "cancel",
-    State.RUNNING: "resume",
-    State.PENDING: "set to pending",
+REFUSALS = {
+    State.PAUSED: "Cannot pause {a} {state} sweep.",
+    State.FINISHED: "Cannot stop {a} {state} sweep.",
+    State.CANCELED: "Cannot cancel {a} {state} sweep.",
+    State.RUNNING: "Cannot resume {a} {state} sweep.",
+    State.PENDING: "Cannot set {a} {state} sweep back to pending.",
 }
+
+
+def _node_count(value) -> int:
+    """The values in a parsed YAML document, counted up to MAX_CONFIG_NODES + 1 (aliases can
+    make a small text expand enormously)."""
+    count, stack = 0, [value]
+    while stack and count <= MAX_CONFIG_NODES:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def parse_config(config_yaml: str) -> dict:
@@ -56,6 +73,10 @@ def parse_config(config_yaml: str) -> dict:
         config = yaml.safe_load(config_yaml or "")
     except yaml.YAMLError as error:
         raise SweepError(f"Invalid sweep config: the YAML does not parse ({error}).") from None
+    if _node_count(config) > MAX_CONFIG_NODES:
+        raise SweepError(f"Invalid sweep config: it has more than {MAX_CONFIG_NODES} values.")
+    # Stored as JSON: YAML's dates and other non-JSON scalars become their text.
+    config = json.loads(json.dumps(config, default=str))
     problems = engine.validate(config)
     if problems:
         listed = " ".join(f"{i}) {problem}" for i, problem in enumerate(problems, 1))
@@ -134,7 +155,7 @@ def _set_state(sweep: Sweep, state: str) -> None:
     current = sweep.state
     if current not in MOVES[state]:
         article = "an" if current.lower()[0] in "aeiou" else "a"
-        raise SweepError(f"Cannot {VERBS[state]} {article} {current.lower()} sweep.")
+        raise SweepError(REFUSALS[state].format(a=article, state=current.lower()))
     if (
         state == State.RUNNING
         and current in (State.FINISHED, State.CANCELED, State.FAILED)
@@ -340,7 +361,6 @@ def link_run(*, run, sweep_name: str) -> None:
         if SweepRun.objects.filter(run=run).exists():
             return
         slot = SweepRun.objects.select_for_update().filter(sweep=sweep, run_name=run.run_id).first()
-        live = run.state == Run.State.RUNNING
         if slot is not None:
             slot.run = run
             if slot.state in (SweepRun.State.QUEUED, SweepRun.State.RESERVED):
@@ -354,7 +374,9 @@ def link_run(*, run, sweep_name: str) -> None:
                 run=run,
                 run_name=run.run_id,
                 kind=SweepRun.Kind.MANUAL,
-                state=SweepRun.State.RUNNING if live else SweepRun.State.DONE,
+                # No agent reports on it, so it is never "in flight": the run's own state
+                # tells whether it runs, and the sweep may finish around it.
+                state=SweepRun.State.DONE,
                 params=_params_of(sweep, run),
             ),
         )

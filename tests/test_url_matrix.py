@@ -83,6 +83,7 @@ from runs.models import (
     SavedView,
     Workspace,
 )
+from sweeps import services as sweep_services
 from teams import services
 from teams.models import (
     AuditEvent,
@@ -1708,6 +1709,9 @@ ADMIN_MODELS = {
     "artifacts.aliasmove": lambda s: s.alias_move.pk,
     "artifacts.protectedalias": lambda s: s.protected_alias.pk,
     "runs.savedview": lambda s: s.shared_view.pk,
+    "sweeps.sweep": lambda s: s.sweep.pk,
+    "sweeps.sweepagent": lambda s: s.sweep_agent.pk,
+    "sweeps.sweeprun": lambda s: s.sweep_slot.pk,
     "jobs.periodicjob": lambda s: s.w.periodic_job.pk,
     "django_tasks_database.dbtaskresult": lambda s: s.w.task_result.pk,
 }
@@ -1731,6 +1735,10 @@ ADMIN_REFUSED = {
         "admin:artifacts_artifactlink_add",
         "admin:artifacts_aliasmove_add",
         "admin:artifacts_aliasmove_delete",
+        # Sweeps, agents and slots are made by the client through the services.
+        "admin:sweeps_sweep_add",
+        "admin:sweeps_sweepagent_add",
+        "admin:sweeps_sweeprun_add",
         # Periodic jobs are defined in code; task results are the worker's record.
         "admin:jobs_periodicjob_add",
         "admin:django_tasks_database_dbtaskresult_add",
@@ -2006,6 +2014,12 @@ def _side(w, team, *, project_name, hidden, visibility):
     )
     s.alias_move = AliasMove.objects.get(portfolio=s.link.portfolio, alias="latest")
     s.protected_alias = ProtectedAlias.objects.create(entity=team, alias="champion")
+    s.sweep = sweep_services.sweep_create(
+        actor=bob, project=s.project, config_yaml="method: grid\nparameters: {a: {values: [1]}}"
+    )
+    s.sweep_agent = sweep_services.agent_create(actor=bob, sweep=s.sweep, host="matrix-host")
+    sweep_services.heartbeat(actor=bob, agent=s.sweep_agent, run_states={})
+    s.sweep_slot = s.sweep.slots.get()
     token = transfer.signing.dumps([transfer.GET_RUN_FILE, s.run_file.pk], salt=transfer.SALT)
     s.download_link = reverse("wandb_transfer", args=[token, "output.log"])
     membership, s.sam_key = services.service_account_create(entity=team, name="sam")

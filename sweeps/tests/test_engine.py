@@ -139,6 +139,14 @@ def test_validation_explains_what_is_wrong(config, message):
     assert any(message in problem for problem in problems), problems
 
 
+def test_huge_ranges_are_refused_before_they_are_built(settings):
+    settings.SWEEP_MAX_GRID = 1000
+    config = {"method": "grid", "parameters": {"n": {"min": 0, "max": 10**12}}}
+    assert engine.validate(config) == [
+        "Parameter n has 1000000000001 grid values; a grid may have at most 1000 points."
+    ]
+
+
 def test_validation_caps_the_grid(settings):
     settings.SWEEP_MAX_GRID = 8
     assert engine.validate(NESTED) == ["The grid has 9 points; at most 8 are allowed."]

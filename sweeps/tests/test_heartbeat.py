@@ -4,6 +4,8 @@ agent timeout, stops, linking runs, and the fast path's query count."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jobs.periodic import JOBS
@@ -188,7 +190,7 @@ def test_link_run_without_a_slot_makes_a_manual_one_covering_its_point(grid, age
     slot = run.sweep_link
     assert (slot.kind, slot.state, slot.point_index, slot.params) == (
         "MANUAL",
-        "RUNNING",
+        "DONE",
         0,
         {"lr": {"value": 0.1}, "layers": {"value": 1}},
     )
@@ -276,3 +278,30 @@ def test_busy_heartbeat_costs_the_same_queries_whatever_the_sweep_size(
     # user's write right, agent + sweep + project, update agent, its slots.
     with django_assert_num_queries(4):
         assert beat(agent, run_id) == []
+
+
+def test_idle_heartbeat_costs_the_same_queries_whatever_the_sweep_size(make_sweep, bob):
+    counts = []
+    for size in (10, 200):
+        sweep = make_sweep(RANDOM)
+        SweepRun.objects.bulk_create(
+            SweepRun(sweep=sweep, run_name=f"old{i}", state="DONE", params={}) for i in range(size)
+        )
+        agent = services.agent_create(actor=bob, sweep=sweep, host="h")
+        run_command(beat(agent))
+        with CaptureQueriesContext(connection) as queries:
+            run_command(beat(agent))
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 14, counts
+
+
+def test_a_manual_run_does_not_keep_the_sweep_open(make_sweep, bob, project):
+    sweep = make_sweep("method: grid\nparameters:\n  a:\n    values: [1]\n")
+    agent = services.agent_create(actor=bob, sweep=sweep, host="h")
+    run = RunFactory(project=project, run_id="byhand", state="running", config={"a": 2})
+    services.link_run(run=run, sweep_name=sweep.name)
+    run_command(beat(agent))
+    assert beat(agent) == EXIT
+    sweep.refresh_from_db()
+    assert sweep.state == S.FINISHED

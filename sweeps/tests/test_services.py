@@ -61,11 +61,25 @@ def test_create_lists_every_problem_of_a_bad_config(make_sweep):
     [
         ("method: [grid", "Invalid sweep config: the YAML does not parse"),
         ("- a\n- b\n", "Invalid sweep config: 1) The sweep config must be a mapping"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n"
+                for a, b in zip("abcde", "bcdef", strict=True)
+            ),
+            "Invalid sweep config: it has more than 100000 values.",
+        ),
     ],
 )
 def test_create_refuses_text_that_is_no_config(make_sweep, text, message):
     with pytest.raises(SweepError, match=message.replace(")", r"\)")):
         make_sweep(text)
+
+
+def test_yaml_dates_are_stored_as_text(make_sweep):
+    sweep = make_sweep("method: grid\nparameters:\n  day:\n    values: [2024-01-01, 2024-02-01]\n")
+    assert sweep.config["parameters"]["day"]["values"] == ["2024-01-01", "2024-02-01"]
+    assert sweep.grid_size == 2
 
 
 def test_outsider_cannot_create_a_sweep(make_sweep, charlie):
@@ -102,7 +116,7 @@ def test_create_with_prior_runs_covers_their_grid_points(make_sweep, project):
         (S.FINISHED, S.PAUSED, "Cannot pause a finished sweep."),
         (S.CANCELED, S.FINISHED, "Cannot stop a canceled sweep."),
         (S.FINISHED, S.CANCELED, "Cannot cancel a finished sweep."),
-        (S.RUNNING, S.PENDING, "Cannot set to pending a running sweep."),
+        (S.RUNNING, S.PENDING, "Cannot set a running sweep back to pending."),
         (S.RUNNING, S.FAILED, "A sweep's state cannot be set to FAILED."),
         (S.RUNNING, "DONE", "Unknown sweep state 'DONE'"),
     ],
