@@ -32,8 +32,8 @@ class WandbClient:
         ).stdout.strip()
         self.calls = 0
 
-    def run(self, script, *args, key, username=None, cache="cache"):
-        """Run SCRIPTS/script RESULT.json *args; returns (its JSON result, the process)."""
+    def env(self, key, username=None, cache="cache") -> dict:
+        """The environment of a client process: this server, this key, files under `folder`."""
         env = {
             "PATH": os.environ["PATH"],
             "HOME": str(self.folder / "home"),
@@ -48,6 +48,24 @@ class WandbClient:
         }
         if username:
             env["WANDB_USERNAME"] = username
+        return env
+
+    def cli(self, *args, key) -> subprocess.Popen:
+        """Start the `wandb` command line (`wandb sweep ...`, `wandb agent ...`) in the
+        checkout; the caller waits for it."""
+        wandb = Path(sys.executable).parent / "wandb"
+        return subprocess.Popen(
+            [str(wandb), *args],
+            cwd=self.work,
+            env=self.env(key),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def run(self, script, *args, key, username=None, cache="cache"):
+        """Run SCRIPTS/script RESULT.json *args; returns (its JSON result, the process)."""
+        env = self.env(key, username, cache)
         self.calls += 1
         result_file = self.folder / f"{script}.{self.calls}.json"
         completed = subprocess.run(

@@ -26,6 +26,7 @@ from . import (  # noqa: F401
     reports,
     run_delete,
     runs,
+    sweeps,
     viewer,
 )
 from .common import ApiError
@@ -61,6 +62,8 @@ schema = make_executable_schema(
     projects.project_type,
     files.file_connection_type,
     runs.run_type,
+    sweeps.sweep_type,
+    sweeps.agent_type,
     artifacts.artifact_type,
     artifact_edits.artifact_creator_type,
     artifacts.alias_type,

@@ -56,8 +56,12 @@ def resolve_run_sampled_history(run, _, specs):
     result = []
     for spec in specs:
         spec = json_argument(spec, "A spec")
-        if not isinstance(spec, dict) or "keys" not in spec:
+        if not isinstance(spec, dict):
             raise ApiError('Each spec must be {"keys": [...], "samples": N}.')
+        if "keys" not in spec:
+            # Sweep agents ask SweepWithRuns with the spec "{}": no keys, no rows.
+            result.append([])
+            continue
         keys, samples = spec["keys"], spec.get("samples", 500)
         if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
             raise ApiError("A spec's keys must be a list of strings.")

@@ -167,7 +167,7 @@ def resolve_project_user(project, _):
     return project.created_by
 
 
-def _filtered_runs(project, filters):
+def filtered_runs(project, filters):
     """The project's runs that match the client's MongoDB-style filters (runs.query)."""
     if isinstance(filters, str):
         filters = json_argument(filters or "{}", "filters")
@@ -199,26 +199,32 @@ def _answer(read):
 @project_type.field("runCount")
 def resolve_project_run_count(project, _, filters=None):
     project_check_quiet_runs(project=project)
-    runs = _filtered_runs(project, filters)
+    runs = filtered_runs(project, filters)
     return _answer(runs.count)
 
 
 @project_type.field("runs")
 def resolve_project_runs(project, _, filters=None, after=None, first=50, order=None):
     project_check_quiet_runs(project=project)
+    return runs_page(
+        filtered_runs(project, filters), project, after=after, first=first, order=order
+    )
+
+
+def runs_page(runs, project, *, after=None, first=50, order=None, everything=False):
+    """A RunConnection page of `runs` (all in `project`), in the client's order; the cursor is
+    an offset. Sweeps list their runs through it too (`everything`: one page of all)."""
     ordering = _order(order)
-    first = max(1, min(first or 50, MAX_PAGE))
+    first = runs.count() + 1 if everything else max(1, min(first or 50, MAX_PAGE))
     try:
         start = int(after) if after else 0
     except ValueError:
         raise ApiError("Invalid cursor.") from None
     if not 0 <= start <= MAX_RUNS_OFFSET:
         raise ApiError("Invalid cursor.")
-    runs = (
-        _filtered_runs(project, filters)
-        .select_related("author")
-        .order_by(*ordering)[start : start + first + 1]
-    )
+    runs = runs.select_related("author", "sweep_link__sweep").order_by(*ordering)[
+        start : start + first + 1
+    ]
     runs = _answer(lambda: list(runs))
     has_next = len(runs) > first
     runs = runs[:first]

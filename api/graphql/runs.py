@@ -3,6 +3,7 @@
 import json
 
 from ariadne import ObjectType
+from django.core.exceptions import ObjectDoesNotExist
 
 from alerts.services import client_alert_raise
 from alerts.tasks import evaluate_run_end
@@ -15,6 +16,7 @@ from runs.tracking import (
     run_upsert,
     wrap_config,
 )
+from sweeps import services as sweep_services
 
 from .common import (
     ApiError,
@@ -55,9 +57,19 @@ def resolve_run_description(run, _):
     return run.notes
 
 
+def _sweep_link(run):
+    """The run's slot in a sweep (sweeps.SweepRun, reverse one-to-one), None outside one.
+    Listings select_related("sweep_link__sweep") so this costs no query per run."""
+    try:
+        return run.sweep_link
+    except ObjectDoesNotExist:
+        return None
+
+
 @run_type.field("sweepName")
-def resolve_run_sweep(*_):
-    return None
+def resolve_run_sweep(run, _):
+    link = _sweep_link(run)
+    return link.sweep.name if link is not None else None
 
 
 @run_type.field("config")
@@ -101,8 +113,27 @@ def resolve_run_updated_at(run, _):
 
 
 @run_type.field("stopped")
-def resolve_run_stopped(*_):
-    return False
+@run_type.field("shouldStop")
+def resolve_run_stopped(run, _):
+    # A sweep stops a run (hyperband, cancel, a lost agent) by flagging its slot; the run
+    # polls `stopped` and the agent reads `shouldStop`.
+    link = _sweep_link(run)
+    return bool(link is not None and link.should_stop)
+
+
+@run_type.field("exitcode")
+def resolve_run_exitcode(run, _):
+    return run.exit_code
+
+
+@run_type.field("failed")
+def resolve_run_failed(run, _):
+    return run.state in (Run.State.FAILED, Run.State.CRASHED)
+
+
+@run_type.field("running")
+def resolve_run_running(run, _):
+    return run.state == Run.State.RUNNING
 
 
 @run_type.field("systemMetrics")
@@ -188,6 +219,10 @@ def resolve_upsert_bucket(_, info, input):
         )
     except RunsError as error:
         raise refusal(error) from error
+    if input.get("sweep"):
+        # A run started by a sweep agent (or with settings.sweep_id) joins the sweep; an
+        # unknown sweep is ignored there, as W&B does, so the run still logs.
+        sweep_services.link_run(run=run, sweep_name=input["sweep"])
     return {"bucket": run, "inserted": created}
 
 

@@ -33,6 +33,7 @@ CLI_VERSION_INFO = {"min_cli_version": "0.28.0", "max_cli_version": "0.31.0"}
 FEATURES = (
     "TOTAL_COUNT_IN_FILE_CONNECTION",  # len(artifact.files())
     "UPDATE_RUN_STATE",  # run.update_state(...)
+    "SWEEPS_QUERY_FILTERING",  # project.sweeps(filters=...): name, displayName, state
 )
 
 

@@ -878,6 +878,7 @@ def test_server_features_change_no_upload_path_so_the_client_takes_its_plainest(
     assert features == [
         {"name": "TOTAL_COUNT_IN_FILE_CONNECTION", "isEnabled": True},
         {"name": "UPDATE_RUN_STATE", "isEnabled": True},
+        {"name": "SWEEPS_QUERY_FILTERING", "isEnabled": True},
     ]
     assert not {"FILESTREAM_GZIP", "MARK_RUN_FILES_UPLOADED"} & set(FEATURES)
 
@@ -1430,7 +1431,7 @@ def test_runs_page_through_a_summary_order_once_each(client, scored_runs, alice_
     ("variables", "fragment"),
     [
         ({"filters": json.dumps({"notes": "x"})}, "notes"),
-        ({"filters": json.dumps({"sweep": "abc"})}, "sweep"),
+        ({"filters": json.dumps({"sweep": {"$gt": 3}})}, "sweep"),
         ({"filters": json.dumps({"state": {"$where": "1"}})}, "$where"),
         ({"filters": json.dumps({"summary_metrics.loss": {"$lt": [1]}})}, "summary_metrics.loss"),
         ({"filters": json.dumps({"config.lr": {"$regex": "("}})}, "regular expression"),
@@ -1698,8 +1699,9 @@ def test_sampled_history_returns_only_the_asked_keys(client, logged_run, alice_k
 
     assert result[0] == [{"_step": s, "val_loss": 2.0 / (s + 1)} for s in range(0, 10, 2)]
     assert result[1] == [{"loss": 1.0}, {"loss": 0.1}]
-    bad = gql(client, alice_key, "RunSampledHistory", {**run_vars(logged_run), "specs": ["{}"]})
-    assert "keys" in refused(bad, 400)
+    # A sweep agent's spec "{}" asks for nothing and gets nothing.
+    empty = gql(client, alice_key, "RunSampledHistory", {**run_vars(logged_run), "specs": ["{}"]})
+    assert ok(empty)["project"]["run"]["sampledHistory"] == [[]]
 
 
 def test_sampled_history_spec_pages_by_min_and_max_step_both_inclusive(

@@ -66,7 +66,7 @@ def test_plain_text_still_searches_names_and_ids(client, mnist, alice_key):
     [
         ("summary.val/acc>=", "Expected a value after “>=”", 18),
         ("stat = failed", "did you mean “state”?", 1),
-        ("sweep = x", "sweeps", 1),
+        ("swep = x", "did you mean “sweep”", 1),
         ("x" * 1001, "longer than 1000 characters", 1001),
     ],
 )

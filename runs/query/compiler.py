@@ -53,10 +53,11 @@ TEXT_FIELDS = {
     "author": "author__username",
     "group": "group",
     "job_type": "job_type",
+    "sweep": "sweep_link__sweep__name",  # the sweeps app's reverse one-to-one; no import
 }
 TIME_FIELDS = {"created_at": "created_at", "heartbeat_at": "heartbeat_at"}
 NUMBER_FIELDS = {"runtime": "runtime"}
-NULLABLE_FIELDS = {"author", "heartbeat_at", "runtime"}
+NULLABLE_FIELDS = {"author", "heartbeat_at", "runtime", "sweep"}
 LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 # SQLite names integer and real numbers apart, and true and false.
 SQLITE_KINDS = {

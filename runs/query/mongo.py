@@ -35,6 +35,7 @@ FIELDS = {
     "heartbeat_at": "heartbeat_at",
     "runtime": "runtime",
     "duration": "runtime",
+    "sweep": "sweep",
 }
 DATE_FIELDS = {"created_at", "heartbeat_at"}
 PREFIXES = {"config.": "config", "summary_metrics.": "summary"}
@@ -55,8 +56,6 @@ def field_name(key) -> str:
                 # The web app addresses config values as the client stores them: {"value": ...}.
                 name = name.removesuffix(".value") or name
             return f"{column}.{name}"
-    if key == "sweep":
-        raise QueryError("Teamsite has no sweeps yet: filtering runs by “sweep” is not supported.")
     raise QueryError(f"Filtering runs by “{key}” is not supported.")
 
 

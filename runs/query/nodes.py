@@ -25,6 +25,7 @@ RUN_FIELDS = {
     "created_at",
     "heartbeat_at",
     "runtime",
+    "sweep",
 }
 JSON_COLUMNS = ("config", "summary")
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=")

@@ -56,6 +56,7 @@ RUN_FIELDS = {
     "heartbeat": "heartbeat_at",
     "heartbeat_at": "heartbeat_at",
     "runtime": "runtime",
+    "sweep": "sweep",
 }
 # What autocomplete and "did you mean" offer.
 FIELD_NAMES = (
@@ -69,6 +70,7 @@ FIELD_NAMES = (
     "created",
     "heartbeat",
     "runtime",
+    "sweep",
 )
 JSON_COLUMNS = ("config", "summary")
 TIME_FIELDS = {"created_at", "heartbeat_at"}
@@ -260,8 +262,6 @@ class _Builder(Transformer_NonRecursive):
         head = segments[0].lower()
         if len(segments) == 1 and head in RUN_FIELDS:
             return _Field(RUN_FIELDS[head], label, column)
-        if head == "sweep":
-            raise _error("Teamsite has no sweeps yet: “sweep” is not supported", column)
         if head in JSON_COLUMNS:
             if len(segments) == 1:
                 raise _error(f"{head} needs a key, e.g. {head}.lr", column)

@@ -97,7 +97,7 @@ def test_logical_operators_nest():
     [
         ([], "JSON object"),
         ({"notes": "x"}, "“notes”"),
-        ({"sweep": "abc"}, "sweeps"),
+        ({"sweeps": "abc"}, "“sweeps”"),
         ({"config.": 1}, "“config.”"),
         ({"$where": "1"}, "$where"),
         ({"state": {"$where": 1}}, "$where"),
@@ -167,7 +167,7 @@ def test_orders(order, expected):
     assert parse_order(order) == expected
 
 
-@pytest.mark.parametrize("order", ["tags", "-notes", "+sweep", "summary_metrics."])
+@pytest.mark.parametrize("order", ["tags", "-notes", "+commit", "summary_metrics."])
 def test_unknown_orders_are_refused(order):
     with pytest.raises(QueryError, match="Ordering runs by"):
         parse_order(order)
