@@ -4,6 +4,7 @@ controls (pause, resume, stop, cancel), which go through the same service as the
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from projects.access import get_project_for_user
@@ -93,6 +95,7 @@ def _shown(value):
     return None if value is None else display(value)
 
 
+@csp_override(settings.CHART_PAGE_CSP)  # Plotly adds its stylesheet at run time
 def sweep_detail(request, entity, project, name):
     project = get_project_for_user(request, entity, project)
     sweep = _sweep(project, name)
