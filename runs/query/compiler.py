@@ -53,9 +53,7 @@ TEXT_FIELDS = {
     "author": "author__username",
     "group": "group",
     "job_type": "job_type",
-    # The sweep a run belongs to, through the sweeps app's reverse one-to-one (runs does not
-    # import sweeps: the lookup string is all it knows).
-    "sweep": "sweep_link__sweep__name",
+    "sweep": "sweep_link__sweep__name",  # the sweeps app's reverse one-to-one; no import
 }
 TIME_FIELDS = {"created_at": "created_at", "heartbeat_at": "heartbeat_at"}
 NUMBER_FIELDS = {"runtime": "runtime"}

@@ -58,6 +58,10 @@ NOV_1 = datetime(2026, 11, 1, tzinfo=UTC)
         ("config.layers != 3", Compare("config.layers", "!=", 3)),
         ("summary.big > 12345678901234567890", Compare("summary.big", ">", 12345678901234567890)),
         ("config.opt = adam", Compare("config.opt", "=", "adam")),
+        # The sweep a run belongs to (its id, as the sweep page links to the runs table).
+        ('sweep = "k3x9q2ab"', Compare("sweep", "=", "k3x9q2ab")),
+        ("sweep = 123", Compare("sweep", "=", "123")),
+        ("sweep exists", Exists("sweep", present=True)),
         ('config.opt = "adam"', Compare("config.opt", "=", "adam")),
         ('config.lr = "0.01"', Compare("config.lr", "=", "0.01")),
         ("config.flag = true", Compare("config.flag", "=", True)),
