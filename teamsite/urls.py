@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("reports.urls")),
     path("", include("artifacts.urls")),
+    path("", include("sweeps.urls")),
 ]

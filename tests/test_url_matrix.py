@@ -84,6 +84,7 @@ from runs.models import (
     Workspace,
 )
 from sweeps import services as sweep_services
+from sweeps.models import Sweep
 from teams import services
 from teams.models import (
     AuditEvent,
@@ -1187,6 +1188,34 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             ("delete", "alert_rule", lambda rule: rule is None),
         )
     },
+    # Sweeps: read with the project; bob started the side's sweep, so he and the team admins
+    # pause, resume, stop or cancel it.
+    "sweeps:list": (
+        get(
+            project_url("sweeps:list"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.sweep.name,
+        ),
+    ),
+    "sweeps:detail": (
+        get(
+            project_url("sweeps:detail", lambda s: s.sweep.name),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: "matrix-host",
+        ),
+    ),
+    "sweeps:state": (
+        get(project_url("sweeps:state", lambda s: s.sweep.name), POST_ONLY),
+        post(
+            project_url("sweeps:state", lambda s: s.sweep.name),
+            web("login 404 ok ok 404"),
+            public=web("login 403 ok ok 403"),
+            data=lambda s: {"action": "pause"},
+            effect=lambda s, user: Sweep.objects.get(pk=s.sweep.pk).state == Sweep.State.PAUSED,
+        ),
+    ),
     # Reports: the team reads all of them (erin's team report, published); others read the
     # published public ones (a public report on each side) while the team is not private, even
     # without seeing the project. Team members see the history and write reports; a report is
