@@ -25,7 +25,7 @@ from teams.access import may_change_own
 from . import page_selectors, selectors
 from .errors import SweepError
 from .models import Sweep
-from .services import release_lost_agents, sweep_update
+from .services import release_lost_agents, sweep_points_remain, sweep_update
 
 RUNS_PER_PAGE = 50
 # The page's buttons and the state each asks for (design §3).
@@ -120,6 +120,8 @@ def sweep_detail(request, entity, project, name):
         "project": project,
         "sweep": sweep,
         "may_control": _may_control(request.user, project, sweep),
+        # A paused sweep resumes; a finished or canceled one only while points remain.
+        "may_resume": sweep.state == Sweep.State.PAUSED or sweep_points_remain(sweep),
         "agent_command": f"wandb agent {project.entity.name}/{project.name}/{sweep.name}",
         "parameters": parameters,
         "page": page,

@@ -137,6 +137,18 @@ def test_author_pauses_resumes_and_stops(client, bob, sweep):
     assert sweep.state == S.FINISHED
 
 
+def test_a_finished_sweep_offers_resume_only_while_points_remain(client, bob, project):
+    grid = "method: grid\nparameters:\n  lr:\n    values: [0.1, 0.01]\n"
+    sweep = services.sweep_create(actor=bob, project=project, config_yaml=grid)
+    client.force_login(bob)
+    client.post(state_url(sweep), {"action": "stop"})
+    assert 'value="resume"' in client.get(detail_url(sweep)).content.decode()
+    sweep.refresh_from_db()
+    sweep.grid_cursor = sweep.grid_size  # every point handed out
+    sweep.save(update_fields=["grid_cursor"])
+    assert 'value="resume"' not in client.get(detail_url(sweep)).content.decode()
+
+
 def test_admin_cancels_a_members_sweep(client, alice, sweep):
     client.force_login(alice)
     assert 'value="cancel"' in client.get(detail_url(sweep)).content.decode()

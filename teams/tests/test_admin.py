@@ -28,6 +28,8 @@ from projects.services import project_create
 from reports.models import Report
 from reports.services import block_add, report_create, report_publish
 from runs.models import Alert, Run, RunFile, SavedView
+from sweeps.models import Sweep, SweepAgent, SweepRun
+from sweeps.services import agent_create, heartbeat, sweep_create
 from teams import services
 from teams.models import (
     AuditEvent,
@@ -126,6 +128,13 @@ def cast(team, alice, sam, invitation, charlie):
     report = report_create(project=project, title="Weekly findings", actor=alice)
     block_add(report=report, kind="text", config={"markdown": "Loss fell."})
     report_publish(report=report, actor=alice, note="first")
+    sweep = sweep_create(
+        actor=alice,
+        project=project,
+        config_yaml="method: grid\nparameters:\n  lr:\n    values: [0.1, 0.01]\n",
+    )
+    agent = agent_create(actor=alice, sweep=sweep, host="gpu-box-7")
+    heartbeat(actor=alice, agent=agent, run_states={})  # hands out the first point
     return team
 
 
@@ -161,6 +170,9 @@ CHANGELISTS = {
     ProtectedAlias: ("champion", "", "champion"),
     SavedView: ("best", "shared__exact=1", "best resnets"),
     Report: ("weekly", "", "Weekly findings"),
+    Sweep: ("resnet", "method__exact=grid", "grid"),
+    SweepAgent: ("gpu-box", "state__exact=RUNNING", "gpu-box-7"),
+    SweepRun: ("", "state__exact=RESERVED", "Reserved"),
     PeriodicJob: ("crashed", "", "mark_crashed_runs"),
     DBTaskResult: ("", "status__exact=READY", "send_email"),
 }
