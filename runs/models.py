@@ -83,6 +83,14 @@ class RunQuerySet(models.QuerySet):
         return updated
 
 
+class LiveRunManager(models.Manager.from_queryset(RunQuerySet)):
+    """What the site shows and counts: runs in the trash are left out (`with_trashed` has
+    them all)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
+
 class Run(models.Model):
     class State(models.TextChoices):
         RUNNING = "running", "Running"
@@ -140,10 +148,23 @@ class Run(models.Model):
     history_at = models.DateTimeField(null=True, blank=True)
     events_line_count = models.PositiveIntegerField(default=0)
     console_line_count = models.PositiveIntegerField(default=0)
+    # In the project's trash since then, restorable until it is purged; empty when live.
+    trashed_at = models.DateTimeField(null=True, blank=True)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Put in the trash with its project (not on its own): restoring the project restores it.
+    trashed_with_project = models.BooleanField(default=False)
 
-    objects = RunQuerySet.as_manager()
+    with_trashed = RunQuerySet.as_manager()
+    objects = LiveRunManager()
 
     class Meta:
+        default_manager_name = "objects"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "run_id"], name="run_id_unique_per_project"),
@@ -157,6 +178,11 @@ class Run(models.Model):
             models.Index(fields=["project", "author"], name="run_project_author"),
             models.Index(fields=["project", "name", "id"], name="run_project_name"),
             models.Index(fields=["project", "runtime", "id"], name="run_project_runtime"),
+            models.Index(
+                fields=["trashed_at"],
+                condition=models.Q(trashed_at__isnull=False),
+                name="run_in_trash",
+            ),
         ]
 
     def __str__(self):

@@ -95,10 +95,16 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     MEMBER = "member", "Member"
     SERVICE = "service", "Service account"
+    # Sees what members see and writes nothing.
+    VIEWER = "viewer", "Viewer"
 
     @classmethod
     def human_choices(cls):
-        return [(cls.ADMIN, cls.ADMIN.label), (cls.MEMBER, cls.MEMBER.label)]
+        return [
+            (cls.ADMIN, cls.ADMIN.label),
+            (cls.MEMBER, cls.MEMBER.label),
+            (cls.VIEWER, cls.VIEWER.label),
+        ]
 
 
 # The single mapping from a role to the object permissions it grants on its entity.
@@ -106,10 +112,11 @@ ROLE_PERMISSIONS = {
     Role.ADMIN: {"view_entity", "write_entity", "admin_entity"},
     Role.MEMBER: {"view_entity", "write_entity"},
     Role.SERVICE: {"view_entity", "write_entity"},
+    Role.VIEWER: {"view_entity"},
 }
 
 # Roles by rank, for "nobody grants more than they have".
-ROLE_RANK = {Role.SERVICE: 0, Role.MEMBER: 1, Role.ADMIN: 2}
+ROLE_RANK = {Role.VIEWER: 0, Role.SERVICE: 0, Role.MEMBER: 1, Role.ADMIN: 2}
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -233,10 +240,15 @@ class AuditEvent(models.Model):
         SERVICE_ACCOUNT_DELETED = "service_account.deleted", "deleted a service account"
         PROJECT_CREATED = "project.created", "created a project"
         PROJECT_UPDATED = "project.updated", "changed a project"
-        PROJECT_DELETED = "project.deleted", "deleted a project"
+        PROJECT_DELETED = "project.deleted", "moved a project to the trash"
+        PROJECT_RESTORED = "project.restored", "restored a project from the trash"
+        PROJECT_PURGED = "project.purged", "deleted a project for good"
+        PROJECT_ACCESS_CHANGED = "project.access_changed", "changed who may see a project"
         RUNS_MOVED_OUT = "runs.moved_out", "moved runs out"
         RUNS_MOVED_IN = "runs.moved_in", "moved runs in"
-        RUNS_DELETED = "runs.deleted", "deleted runs"
+        RUNS_DELETED = "runs.deleted", "moved runs to the trash"
+        RUNS_RESTORED = "runs.restored", "restored runs from the trash"
+        RUNS_PURGED = "runs.purged", "deleted runs for good"
 
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

@@ -345,6 +345,8 @@ ARTIFACT_MANIFEST_MAX_BYTES = env_int("ARTIFACT_MANIFEST_MAX_BYTES", 64 * 1024 *
 ARTIFACT_STORAGE_REGIONS = env_list("ARTIFACT_STORAGE_REGIONS", "default")
 # A running run that sends nothing for this long (the client beats every 30 s) has crashed.
 RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 600)
+# Deleted runs and projects stay in the trash, restorable, this many days before they are purged.
+TRASH_RETENTION_DAYS = env_int("TRASH_RETENTION_DAYS", 30)
 # A sweep agent silent this long (seconds) is lost: its runs crash, their points are queued again.
 SWEEP_AGENT_TIMEOUT = env_int("SWEEP_AGENT_TIMEOUT", 120)
 # The largest grid a sweep may define (points).

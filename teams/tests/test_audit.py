@@ -104,7 +104,7 @@ def test_admin_actions_show_up_in_the_trail(client, alice, bob, team):
     assert bert.runs.count() == 1
 
     assert rows(client.get(URL)) == [
-        ("alice", "deleted runs", "example-team/bert", "count: 1"),
+        ("alice", "moved runs to the trash", "example-team/bert", "count: 1"),
         ("alice", "moved runs in", "example-team/bert", "count: 2, source: example-team/resnet"),
         ("alice", "moved runs out", "example-team/resnet", "count: 2, to: example-team/bert"),
         ("alice", "created a project", "bert", ""),
