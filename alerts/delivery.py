@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.retry import delivery_task
-from teams.models import Membership
+from projects.selectors import memberships_entering
 from teamsite.lib.emails import (
     absolute_url,
     deliver_email,
@@ -44,12 +44,16 @@ def alert_recipients(event: AlertEvent) -> list[Recipient]:
         wanted = {event.run.author_id: (True, True)}
         subscribers = Q(alert_emails=True)
     wanted.pop(None, None)
-    memberships = Membership.objects.filter(
-        Q(user_id__in=wanted) | subscribers,
-        entity_id=project.entity_id,
-        user__is_active=True,
-        user__is_service=False,
-    ).select_related("user")
+    # Of a restricted project, only its admins and named members hear.
+    memberships = (
+        memberships_entering(project)
+        .filter(
+            Q(user_id__in=wanted) | subscribers,
+            user__is_active=True,
+            user__is_service=False,
+        )
+        .select_related("user")
+    )
     recipients = []
     for membership in memberships:
         email, in_app = wanted.get(membership.user_id, (True, False))

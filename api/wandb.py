@@ -16,7 +16,7 @@ from alerts.services import watched_at_ingest
 from alerts.tasks import evaluate_chunk_soon
 from artifacts import services as artifact_services
 from artifacts.models import Artifact, ArtifactFile
-from projects.access import ProjectNeed, project_rights
+from projects.access import ProjectNeed, may_enter, project_rights
 from projects.models import Project
 from runs.ingest import IngestError, apply_file_stream, check_names, load_json, parse_file_stream
 from runs.models import Run, RunFile
@@ -130,7 +130,8 @@ def file_stream(request, entity, project, run_id):
         .filter(project__entity__name=entity.lower(), project__name=project, run_id=run_id)
         .first()
     )
-    if run is None or Need.VIEW not in entity_permissions(user, run.project.entity):
+    permissions = entity_permissions(user, run.project.entity) if run else set()
+    if Need.VIEW not in permissions or not may_enter(user, run.project, permissions):
         return _error(f"Run {entity}/{project}/{run_id} not found.", 404)
     if not may_change_run(user, run):
         return _error("Only the run's author and admins can log to it.", 403)

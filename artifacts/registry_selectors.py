@@ -1,8 +1,9 @@
 """Reads of the team model registry that span relations, each in a fixed number of queries."""
 
-from django.db.models import Count, F, Max, Prefetch
+from django.db.models import Count, F, Max, Prefetch, Q
 
 from projects.models import Project
+from projects.selectors import all_projects_visible_to
 from teams.models import Entity
 
 from .models import AliasMove, ArtifactAlias, ArtifactCollection, ArtifactLink
@@ -12,21 +13,28 @@ from .services import VERSION_ALIAS
 SUMMARY_METRICS = 3
 
 
-def registered_models(project: Project):
-    """The portfolios of a registry project with their link count, last link and aliases."""
+def registered_models(project: Project, user):
+    """The portfolios of a registry project with their link count, last link and aliases;
+    links count only where the user may see the project of the version they link."""
+    shown = Q(links__artifact__collection__project__in=all_projects_visible_to(user).values("pk"))
     return (
         ArtifactCollection.objects.filter(project=project, kind=ArtifactCollection.Kind.PORTFOLIO)
-        .annotate(link_count=Count("links", distinct=True), last_linked=Max("links__created_at"))
+        .annotate(
+            link_count=Count("links", distinct=True, filter=shown),
+            last_linked=Max("links__created_at", filter=shown),
+        )
         .prefetch_related(Prefetch("aliases", queryset=ArtifactAlias.objects.order_by("alias")))
         .order_by("name")
     )
 
 
-def registered_model_versions(portfolio: ArtifactCollection) -> list[ArtifactLink]:
-    """Its links, newest first, each with `alias_names` (its aliases in this portfolio) and
-    `metrics` (a few numeric summary values of the run that logged the version)."""
+def registered_model_versions(portfolio: ArtifactCollection, user) -> list[ArtifactLink]:
+    """Its links the user may see (those of versions logged in a project the user may see),
+    newest first, each with `alias_names` (its aliases in this portfolio) and `metrics` (a few
+    numeric summary values of the run that logged the version)."""
     links = list(
         ArtifactLink.objects.filter(portfolio=portfolio)
+        .filter(artifact__collection__project__in=all_projects_visible_to(user).values("pk"))
         .select_related(
             "artifact__collection__project__entity",
             "artifact__created_by_run__project__entity",

@@ -64,7 +64,7 @@ def _move_form(team, links, data=None):
 @login_required
 def registry_list(request, entity):
     team, project = _registry_of(request, entity)
-    models = list(selectors.registered_models(project)) if project else []
+    models = list(selectors.registered_models(project, request.user)) if project else []
     # The history is as visible as the registry project, which holds the models.
     moves = selectors.recent_alias_moves(team) if project else []
     return render(
@@ -75,7 +75,7 @@ def registry_list(request, entity):
 @login_required
 def registry_model(request, entity, name):
     team, portfolio = _model_of(request, entity, name)
-    links = selectors.registered_model_versions(portfolio)
+    links = selectors.registered_model_versions(portfolio, request.user)
     return render(
         request,
         "artifacts/registry_model.html",

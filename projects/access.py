@@ -7,7 +7,7 @@ from django.http import Http404
 
 from teams.access import Need, entity_permissions, may_change_own
 
-from .models import Project
+from .models import Project, ProjectMember
 
 
 class ProjectNeed(StrEnum):
@@ -16,8 +16,31 @@ class ProjectNeed(StrEnum):
     ADMIN = "admin"  # project settings: entity admins and the project's creator
 
 
+def is_named_on(user, project: Project) -> bool:
+    """Whether the user is named on the (restricted) project. Lists annotate the answer as
+    `viewer_is_named` (projects.selectors), so a page of projects asks nothing more."""
+    if not user.is_authenticated:
+        return False
+    named = getattr(project, "viewer_is_named", None)
+    if named is not None:
+        return named
+    return ProjectMember.objects.filter(
+        project=project, membership__user=user, membership__entity_id=project.entity_id
+    ).exists()
+
+
+def may_enter(user, project: Project, permissions: set[str]) -> bool:
+    """A restricted project lets in the entity's admins and the members named on it, nobody
+    else: to the rest of the team it is as unknown as a private project to an outsider."""
+    if not project.is_restricted or Need.ADMIN in permissions:
+        return True
+    return Need.VIEW in permissions and is_named_on(user, project)
+
+
 def project_rights(user, project: Project, permissions: set[str]) -> set[str]:
     rights = set()
+    if not may_enter(user, project, permissions):
+        return rights
     if Need.VIEW in permissions or project.is_public:
         rights.add(ProjectNeed.VIEW)
     if Need.WRITE in permissions:

@@ -1,6 +1,9 @@
 from django import forms
 
+from teams.models import Role
+
 from .models import Project
+from .services import RESTRICTED_NOT_PUBLIC
 
 
 class ProjectCreateForm(forms.Form):
@@ -20,13 +23,42 @@ class ProjectCreateForm(forms.Form):
 
 
 class ProjectSettingsForm(forms.ModelForm):
+    """The project's description and visibility; for the team's admins (`candidates`, the
+    memberships they may name) also who may see it: restricted, and the members named on it."""
+
+    restricted = forms.BooleanField(
+        required=False,
+        label="Restricted",
+        help_text="Only the members named below and the team's admins see this project; to "
+        "everyone else it does not exist. Admins always see it. Restricting makes the project "
+        "and its public reports team-only.",
+    )
+    members = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Named members",
+        help_text="Service accounts log here only when they are named.",
+    )
+
     class Meta:
         model = Project
         fields = ["description", "visibility"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if candidates is None or not self.instance.entity.is_team:
+            del self.fields["restricted"], self.fields["members"]
+        else:
+            self.fields["restricted"].initial = self.instance.is_restricted
+            self.fields["members"].queryset = candidates
+            self.fields["members"].initial = [m.pk for m in candidates if m.is_named]
+            self.fields["members"].label_from_instance = lambda m: (
+                f"{m.user.username} (service account)"
+                if m.role == Role.SERVICE
+                else m.user.username
+            )
         if self.instance.entity.is_private:
             # A private team's projects are members-only: the public option is not offered.
             self.fields["visibility"].choices = [
@@ -36,6 +68,13 @@ class ProjectSettingsForm(forms.ModelForm):
                 f"{self.instance.entity.name} is a private team: its projects are visible "
                 "to members only."
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        restricted = cleaned.get("restricted", self.instance.is_restricted)
+        if restricted and cleaned.get("visibility") == Project.Visibility.PUBLIC:
+            self.add_error("visibility", RESTRICTED_NOT_PUBLIC)
+        return cleaned
 
 
 class ProjectDeleteForm(forms.Form):

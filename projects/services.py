@@ -1,11 +1,12 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from teams.access import Need, entity_permissions
 from teams.models import AuditEvent, Entity
 from teams.selectors import may_write
 from teams.services import TeamError, audit, audit_event, entity_set_privacy
 
-from .models import RESERVED_PROJECT_NAMES, Project, project_name_validator
+from .models import RESERVED_PROJECT_NAMES, Project, ProjectMember, project_name_validator
 
 
 class ProjectError(TeamError):
@@ -52,6 +53,73 @@ def team_privacy_set(*, team: Entity, is_private: bool, actor=None) -> Entity:
             for name in names
         )
     return team
+
+
+RESTRICTED_NOT_PUBLIC = "A restricted project cannot be public: its named members see it."
+
+
+@transaction.atomic
+def project_access_set(
+    *, project: Project, actor, restricted: bool, memberships=()
+) -> tuple[list[str], list[str]]:
+    """Who may see the project beyond the team's admins: with `restricted`, only the team's
+    members in `memberships` (service accounts too, only when named). The list is kept as
+    given either way, so it can be prepared before restricting. Restricting makes the project
+    and its public reports team-only. Only the entity's admins change it. Returns the usernames
+    named and unnamed."""
+    entity = project.entity
+    if Need.ADMIN not in entity_permissions(actor, entity):
+        raise ProjectError(f"Only admins of {entity.name} change who may see its projects.")
+    wanted = {membership.pk: membership for membership in memberships}
+    if not entity.is_team and (restricted or wanted):
+        raise ProjectError("Only a team's projects can be restricted to named members.")
+    if any(membership.entity_id != entity.pk for membership in wanted.values()):
+        raise ProjectError(f"Name members of {entity.name} only.", field="members")
+    stored = Project.objects.select_for_update().get(pk=project.pk)
+    named = {
+        row.membership_id: row
+        for row in ProjectMember.objects.filter(project=project).select_related("membership__user")
+    }
+    added = [wanted[pk] for pk in wanted.keys() - named.keys()]
+    removed = [named[pk] for pk in named.keys() - wanted.keys()]
+    ProjectMember.objects.filter(pk__in=[row.pk for row in removed]).delete()
+    ProjectMember.objects.bulk_create(
+        ProjectMember(project=project, membership=membership, added_by=actor)
+        for membership in added
+    )
+    switched = stored.is_restricted != restricted
+    changes = _restricted_is_team_only(stored) if restricted else {}
+    project.is_restricted, project.visibility = restricted, stored.visibility
+    stored.is_restricted = restricted
+    stored.save(update_fields=["is_restricted", "visibility"])
+    added_names = sorted(membership.user.username for membership in added)
+    removed_names = sorted(row.membership.user.username for row in removed)
+    if switched or changes or added_names or removed_names:
+        audit(
+            entity,
+            actor,
+            AuditEvent.Verb.PROJECT_ACCESS_CHANGED,
+            project.name,
+            restricted=restricted,
+            added=added_names,
+            removed=removed_names,
+            **changes,
+        )
+    return added_names, removed_names
+
+
+def _restricted_is_team_only(project: Project) -> dict:
+    """A restricted project and its reports are never public: what was public becomes
+    team-only (the reports live in a later app: the reverse relation names their model)."""
+    changes = {}
+    if project.visibility == Project.Visibility.PUBLIC:
+        project.visibility = changes["visibility"] = Project.Visibility.TEAM
+    Report = Project._meta.get_field("reports").related_model
+    reports = Report.objects.filter(project=project, visibility=Report.Visibility.PUBLIC)
+    count = reports.update(visibility=Report.Visibility.TEAM)
+    if count:
+        changes["reports_made_team_only"] = count
+    return changes
 
 
 @transaction.atomic
@@ -105,6 +173,8 @@ def project_update(*, project: Project, actor, description: str, visibility: str
     # Compare with the stored row: a ModelForm's is_valid() has already copied the new values
     # onto `project`, so comparing with it would never see a change.
     stored = Project.objects.select_for_update().get(pk=project.pk)
+    if stored.is_restricted and visibility == Project.Visibility.PUBLIC:
+        raise ProjectError(RESTRICTED_NOT_PUBLIC, field="visibility")
     if stored.description != description:
         changes["description"] = True
     if stored.visibility != visibility:

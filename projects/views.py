@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -59,15 +60,43 @@ def create_project(request):
 @login_required
 def project_settings(request, entity, project):
     project = get_project_for_user(request, entity, project, need=ProjectNeed.ADMIN)
-    form = ProjectSettingsForm(request.POST or None, instance=project)
+    # Who may see the project is the team admins' call, not the creator's.
+    is_admin = Need.ADMIN in project.viewer_entity_permissions
+    candidates = selectors.access_candidates_of(project) if is_admin else None
+    form = ProjectSettingsForm(request.POST or None, instance=project, candidates=candidates)
     if request.method == "POST" and form.is_valid():
-        services.project_update(project=project, actor=request.user, **form.cleaned_data)
-        messages.success(request, "Project settings saved.")
-        return redirect(project.get_settings_url())
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                # Access first: restricting makes the project team-only before the visibility
+                # is saved, and lifting a restriction lets a public visibility through.
+                if "restricted" in data:
+                    services.project_access_set(
+                        project=project,
+                        actor=request.user,
+                        restricted=data["restricted"],
+                        memberships=data["members"],
+                    )
+                services.project_update(
+                    project=project,
+                    actor=request.user,
+                    description=data["description"],
+                    visibility=data["visibility"],
+                )
+        except ProjectError as error:
+            form.add_error(error.field, str(error))
+        else:
+            messages.success(request, "Project settings saved.")
+            return redirect(project.get_settings_url())
     return render(
         request,
         "projects/settings.html",
-        {"project": project, "form": form, "delete_form": ProjectDeleteForm()},
+        {
+            "project": project,
+            "form": form,
+            "is_admin": is_admin,
+            "delete_form": ProjectDeleteForm(),
+        },
         status=400 if form.errors else 200,
     )
 

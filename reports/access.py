@@ -31,8 +31,13 @@ def can_edit_report(project: Project, report: Report, user) -> bool:
 
 
 def is_public_now(project: Project, report: Report) -> bool:
-    """Public to anyone at this moment: its visibility says so and its team is not private."""
-    return report.visibility == Report.Visibility.PUBLIC and not project.entity.is_private
+    """Public to anyone at this moment: its visibility says so, its team is not private and
+    its project is not restricted."""
+    return (
+        report.visibility == Report.Visibility.PUBLIC
+        and not project.entity.is_private
+        and not project.is_restricted
+    )
 
 
 def require_report_creation(project: Project) -> None:

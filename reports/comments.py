@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
+from projects.selectors import memberships_entering
 from teams.access import may_change_own
-from teams.models import Membership
 from teamsite.lib.emails import absolute_url, send_templated_email
 
 from .markdown import render_markdown
@@ -80,7 +80,7 @@ def comment_recipients(comment: ReportComment) -> list[str]:
     users = (
         get_user_model()
         .objects.filter(Q(pk=report.created_by_id) | Q(pk__in=earlier))
-        .filter(pk__in=Membership.objects.filter(entity=report.project.entity_id).values("user"))
+        .filter(pk__in=memberships_entering(report.project).values("user"))
         .exclude(pk=comment.author_id)
         .exclude(email="")
         .order_by("pk")

@@ -4,6 +4,8 @@ and the project's reports a page at a time for the API."""
 from django.db.models import Count, JSONField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from projects.models import Project
+from projects.selectors import enterable_by
 from teams.models import Membership
 
 from .models import Report, ReportBlock, ReportVersion
@@ -116,7 +118,8 @@ def version_history(report: Report) -> list[ReportVersion]:
 
 def reports_readable_by(user) -> QuerySet[Report]:
     """The reports `user` may open, in one query (the rules of reports/access.py): every
-    report of their own teams' projects, drafts too, and the published public reports of teams
+    report of their own teams' projects (restricted ones only where they are named or admins),
+    drafts too, and the published public reports of teams
     that are not private, whether or not the user may see their project. Each has
     `last_published_at` and `shown_title` (the published title for readers; the draft's for a
     never-published one)."""
@@ -125,9 +128,13 @@ def reports_readable_by(user) -> QuerySet[Report]:
         last_published_at__isnull=False,
         visibility=Report.Visibility.PUBLIC,
         project__entity__is_private=False,
+        project__is_restricted=False,
     )
     if user.is_authenticated:
-        readable |= Q(project__entity__in=Membership.objects.filter(user=user).values("entity"))
+        readable |= Q(
+            project__entity__in=Membership.objects.filter(user=user).values("entity"),
+            project__in=Project.objects.filter(enterable_by(user)).values("pk"),
+        )
     return (
         Report.objects.annotate(
             last_published_at=Subquery(newest.values("published_at")[:1]),

@@ -29,7 +29,8 @@ LINK_REVOKED_VERB = "report.link_revoked"
 @transaction.atomic
 def report_set_visibility(*, report: Report, visibility: str, actor) -> Report:
     """Make the report readable by the team only or by anyone; public is refused while the
-    team is private (it would be hidden anyway, and would surprise on a later change)."""
+    team is private or the project restricted (it would be hidden anyway, and would surprise on
+    a later change)."""
     if visibility not in Report.Visibility.values:
         raise ValidationError({"visibility": "Choose who may read the report."})
     entity = report.project.entity
@@ -38,6 +39,13 @@ def report_set_visibility(*, report: Report, visibility: str, actor) -> Report:
             {
                 "visibility": f"The team {entity.name} is private: its reports cannot be public. "
                 "Share a view-only link instead, or ask an admin to make the team public."
+            }
+        )
+    if visibility == Report.Visibility.PUBLIC and report.project.is_restricted:
+        raise ValidationError(
+            {
+                "visibility": "The project is restricted to named members: its reports cannot "
+                "be public. Share a view-only link instead."
             }
         )
     if visibility != report.visibility:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from projects.access import may_enter
 from projects.models import Project
 from projects.services import ProjectError
 from teams.access import Need, entity_permissions, may_change_own
@@ -41,7 +42,7 @@ def _runs_the_actor_may_change(actor, source: Project, runs) -> list[tuple[int, 
     if actor.is_service:
         raise RunsForbidden("Service accounts cannot move or delete runs.")
     permissions = entity_permissions(actor, source.entity)
-    if Need.VIEW not in permissions:
+    if Need.VIEW not in permissions or not may_enter(actor, source, permissions):
         raise RunsError("Project not found.")
     rows = list(runs.values_list("pk", "author_id", "run_id"))
     if not rows:
@@ -66,9 +67,16 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
     """Move runs, with everything hanging off them, to another project: all or none."""
     if target.pk == source.pk:
         raise RunsError("The runs are already in this project.")
-    if not may_write(actor, target.entity):
+    if not may_write(actor, target.entity) or (
+        target.is_restricted
+        and not may_enter(actor, target, entity_permissions(actor, target.entity))
+    ):
         raise RunsForbidden("You cannot write to the target project.")
     rows = _runs_the_actor_may_change(actor, source, runs.filter(project=source))
+    if source.is_restricted and Need.ADMIN not in entity_permissions(actor, source.entity):
+        raise RunsForbidden(
+            f"{source.path} is restricted: only admins of {source.entity.name} move runs out of it."
+        )
     clashes = []
     # The selected run ids themselves, looked up through the target's (project, run_id) index. A
     # subquery on the selected pks let PostgreSQL, with stale statistics, scan that whole index

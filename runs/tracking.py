@@ -11,6 +11,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from projects.access import may_enter
 from projects.models import Project
 from projects.services import ProjectError, project_create
 from teams.access import Need, entity_permissions
@@ -81,9 +82,18 @@ def attributed_author(actor, entity: Entity, username: str | None):
 
 
 def writable_project(actor, entity: Entity, project_name: str, *, create=True) -> Project:
-    """The project, created on first use by a member who may write to the entity."""
+    """The project, created on first use by a member who may write to the entity; a
+    restricted one only for its admins and the members named on it."""
     project = Project.objects.filter(entity=entity, name=project_name).first()
     if project is not None:
+        if project.is_restricted and not may_enter(
+            actor, project, entity_permissions(actor, entity)
+        ):
+            # Worded as for a missing project the actor may not create: nothing confirms it.
+            raise RunsForbidden(
+                f"You cannot log to “{entity.name}/{project_name}”. Ask an admin of "
+                f"{entity.name} for access, or log to another project."
+            )
         return project
     if not create:
         raise RunsError(f"Project {entity.name}/{project_name} not found.")

@@ -24,6 +24,7 @@ from .common import (
     query,
     refusal,
     run_in,
+    shown_link,
     username_of,
     visible_artifact,
     writable_artifact,
@@ -53,13 +54,13 @@ def resolve_project_artifact_collection(project, _, name):
 
 
 @project_type.field("artifactCollectionMembership")
-def resolve_project_artifact_membership(project, _, name):
+def resolve_project_artifact_membership(project, info, name):
     collection_name, _, alias = name.partition(":")
     portfolio = ArtifactCollection.objects.filter(
         project=project, name=collection_name, kind=ArtifactCollection.Kind.PORTFOLIO
     ).first()
     if portfolio is not None:
-        link = registry.resolve_link(portfolio, alias)
+        link = shown_link(info, registry.resolve_link(portfolio, alias))
         return ArtifactMembership(link.artifact, link) if link else None
     artifact = artifact_services.resolve_artifact(project, name)
     return ArtifactMembership(artifact) if artifact else None

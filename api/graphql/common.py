@@ -12,6 +12,7 @@ from artifacts import services as artifact_services
 from artifacts.models import Artifact
 from projects.access import ProjectNeed, project_rights
 from projects.models import Project
+from projects.selectors import all_projects_visible_to
 from runs.ingest import IngestError, load_json, storable
 from runs.models import Run
 from runs.services import RunsError, RunsForbidden
@@ -125,6 +126,20 @@ def visible_project(info, entity_name, project_name) -> Project | None:
     project.viewer_rights = rights
     project.viewer_entity_permissions = permissions
     return project
+
+
+def visible_project_ids(info):
+    """The projects the viewer may see, as a subquery of their ids."""
+    return all_projects_visible_to(actor_of(info)).values("pk")
+
+
+def shown_link(info, link):
+    """A registered model's link, or None when the viewer may not see the project of the
+    version it links (a restricted one)."""
+    if link is None or not link.artifact.collection.project.is_restricted:
+        return link
+    project_id = link.artifact.collection.project_id
+    return link if visible_project_ids(info).filter(pk=project_id).exists() else None
 
 
 def run_in(project: Project | None, run_id: str) -> Run | None:

@@ -26,7 +26,9 @@ from .common import (
     mutation,
     node_id,
     refusal,
+    shown_link,
     visible_artifact,
+    visible_project_ids,
 )
 
 portfolio_type = ObjectType("ArtifactPortfolio")
@@ -109,10 +111,10 @@ def resolve_delete_sequence(_, info, input):
 
 
 @artifact_type.field("artifactMemberships")
-def resolve_artifact_memberships(artifact, _, after=None, first=None):
+def resolve_artifact_memberships(artifact, info, after=None, first=None):
     """Its own sequence first, then each portfolio it is linked into (oldest link first)."""
     links = ArtifactLink.objects.select_related("portfolio__project__entity").filter(
-        artifact=artifact
+        artifact=artifact, portfolio__project__in=visible_project_ids(info)
     )
     memberships = [ArtifactMembership(artifact)] + [
         ArtifactMembership(artifact, link) for link in links.order_by("created_at", "pk")
@@ -144,19 +146,19 @@ portfolio_type.set_field("aliases", resolve_collection_aliases)
 
 
 @portfolio_type.field("latestArtifact")
-def resolve_portfolio_latest(portfolio, _):
-    link = registry.resolve_link(portfolio, registry.LATEST)
+def resolve_portfolio_latest(portfolio, info):
+    link = shown_link(info, registry.resolve_link(portfolio, registry.LATEST))
     return link.artifact if link else None
 
 
 @portfolio_type.field("artifactMembership")
-def resolve_portfolio_membership(portfolio, _, aliasName):
-    link = registry.resolve_link(portfolio, aliasName)
+def resolve_portfolio_membership(portfolio, info, aliasName):
+    link = shown_link(info, registry.resolve_link(portfolio, aliasName))
     return ArtifactMembership(link.artifact, link) if link else None
 
 
 @portfolio_type.field("artifacts")
-def resolve_portfolio_artifacts(portfolio, _, after=None, first=None, order=None, filters=None):
+def resolve_portfolio_artifacts(portfolio, info, after=None, first=None, order=None, filters=None):
     """Its links, newest first, each as the version it links to; the cursor is how many came
     before."""
     first = _page_size(first)
@@ -166,7 +168,7 @@ def resolve_portfolio_artifacts(portfolio, _, after=None, first=None, order=None
         raise ApiError("Invalid cursor.") from None
     if not 0 <= start <= 2**31:
         raise ApiError("Invalid cursor.")
-    links = portfolio.links.all()
+    links = portfolio.links.filter(artifact__collection__project__in=visible_project_ids(info))
     page = list(
         links.select_related("artifact__collection__project__entity")
         .prefetch_related(

@@ -104,6 +104,13 @@ def registered_model(project, block: RenderedBlock) -> None:
         )
         return
     found = link.artifact
+    if found.collection.project.is_restricted:
+        # A report is read beyond a restricted project's named members: nothing of it shows.
+        block.error = (
+            f"Version {link.version} of {name} was logged in a restricted project; reports do "
+            "not show it."
+        )
+        return
     card = _artifact_card(found)
     # The linked version lives in a project of the same entity (a registry links no others).
     source = found.collection.project
