@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from teams.admin import EntityAdmin
@@ -7,14 +8,32 @@ from . import services
 from .models import Project
 
 
+class ProjectAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.is_restricted and cleaned.get("visibility") == Project.Visibility.PUBLIC:
+            self.add_error("visibility", services.RESTRICTED_NOT_PUBLIC)
+        return cleaned
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "entity", "visibility", "created_by", "created_at"]
-    list_filter = ["visibility", "entity__kind", "entity__is_private"]
+    form = ProjectAdminForm
+    list_display = ["name", "entity", "visibility", "is_restricted", "created_by", "created_at"]
+    list_filter = ["visibility", "is_restricted", "entity__kind", "entity__is_private"]
     search_fields = ["name", "entity__name", "description"]
     list_select_related = ["entity", "created_by"]
-    readonly_fields = ["entity", "name", "created_by", "created_at"]
-    fields = ["entity", "name", "description", "visibility", "created_by", "created_at"]
+    # Who may see a restricted project is changed on its settings page, by the team's admins.
+    readonly_fields = ["entity", "name", "is_restricted", "created_by", "created_at"]
+    fields = [
+        "entity",
+        "name",
+        "description",
+        "visibility",
+        "is_restricted",
+        "created_by",
+        "created_at",
+    ]
 
     def has_add_permission(self, request):
         # Projects are created on the site or by logging runs, where membership is checked.

@@ -30,8 +30,7 @@ class ProjectSettingsForm(forms.ModelForm):
         required=False,
         label="Restricted",
         help_text="Only the members named below and the team's admins see this project; to "
-        "everyone else it does not exist. Admins always see it. Restricting makes the project "
-        "and its public reports team-only.",
+        "everyone else in the team it does not exist.",
     )
     members = forms.ModelMultipleChoiceField(
         queryset=None,

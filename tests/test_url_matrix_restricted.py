@@ -136,10 +136,23 @@ def _outcome(w, side, probe, url, role):
     return got, body, response
 
 
-def test_every_project_probe_is_asked():
-    # The selection is not empty and covers the project's pages and the machine API.
-    keys = {case.values[0] for case in CASES}
-    assert {"project", "projects:settings", "graphql", "runs:detail"} <= keys
+def test_the_probes_that_name_the_project_cover_its_pages_and_the_machine_api(restricted_case):
+    side = restricted_case.sides["private"]
+    asked = {
+        key
+        for key, probes in matrix.ROWS.items()
+        for probe in probes
+        if not probe.any_team and _names_project(probe, side)
+    }
+    assert {
+        "project",
+        "projects:settings",
+        "runs:detail",
+        "reports:list",
+        "wandb_graphql",
+        "wandb_file_stream",
+        "api-v1:move_runs",
+    } <= asked
 
 
 @pytest.fixture

@@ -295,7 +295,7 @@ def test_admin_sees_the_access_section_with_the_members_to_name(client, secret, 
     assert 'id="access"' in page
     assert 'name="restricted"' in page and "checked" in page
     assert "erin" in page and "bob" in page and "sam@example-team (service account)" in page
-    assert "Admins always see it" in page
+    assert "always see this project" in page
     assert "public reports team-only" in page
 
 
@@ -423,3 +423,18 @@ def test_comment_notices_reach_only_those_who_see_it(secret, team, alice, bob, e
     report_comments.comment_add(report=report, author=bob, body="before the restriction")
     later = report_comments.comment_add(report=report, author=alice, body="now")
     assert report_comments.comment_recipients(later) == [erin.email]
+
+
+def test_the_django_admin_cannot_make_a_restricted_project_public(client, public_team, alice):
+    project = ProjectFactory(entity=public_team, creator=alice, name="shown")
+    project_access_set(project=project, actor=alice, restricted=True, memberships=[])
+    operator = UserFactory(username="root")
+    operator.is_staff = operator.is_superuser = True
+    operator.save()
+    client.force_login(operator)
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    response = client.post(url, {"description": "x", "visibility": "public"})
+    assert response.status_code == 200
+    assert "cannot be public" in response.content.decode()
+    project.refresh_from_db()
+    assert project.visibility == "team" and project.is_restricted
