@@ -66,11 +66,14 @@ def own_aliases(artifact: Artifact) -> list[ArtifactAlias]:
     return list(artifact.aliases.filter(collection_id=artifact.collection_id))
 
 
-def registrations(artifact: Artifact) -> list[ArtifactLink]:
-    """The registered models the version is linked into, by name, each with the aliases it
-    holds there (`alias_names`) and whether it lives in the team's registry (`in_registry`)."""
+def registrations(artifact: Artifact, visible) -> list[ArtifactLink]:
+    """The registered models the version is linked into, among the projects the viewer may see
+    (`visible`, a queryset of their ids), by name, each with the aliases it holds there
+    (`alias_names`) and whether it lives in the team's registry (`in_registry`)."""
     links = list(
-        artifact.links.select_related("portfolio__project__entity").order_by("portfolio__name")
+        artifact.links.filter(portfolio__project__in=visible)
+        .select_related("portfolio__project__entity")
+        .order_by("portfolio__name")
     )
     held = {}
     aliases = ArtifactAlias.objects.filter(

@@ -164,13 +164,19 @@ def _version_context(project, artifact, user):
 def artifact_version(request, entity, project, type_name, collection, version):
     project, artifact = _version(request, entity, project, type_name, collection, version)
     context = _version_context(project, artifact, request.user)
+    # Runs of other projects use the version too: only those the viewer may see are named.
+    visible = all_projects_visible_to(request.user).values("pk")
     context |= {
         "tags": list(artifact.tags.all()),
         "tag_form": TagForm(),
         "listing": selectors.folder_listing(artifact, request.GET.get("path", "")),
         "aliases": selectors.own_aliases(artifact),
-        "registrations": selectors.registrations(artifact),
-        "used_by": list(artifact.used_by.select_related("project__entity").order_by("-created_at")),
+        "registrations": selectors.registrations(artifact, visible),
+        "used_by": list(
+            artifact.used_by.filter(project__in=visible)
+            .select_related("project__entity")
+            .order_by("-created_at")
+        ),
         "other_versions": list(
             artifact.collection.versions.committed()
             .exclude(pk=artifact.pk)

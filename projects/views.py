@@ -91,12 +91,7 @@ def project_settings(request, entity, project):
     return render(
         request,
         "projects/settings.html",
-        {
-            "project": project,
-            "form": form,
-            "is_admin": is_admin,
-            "delete_form": ProjectDeleteForm(),
-        },
+        {"project": project, "form": form, "delete_form": ProjectDeleteForm()},
         status=400 if form.errors else 200,
     )
 

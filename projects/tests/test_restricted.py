@@ -224,12 +224,15 @@ def test_entity_page_lists_it_only_for_those_who_see_it(client, secret, team, bo
 
 def test_search_does_not_name_it_to_unnamed_members(client, secret, bob, erin, alice):
     RunFactory(project=secret, author=alice, name="vision-run-q4")
+    report_services.report_create(project=secret, title="vision-report-q4", actor=erin)
     client.force_login(bob)
     body = client.get("/search/", {"q": "q4"}).content.decode()
-    assert SECRET not in body and "vision-run-q4" not in body
+    assert SECRET not in body and "vision-run-q4" not in body and "vision-report-q4" not in body
+    assert all(not group.rows for group in search(bob, "q4"))
     found = {group.key: list(group.rows) for group in search(erin, "q4")}
     assert [project.name for project in found["projects"]] == [SECRET]
     assert [run.name for run in found["runs"]] == ["vision-run-q4"]
+    assert [report.shown_title for report in found["reports"]] == ["vision-report-q4"]
 
 
 # Lists
@@ -438,3 +441,22 @@ def test_the_django_admin_cannot_make_a_restricted_project_public(client, public
     assert "cannot be public" in response.content.decode()
     project.refresh_from_db()
     assert project.visibility == "team" and project.is_restricted
+
+
+def test_a_version_page_does_not_name_runs_of_it_that_use_the_version(
+    client, secret, team, alice, bob, erin
+):
+    shared = ProjectFactory(entity=team, creator=alice, name="shared-data")
+    artifact = Artifact.objects.create(
+        collection=ArtifactCollection.objects.create(project=shared, name="images", type="dataset"),
+        version_index=0,
+        digest="0" * 32,
+        state=Artifact.State.COMMITTED,
+    )
+    artifact.used_by.add(RunFactory(project=secret, author=erin, name="secret-user-run"))
+    url = reverse("artifacts:version", args=[team.name, shared.name, "dataset", "images", "v0"])
+    client.force_login(bob)
+    page = client.get(url).content.decode()
+    assert "secret-user-run" not in page and SECRET not in page
+    client.force_login(erin)
+    assert "secret-user-run" in client.get(url).content.decode()
