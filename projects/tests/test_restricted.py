@@ -460,3 +460,14 @@ def test_a_version_page_does_not_name_runs_of_it_that_use_the_version(
     assert "secret-user-run" not in page and SECRET not in page
     client.force_login(erin)
     assert "secret-user-run" in client.get(url).content.decode()
+
+
+def test_a_view_only_link_made_by_someone_with_access_keeps_working(client, secret, erin, bob):
+    report = report_services.report_create(project=secret, title="Shared findings", actor=erin)
+    report_services.report_publish(report=report, actor=erin)
+    _, token = report_share.share_link_create(report=report, actor=erin)
+    client.force_login(bob)
+    assert client.get(reverse("reports:list", args=[secret.entity.name, SECRET])).status_code == 404
+    response = client.get(reverse("shared_report", args=[token]))
+    assert response.status_code == 200
+    assert "Shared findings" in response.content.decode()
