@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from projects.models import Project
 from projects.services import ProjectError, project_create
-from teams.access import Need, entity_permissions
+from teams.access import Need, entity_permissions, viewer_refusal
 from teams.models import Entity, Membership, Role
 from teamsite.lib import objectstore
 
@@ -45,9 +45,13 @@ def not_writable_message(entity_name: str) -> str:
 
 def writable_entity(actor, entity_name: str) -> Entity:
     entity = Entity.objects.filter(name=(entity_name or "").lower()).first()
-    if entity is None or Need.WRITE not in entity_permissions(actor, entity):
-        raise RunsForbidden(not_writable_message(entity_name))
-    return entity
+    permissions = entity_permissions(actor, entity) if entity is not None else set()
+    if Need.WRITE in permissions:
+        return entity
+    if Need.VIEW in permissions:
+        # A viewer knows the team exists: tell them why rather than "not a member".
+        raise RunsForbidden(viewer_refusal(entity, "log runs"))
+    raise RunsForbidden(not_writable_message(entity_name))
 
 
 def attributed_author(actor, entity: Entity, username: str | None):
@@ -169,8 +173,6 @@ def may_change_run(
     changes the runs it logged and the runs of the member its WANDB_USERNAME (`username`) names,
     while that member is still in the team. `permissions`: the actor's on the run's entity,
     when the caller has them already."""
-    if run.author_id is not None and run.author_id == actor.pk:
-        return True
     if permissions is None:
         permissions = entity_permissions(actor, run.project.entity)
     if not actor.is_service:
