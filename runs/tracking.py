@@ -77,6 +77,13 @@ def attributed_author(actor, entity: Entity, username: str | None):
         .first()
     )
     if membership is None:
+        if Membership.objects.filter(
+            entity=entity, user__username=username, role=Role.VIEWER
+        ).exists():
+            raise RunsForbidden(
+                f"WANDB_USERNAME “{username}” is a viewer in {entity.name}; viewers cannot log "
+                "runs, so no run is attributed to them."
+            )
         raise RunsForbidden(
             f"WANDB_USERNAME “{username}” is not a member of {entity.name}. Runs logged with "
             f"this service account must name a member of the team."

@@ -144,3 +144,9 @@ def test_viewer_lists_runs_with_the_json_api(client, bob_run, vera_key):
     )
     assert response.status_code == 200
     assert "bobrun1" in response.content.decode()
+
+
+def test_a_service_account_attributes_no_run_to_a_viewer(client, demo, vera, sam_and_key):
+    message = refused(core_upsert(client, sam_and_key[1], username="vera"), 403)
+    assert "“vera” is a viewer in example-team" in message
+    assert not Run.objects.exists()
