@@ -176,10 +176,13 @@ def _run_changes(fields: dict) -> dict:
 def may_change_run(
     actor, run: Run, permissions: set[str] | None = None, *, username: str = ""
 ) -> bool:
-    """The run's author and the admins of its entity change a run. A team's service account
+    """The run's author, while they may write to its entity (not after leaving the team or
+    becoming a viewer), and the admins of its entity change a run. A team's service account
     changes the runs it logged and the runs of the member its WANDB_USERNAME (`username`) names,
     while that member is still in the team. `permissions`: the actor's on the run's entity,
     when the caller has them already."""
+    if actor.is_service and run.author_id is not None and run.author_id == actor.pk:
+        return True  # a run it logged for no one (its account is deleted with its team seat)
     if permissions is None:
         permissions = entity_permissions(actor, run.project.entity)
     if not actor.is_service:
