@@ -43,14 +43,14 @@ def not_writable_message(entity_name: str) -> str:
     )
 
 
-def writable_entity(actor, entity_name: str) -> Entity:
+def writable_entity(actor, entity_name: str, *, action: str = "log runs") -> Entity:
     entity = Entity.objects.filter(name=(entity_name or "").lower()).first()
     permissions = entity_permissions(actor, entity) if entity is not None else set()
     if Need.WRITE in permissions:
         return entity
     if Need.VIEW in permissions:
         # A viewer knows the team exists: tell them why rather than "not a member".
-        raise RunsForbidden(viewer_refusal(entity, "log runs"))
+        raise RunsForbidden(viewer_refusal(entity, action))
     raise RunsForbidden(not_writable_message(entity_name))
 
 

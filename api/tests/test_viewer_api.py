@@ -8,11 +8,14 @@ import pytest
 from artifacts.models import Artifact, ArtifactCollection
 from projects.services import project_create
 from runs.models import Point, Run
+from sweeps import services as sweep_services
+from sweeps.models import Sweep, SweepAgent
 from teams import services
 from teams.models import Role
 from tests.factories import RunFactory, api_key_for
 
 from .test_graphql import basic, core_upsert, gql, node_id, ok, refused
+from .test_graphql_sweeps import CREATE_AGENT, GRID, UPSERT_SWEEP_VARIANTS, upsert_variables
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +153,26 @@ def test_a_service_account_attributes_no_run_to_a_viewer(client, demo, vera, sam
     message = refused(core_upsert(client, sam_and_key[1], username="vera"), 403)
     assert "“vera” is a viewer in example-team" in message
     assert not Run.objects.exists()
+
+
+def test_viewer_creates_no_sweep_and_runs_no_agent(client, demo, bob, vera_key):
+    sweep = sweep_services.sweep_create(
+        actor=bob, project=demo, config_yaml="method: grid\nparameters: {a: {values: [1]}}"
+    )
+    created = refused(
+        gql(
+            client,
+            vera_key,
+            None,
+            upsert_variables(GRID),
+            query=UPSERT_SWEEP_VARIANTS[0],
+        ),
+        403,
+    )
+    assert created.startswith(f"{VIEWER_REFUSAL} create sweeps.")
+    variables = {"host": "vm", "entityName": "example-team", "projectName": "demo"}
+    agent = refused(
+        gql(client, vera_key, None, {**variables, "sweep": sweep.name}, query=CREATE_AGENT), 403
+    )
+    assert agent.startswith(f"{VIEWER_REFUSAL} create sweeps or run agents.")
+    assert Sweep.objects.count() == 1 and not SweepAgent.objects.exists()
