@@ -133,7 +133,7 @@ def file_stream(request, entity, project, run_id):
     permissions = entity_permissions(user, run.project.entity) if run else set()
     if Need.VIEW not in permissions or not may_enter(user, run.project, permissions):
         return _error(f"Run {entity}/{project}/{run_id} not found.", 404)
-    if not may_change_run(user, run):
+    if not may_change_run(user, run, permissions):
         return _error("Only the run's author and admins can log to it.", 403)
     try:
         update = parse_file_stream(_read_json(request, settings.FILE_STREAM_MAX_BYTES))
