@@ -4,8 +4,8 @@ The same cast, rows and probes, on a world where the project the URLs point at i
 (named: erin; not named: bob and the service account sam) and renamed to a name found nowhere
 else. Only the probes that name the project (in their URL or their body) are requested. On each:
 
-- a member who is not named (bob, by session and by API key) gets exactly what an outsider with
-  the same kind of credential gets (charlie, by session or key), never `ok`, and never the
+- a member or viewer who is not named (bob and vera, by session and by API key) gets exactly
+  what an outsider with the same kind of credential gets (charlie, by session or key), never `ok`, and never the
   project's name in the answer;
 - the team's service account, not named, gets what another team's service account gets;
 - named (bob or sam, named within the case), they get what the plain matrix says a member or
@@ -32,13 +32,21 @@ CONFIGS = (
     ("member", False),
     ("member_key", False),
     ("service", False),
+    ("viewer", False),
+    ("viewer_key", False),
     ("member", True),
     ("member_key", True),
     ("service", True),
     ("admin", False),
 )
 # Whom an unnamed role is compared with: the outsider holding the same kind of credential.
-REFERENCE = {"member": "outsider", "member_key": "outsider_key", "service": "other_service"}
+REFERENCE = {
+    "member": "outsider",
+    "member_key": "outsider_key",
+    "viewer": "outsider",
+    "viewer_key": "outsider_key",
+    "service": "other_service",
+}
 # What a restricted project changes for those who see it, by (pattern, method, label): only
 # admins move runs out of it, so a named member's own move is refused; its reports cannot be
 # public (the form says why, on the public team too).
