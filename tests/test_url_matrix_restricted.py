@@ -5,8 +5,8 @@ The same cast, rows and probes, on a world where the project the URLs point at i
 else. Only the probes that name the project (in their URL or their body) are requested. On each:
 
 - a member or viewer who is not named (bob and vera, by session and by API key) gets exactly
-  what an outsider with the same kind of credential gets (charlie, by session or key), never `ok`, and never the
-  project's name in the answer;
+  what an outsider with the same kind of credential gets (charlie, by session or key), never
+  `ok`, and never the project's name in the answer;
 - the team's service account, not named, gets what another team's service account gets;
 - named (bob or sam, named within the case), they get what the plain matrix says a member or
   the service account gets on the private team (a restricted project is team-only, whatever
