@@ -22,7 +22,10 @@ def test_every_sqlite_request_ends_with_pragma_optimize_after_its_queries(client
     finally:
         connection.connection.set_trace_callback(None)
 
-    runs_queries = [i for i, sql in enumerate(statements) if '"runs_run"' in sql]
+    # Lines starting "--" are what PRAGMA optimize itself runs (ANALYZE of a table).
+    runs_queries = [
+        i for i, sql in enumerate(statements) if '"runs_run"' in sql and not sql.startswith("--")
+    ]
     assert runs_queries, "the runs table page reads runs"
     assert statements.index("PRAGMA optimize") > runs_queries[-1]
 
