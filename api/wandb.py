@@ -125,13 +125,19 @@ def file_stream(request, entity, project, run_id):
     if user is None:
         return _error(UNAUTHORIZED, 401)
     run = (
-        Run.objects.select_related("project__entity")
+        Run.with_trashed.select_related("project__entity")
         .annotate(alerts_watched=watched_at_ingest(OuterRef("project")))
         .filter(project__entity__name=entity.lower(), project__name=project, run_id=run_id)
+        .filter(trashed_with_project=False)
         .first()
     )
     if run is None or Need.VIEW not in entity_permissions(user, run.project.entity):
         return _error(f"Run {entity}/{project}/{run_id} not found.", 404)
+    if run.trashed_at is not None:
+        # Someone deleted it while it logged: nothing more is kept until it is restored.
+        return _error(
+            f"Run {entity}/{project}/{run_id} is in the trash: restore it to log to it.", 404
+        )
     if not may_change_run(user, run):
         return _error("Only the run's author and admins can log to it.", 403)
     try:

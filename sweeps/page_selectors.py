@@ -14,7 +14,7 @@ def sweeps_with_counts(project):
     return (
         Sweep.objects.filter(project=project)
         .select_related("author")
-        .annotate(run_count=Count("slots", filter=Q(slots__run__isnull=False)))
+        .annotate(run_count=Count("slots", filter=Q(slots__run__trashed_at__isnull=True)))
     )
 
 
@@ -48,7 +48,7 @@ def sweep_agents(sweep: Sweep):
     """The sweep's agents, oldest first, each with `run_count` (its slots with a run)."""
     return (
         SweepAgent.objects.filter(sweep=sweep)
-        .annotate(run_count=Count("slots", filter=Q(slots__run__isnull=False)))
+        .annotate(run_count=Count("slots", filter=Q(slots__run__trashed_at__isnull=True)))
         .order_by("created_at", "id")
     )
 
