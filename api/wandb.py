@@ -146,12 +146,15 @@ def file_stream(request, entity, project, run_id):
         return _error(str(error), error.status)
     # Alert rules read what was stored, in a worker: only for a project that has rules. The
     # evaluation is enqueued in the chunk's transaction.
-    if run.alerts_watched and (update.history is not None or update.complete):
-        with transaction.atomic():
+    try:
+        if run.alerts_watched and (update.history is not None or update.complete):
+            with transaction.atomic():
+                apply_file_stream(run, update)
+                evaluate_chunk_soon(run, update.history.keys if update.history else [])
+        else:
             apply_file_stream(run, update)
-            evaluate_chunk_soon(run, update.history.keys if update.history else [])
-    else:
-        apply_file_stream(run, update)
+    except Run.DoesNotExist:  # moved to the trash (or purged) since it was looked up
+        return _error(f"Run {entity}/{project}/{run_id} is in the trash or gone.", 404)
     run_files_uploaded(run, update.uploaded)
     return JsonResponse({"exitcode": None, "limits": {}})
 

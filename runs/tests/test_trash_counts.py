@@ -1,6 +1,6 @@
 """Runs in the trash leave what the site counts and charts: the runs table and its count (also
 sorted, filtered and grouped through the index of values), the project's charts, compare, the
-leaderboard, search, recent alerts, sweep counts; restoring brings them back."""
+leaderboard, search, recent alerts; restoring brings them back."""
 
 import json
 
