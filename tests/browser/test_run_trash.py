@@ -43,6 +43,7 @@ def test_delete_a_run_then_restore_it_from_the_trash(page, login, bob, resnet):
     expect(page.locator("#run-count")).to_have_text("1")
     trash_link = page.locator("#trash-link")
     expect(trash_link).to_have_text("Trash (1)")
+    shot(page, "runs-table-with-trash")
     trash_link.click()
 
     expect(page.locator("h1")).to_have_text("Trash")
