@@ -508,7 +508,7 @@ def test_delete_confirmation_of_select_all_counts_every_match(client, alice, res
     response = client.post(
         delete_url(resnet), {"select_all": "1", "state": "failed", "confirm": "1"}
     )
-    assert messages_of(response) == ["Deleted 25 runs."]
+    assert messages_of(response) == ["Moved 25 runs to the trash: restorable for 30 days."]
     assert sorted(resnet.runs.values_list("run_id", flat=True)) == ["a1", "a2", "b1", "b2"]
 
 
