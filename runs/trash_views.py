@@ -76,6 +76,9 @@ def restore_runs(request, entity, project):
         messages.error(request, str(error))
         return _back(project)
     messages.success(request, f"Restored {restored} run{'s' if restored != 1 else ''}.")
+    if request.POST.get("from_run_page") == "1" and len(request.POST.getlist("run")) == 1:
+        # Restored from its own page: back to that page, now the run's again.
+        return redirect("runs:detail", project.entity.name, project.name, request.POST["run"])
     return _back(project)
 
 

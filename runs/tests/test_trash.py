@@ -409,6 +409,11 @@ def test_a_trashed_runs_page_says_where_it_went_and_offers_restore(client, resne
     body = response.content.decode()
     assert "is in the trash" in body and 'id="restore-run"' in body
 
+    restored = client.post(f"{trash_url(resnet)}restore/", {"run": "b1", "from_run_page": "1"})
+
+    assert restored["Location"] == f"/{resnet.path}/runs/b1/"
+    assert client.get(restored["Location"]).status_code == 200
+
 
 def test_a_trashed_runs_page_offers_no_restore_to_other_members(client, resnet, alice, bob):
     trash_runs(alice, resnet, "a1")
@@ -429,3 +434,14 @@ def test_outsider_gets_a_plain_404_for_a_trashed_run(client, resnet, alice, char
 
     assert response.status_code == 404
     assert "in the trash" not in response.content.decode()
+
+
+def test_the_django_admin_lists_runs_in_the_trash(client, resnet, alice):
+    trash_runs(alice, resnet, "a1")
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client.force_login(alice)
+
+    body = client.get("/admin/runs/run/", {"trashed_at__isempty": "0"}).content.decode()
+
+    assert ">a1<" in body and ">a2<" not in body
