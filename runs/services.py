@@ -76,14 +76,17 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
     # Runs in the target's trash keep their ids taken.
     for chunk in _in_chunks([run_id for _, run_id in rows]):
         clashes += Run.with_trashed.filter(project=target, run_id__in=chunk).values_list(
-            "run_id", flat=True
+            "run_id", "trashed_at"
         )
     if clashes:
         clashes.sort()
-        shown = ", ".join(clashes[:CLASHES_SHOWN])
+        shown = ", ".join(run_id for run_id, _ in clashes[:CLASHES_SHOWN])
         more = f" and {len(clashes) - CLASHES_SHOWN} more" if len(clashes) > CLASHES_SHOWN else ""
+        trashed = any(trashed_at is not None for _, trashed_at in clashes)
+        where = " (some in its trash)" if trashed else ""
         raise RunIdClash(
-            f"{target.path} already has runs with these ids: {shown}{more}. Nothing was moved."
+            f"{target.path} already has runs with these ids{where}: {shown}{more}. "
+            "Nothing was moved."
         )
     # One UPDATE with the selection's own conditions, rather than statements of 10k ids. If the
     # selection changed since it was checked (a run logged meanwhile), roll everything back.

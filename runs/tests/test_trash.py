@@ -243,7 +243,9 @@ def test_moving_onto_a_run_id_in_the_targets_trash_is_a_clash(resnet, team, alic
     RunFactory(project=other, run_id="a1", author=alice)
     trash_runs(alice, other, "a1")
 
-    with pytest.raises(RunIdClash):
+    with pytest.raises(
+        RunIdClash, match=r"already has runs with these ids \(some in its trash\): a1"
+    ):
         services.runs_move(
             actor=alice, source=resnet, runs=Run.objects.filter(run_id="a1"), target=other
         )
