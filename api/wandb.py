@@ -131,14 +131,15 @@ def file_stream(request, entity, project, run_id):
         .filter(trashed_with_project=False)
         .first()
     )
-    if run is None or Need.VIEW not in entity_permissions(user, run.project.entity):
+    permissions = entity_permissions(user, run.project.entity) if run is not None else set()
+    if Need.VIEW not in permissions:
         return _error(f"Run {entity}/{project}/{run_id} not found.", 404)
     if run.trashed_at is not None:
         # Someone deleted it while it logged: nothing more is kept until it is restored.
         return _error(
             f"Run {entity}/{project}/{run_id} is in the trash: restore it to log to it.", 404
         )
-    if not may_change_run(user, run):
+    if not may_change_run(user, run, permissions):
         return _error("Only the run's author and admins can log to it.", 403)
     try:
         update = parse_file_stream(_read_json(request, settings.FILE_STREAM_MAX_BYTES))

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.models import Project
-from teams.access import Need, entity_permissions, may_change_own
+from teams.access import Need, entity_permissions, may_change_own, viewer_refusal
 from teams.models import AuditEvent
 from teams.services import audit
 
@@ -44,6 +44,8 @@ def _selected(actor, project: Project, runs, *, need_admin: bool) -> list[int]:
     permissions = entity_permissions(actor, project.entity)
     if Need.VIEW not in permissions:
         raise RunsError("Project not found.")
+    if Need.WRITE not in permissions:
+        raise RunsForbidden(viewer_refusal(project.entity, "restore or delete runs"))
     if need_admin and Need.ADMIN not in permissions:
         raise RunsForbidden(f"Only admins of {project.entity.name} can delete runs for good.")
     rows = list(
