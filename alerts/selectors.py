@@ -29,7 +29,8 @@ def project_alerts(
     one run's. The rule's name is stored on the alert, so no join to rules."""
     deliveries = Prefetch("deliveries", queryset=AlertDelivery.objects.order_by("id"))
     events = (
-        AlertEvent.objects.filter(project=project)
+        # Alerts of runs in the trash leave with them (and come back when they are restored).
+        AlertEvent.objects.filter(project=project, run__trashed_at__isnull=True)
         .select_related("run")
         .prefetch_related(deliveries)
     )

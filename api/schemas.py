@@ -121,7 +121,43 @@ class MoveOut(Schema):
 
 
 class DeleteOut(Schema):
-    deleted: int
+    deleted: int = Field(description="Runs moved to the project's trash (same as trashed).")
+    trashed: int = Field(description="Runs moved to the project's trash.")
+    restorable_days: int = Field(
+        description="Days the runs stay in the trash, restorable, before they are purged."
+    )
+
+
+class RestoreIn(Schema):
+    """The runs to bring back from the project's trash, by their run ids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_ids: list[RunId] = Field(..., min_length=1, max_length=CHUNK)
+
+
+class RestoreOut(Schema):
+    restored: int
+
+
+class TrashedRunOut(Schema):
+    run_id: str
+    name: str
+    author: str | None
+    created_at: datetime
+    trashed_at: datetime
+    trashed_by: str | None
+    purged_after: datetime
+
+
+class TrashQuery(Schema):
+    offset: int = Field(0, ge=0, le=10**9, description="next_offset of a previous page.")
+
+
+class TrashPageOut(Schema):
+    total: int
+    runs: list[TrashedRunOut]
+    next_offset: int | None
 
 
 class RunOut(Schema):

@@ -3,6 +3,7 @@
 Every endpoint authenticates by API key, loads its project through the same access helper as the
 browser views and calls the same services; every error is JSON `{"detail": "..."}`."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -11,7 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from projects.access import get_project_for_user
 from projects.selectors import projects_writable_by
-from runs import selectors, services
+from runs import selectors, services, trash
 from runs.models import Run
 from runs.query import QueryError
 from runs.selectors import RunFilter, Sort
@@ -28,10 +29,14 @@ from .schemas import (
     MoveIn,
     MoveOut,
     QueryErrorOut,
+    RestoreIn,
+    RestoreOut,
     RunFilterIn,
     RunSelection,
     RunsPageOut,
     RunsQuery,
+    TrashPageOut,
+    TrashQuery,
 )
 
 UNKNOWN_IDS_SHOWN = 10
@@ -245,11 +250,63 @@ def move_runs(request, entity: str, project: str, body: MoveIn):
     f"{RUNS_PATH}/delete", response={200: DeleteOut, **ERRORS, 400: QueryErrorOut}, tags=["runs"]
 )
 def delete_runs(request, entity: str, project: str, body: RunSelection):
-    """Delete the selected runs: all of them or, if anything is refused, none.
+    """Move the selected runs to the project's trash: all of them or, if anything is refused,
+    none. They stay restorable (`runs/restore`) for `restorable_days`, then are purged.
     Give exactly one of `run_ids` or `filter`; both or neither is a 422."""
     source = _source_project(request, entity, project)
     with transaction.atomic():
-        deleted = services.runs_delete(
+        trashed = services.runs_delete(
             actor=request.user, project=source, runs=_selection(source, body)
         )
-    return {"deleted": deleted}
+    return {
+        "deleted": trashed,
+        "trashed": trashed,
+        "restorable_days": settings.TRASH_RETENTION_DAYS,
+    }
+
+
+TRASH_PAGE = 50
+
+
+@api.get(f"{RUNS_PATH}/trash", response={200: TrashPageOut, **ERRORS}, tags=["runs"])
+def list_trash(request, entity: str, project: str, params: Query[TrashQuery]):
+    """The project's trash: runs deleted on their own, newest first, 50 a page (follow
+    `next_offset`); `purged_after` says when each is deleted for good."""
+    project = get_project_for_user(request, entity, project)
+    offset = params.offset
+    runs = trash.in_trash(project)
+    rows = list(runs.select_related("author", "trashed_by")[offset : offset + TRASH_PAGE + 1])
+    more = len(rows) > TRASH_PAGE
+    return {
+        "total": runs.count(),
+        "runs": [
+            {
+                "run_id": run.run_id,
+                "name": run.name,
+                "author": run.author.username if run.author else None,
+                "created_at": run.created_at,
+                "trashed_at": run.trashed_at,
+                "trashed_by": run.trashed_by.username if run.trashed_by else None,
+                "purged_after": trash.purge_date(run),
+            }
+            for run in rows[:TRASH_PAGE]
+        ],
+        "next_offset": offset + TRASH_PAGE if more else None,
+    }
+
+
+@api.post(f"{RUNS_PATH}/restore", response={200: RestoreOut, **ERRORS}, tags=["runs"])
+def restore_runs(request, entity: str, project: str, body: RestoreIn):
+    """Bring runs back from the project's trash: all of them or, if anything is refused, none.
+    Their author (while a member who may write) or an admin of the entity restores them."""
+    source = _source_project(request, entity, project)
+    run_ids = list(dict.fromkeys(body.run_ids))
+    with transaction.atomic():
+        runs = trash.in_trash(source).filter(run_id__in=run_ids)
+        found = set(runs.values_list("run_id", flat=True))
+        unknown = [run_id for run_id in run_ids if run_id not in found]
+        if unknown:
+            shown = ", ".join(unknown[:UNKNOWN_IDS_SHOWN])
+            raise RunsError(f"The trash of {source.path} has no runs with these ids: {shown}.")
+        restored = trash.runs_restore(actor=request.user, project=source, runs=runs)
+    return {"restored": restored}

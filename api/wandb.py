@@ -125,14 +125,20 @@ def file_stream(request, entity, project, run_id):
     if user is None:
         return _error(UNAUTHORIZED, 401)
     run = (
-        Run.objects.select_related("project__entity")
+        Run.with_trashed.select_related("project__entity")
         .annotate(alerts_watched=watched_at_ingest(OuterRef("project")))
         .filter(project__entity__name=entity.lower(), project__name=project, run_id=run_id)
+        .filter(trashed_with_project=False)
         .first()
     )
     permissions = entity_permissions(user, run.project.entity) if run else set()
     if Need.VIEW not in permissions or not may_enter(user, run.project, permissions):
         return _error(f"Run {entity}/{project}/{run_id} not found.", 404)
+    if run.trashed_at is not None:
+        # Someone deleted it while it logged: nothing more is kept until it is restored.
+        return _error(
+            f"Run {entity}/{project}/{run_id} is in the trash: restore it to log to it.", 404
+        )
     if not may_change_run(user, run, permissions):
         return _error("Only the run's author and admins can log to it.", 403)
     try:
@@ -141,12 +147,15 @@ def file_stream(request, entity, project, run_id):
         return _error(str(error), error.status)
     # Alert rules read what was stored, in a worker: only for a project that has rules. The
     # evaluation is enqueued in the chunk's transaction.
-    if run.alerts_watched and (update.history is not None or update.complete):
-        with transaction.atomic():
+    try:
+        if run.alerts_watched and (update.history is not None or update.complete):
+            with transaction.atomic():
+                apply_file_stream(run, update)
+                evaluate_chunk_soon(run, update.history.keys if update.history else [])
+        else:
             apply_file_stream(run, update)
-            evaluate_chunk_soon(run, update.history.keys if update.history else [])
-    else:
-        apply_file_stream(run, update)
+    except Run.DoesNotExist:  # moved to the trash (or purged) since it was looked up
+        return _error(f"Run {entity}/{project}/{run_id} is in the trash or gone.", 404)
     run_files_uploaded(run, update.uploaded)
     return JsonResponse({"exitcode": None, "limits": {}})
 

@@ -183,7 +183,10 @@ def _runs_of(graph, artifacts: dict, home, visible, layer, *, upstream: bool) ->
         pairs = [(row, artifact_pk) for row in rows for artifact_pk in by_run[row[0]]]
     else:
         rows = (
-            UsedBy.objects.filter(artifact_id__in=artifacts, run__project__in=visible)
+            # Runs in the trash are left out, as the upstream read's live runs leave them.
+            UsedBy.objects.filter(
+                artifact_id__in=artifacts, run__project__in=visible, run__trashed_at__isnull=True
+            )
             .order_by("run_id")
             .values_list("artifact_id", *(f"run__{field}" for field in RUN_FIELDS))
         )

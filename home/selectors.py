@@ -38,7 +38,7 @@ def recent_alerts_of(user, limit: int = HOME_ALERTS) -> QuerySet[AlertEvent]:
     visible = all_projects_visible_to(user).values("pk")
     own_entities = Membership.objects.filter(user=user).values("entity")
     return (
-        AlertEvent.objects.filter(project__in=visible)
+        AlertEvent.objects.filter(project__in=visible, run__trashed_at__isnull=True)
         .filter(Q(project__entity__in=own_entities) | Q(run__author=user))
         .select_related("run", "project__entity")
         .order_by("-fired_at", "-id")[:limit]

@@ -8,7 +8,12 @@ from .models import Alert, Run, RunFile, SavedView
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
     list_display = ["run_id", "name", "project", "author", "state", "created_at", "human_runtime"]
-    list_filter = ["state", "project__entity__kind", "created_at"]
+    list_filter = [
+        "state",
+        "project__entity__kind",
+        "created_at",
+        ("trashed_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["run_id", "name", "project__name", "project__entity__name", "author__username"]
     list_select_related = ["project__entity", "author"]
     # Moving a run between projects goes through the site's Move, which checks both sides.
@@ -23,10 +28,18 @@ class RunAdmin(admin.ModelAdmin):
         "events_line_count",
         "console_line_count",
         "human_runtime",
+        # The trash is changed through the site's Delete and Restore, which audit it.
+        "trashed_at",
+        "trashed_by",
+        "trashed_with_project",
     ]
     # Kept by the client's stream too; shown as a duration rather than a float of seconds.
     exclude = ["runtime"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # Runs in the trash too: operators find every row.
+        return Run.with_trashed.all()
 
     @admin.display(description="Runtime", ordering="runtime")
     def human_runtime(self, run):

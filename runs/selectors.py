@@ -422,7 +422,7 @@ def recent_alerts(project) -> list:
     # looking for alerts, rather than the few alerts for their runs.
     latest = (
         Alert.objects.annotate(alert_project=F("run__project_id") + 0)
-        .filter(alert_project=project.pk)
+        .filter(alert_project=project.pk, run__trashed_at__isnull=True)
         .order_by("-created_at", "-id")
         .values("pk")[:RECENT_ALERTS]
     )

@@ -12,7 +12,7 @@ from teams.models import AuditEvent
 from teams.selectors import may_write
 from teams.services import audit
 
-from .models import Run, Workspace
+from .models import Run, RunValue, Workspace
 
 # Ids per UPDATE/DELETE statement: below SQLite's limit on query parameters.
 CHUNK = 10_000
@@ -83,16 +83,20 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
     # The selected run ids themselves, looked up through the target's (project, run_id) index. A
     # subquery on the selected pks let PostgreSQL, with stale statistics, scan that whole index
     # once per target run: minutes for 10k runs.
+    # Runs in the target's trash keep their ids taken.
     for chunk in _in_chunks([run_id for _, run_id in rows]):
-        clashes += Run.objects.filter(project=target, run_id__in=chunk).values_list(
-            "run_id", flat=True
+        clashes += Run.with_trashed.filter(project=target, run_id__in=chunk).values_list(
+            "run_id", "trashed_at"
         )
     if clashes:
         clashes.sort()
-        shown = ", ".join(clashes[:CLASHES_SHOWN])
+        shown = ", ".join(run_id for run_id, _ in clashes[:CLASHES_SHOWN])
         more = f" and {len(clashes) - CLASHES_SHOWN} more" if len(clashes) > CLASHES_SHOWN else ""
+        trashed = any(trashed_at is not None for _, trashed_at in clashes)
+        where = " (some in its trash)" if trashed else ""
         raise RunIdClash(
-            f"{target.path} already has runs with these ids: {shown}{more}. Nothing was moved."
+            f"{target.path} already has runs with these ids{where}: {shown}{more}. "
+            "Nothing was moved."
         )
     # One UPDATE with the selection's own conditions, rather than statements of 10k ids. If the
     # selection changed since it was checked (a run logged meanwhile), roll everything back.
@@ -125,12 +129,20 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
 
 @transaction.atomic
 def runs_delete(*, actor, project: Project, runs) -> int:
+    """Move runs to the project's trash (runs.trash restores and purges them): their author or
+    an admin; audited. Their history and files stay until the trash is purged."""
     ids = [pk for pk, _ in _runs_the_actor_may_change(actor, project, runs.filter(project=project))]
-    deleted = 0
+    now = timezone.now()
+    trashed = 0
     for chunk in _in_chunks(ids):
-        deleted += Run.objects.filter(pk__in=chunk).delete()[1].get(Run._meta.label, 0)
-    audit(project.entity, actor, AuditEvent.Verb.RUNS_DELETED, project.path, count=deleted)
-    return deleted
+        trashed += Run.objects.filter(pk__in=chunk).update(trashed_at=now, trashed_by=actor)
+        # The index of values is what filters, sorts, counts and groups a project's runs:
+        # a trashed run leaves it, and restoring builds its entries again.
+        RunValue.objects.filter(run_id__in=chunk).delete()
+    if trashed != len(ids):
+        raise RunsError("The selected runs changed while they were being deleted. Try again.")
+    audit(project.entity, actor, AuditEvent.Verb.RUNS_DELETED, project.path, count=trashed)
+    return trashed
 
 
 def may_edit_run(actor, run: Run, permissions: set[str]) -> bool:

@@ -229,7 +229,13 @@ def run_upsert(
         raise RunsError("A run id of 1 to 128 characters is needed.")
     project = writable_project(actor, entity, project_name)
     changes = _run_changes(fields)
-    run = Run.objects.select_for_update().filter(project=project, run_id=run_id).first()
+    run = Run.with_trashed.select_for_update().filter(project=project, run_id=run_id).first()
+    if run is not None and run.trashed_at is not None:
+        # Its run id stays taken while it is in the trash (W&B answers the same).
+        raise RunsError(
+            f"Run {run_id} was previously created and deleted: it is in the trash of "
+            f"{project.path}. Restore it from the trash or use a new run id."
+        )
     if run is None:
         if not changes.get("name"):
             # A run logged without a name gets one, which the client then prints.

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import code_views, compare_views, grouping_views, panels_views, views, views_saved
+from . import (
+    code_views,
+    compare_views,
+    grouping_views,
+    panels_views,
+    trash_views,
+    views,
+    views_saved,
+)
 from .media import table_views
 from .media import views as media_views
 
@@ -9,6 +17,15 @@ app_name = "runs"
 urlpatterns = [
     path("<str:entity>/<str:project>/move-runs/", views.move_runs, name="move"),
     path("<str:entity>/<str:project>/delete-runs/", views.delete_runs, name="delete"),
+    path("<str:entity>/<str:project>/trash/", trash_views.trash_page, name="trash"),
+    path(
+        "<str:entity>/<str:project>/trash/restore/", trash_views.restore_runs, name="trash_restore"
+    ),
+    path(
+        "<str:entity>/<str:project>/trash/delete-forever/",
+        trash_views.delete_forever,
+        name="trash_delete_forever",
+    ),
     path("<str:entity>/<str:project>/runs/<str:run_id>/", views.run_detail, name="detail"),
     path("<str:entity>/<str:project>/runs/<str:run_id>/edit/", views.edit_run, name="edit"),
     path("<str:entity>/<str:project>/runs/<str:run_id>/rename/", views.rename_run, name="rename"),

@@ -26,7 +26,7 @@ from teams import selectors as team_selectors
 from teams.access import Need
 from teamsite.lib.downloads import stored_file_download
 
-from . import charts, code, grouping_views, selectors, services
+from . import charts, code, grouping_views, selectors, services, trash, trash_views
 from .access import get_run_for_user
 from .file_preview import file_preview
 from .forms import RunEditForm, RunNameForm
@@ -87,6 +87,7 @@ def project_page(request, entity, project):
         "kind": SavedView.Kind.TABLE,
         **panels_context(request, project, run_filter, keys),
         "grouping": grouping_views.grouped_table(request, project, run_filter),
+        "trash_count": trash.in_trash(project).count(),
     }
     if not request.htmx:
         if page.total == 0 and not run_filter.is_active and context["can_write"]:
@@ -235,6 +236,7 @@ def delete_runs(request, entity, project):
                 "count": runs.count(),
                 "sample": list(runs.order_by("-created_at")[:10]),
                 "post": request.POST,
+                "retention_days": settings.TRASH_RETENTION_DAYS,
             },
         )
     try:
@@ -242,7 +244,11 @@ def delete_runs(request, entity, project):
     except ProjectError as error:
         messages.error(request, str(error))
         return _back_to_table(project, request)
-    messages.success(request, f"Deleted {deleted} run{'s' if deleted != 1 else ''}.")
+    messages.success(
+        request,
+        f"Moved {deleted} run{'s' if deleted != 1 else ''} to the trash: restorable for "
+        f"{settings.TRASH_RETENTION_DAYS} days.",
+    )
     return _back_to_table(project, request)
 
 
@@ -252,7 +258,11 @@ def _can_edit(request, project, run):
 
 @csp_override(settings.CHART_PAGE_CSP)
 def run_detail(request, entity, project, run_id):
-    project, run = get_run_for_user(request, entity, project, run_id)
+    try:
+        project, run = get_run_for_user(request, entity, project, run_id)
+    except Http404:
+        # A run in the trash: say so to those who may see the project, and offer to restore.
+        return trash_views.trashed_run(request, entity, project, run_id)
     # ?rename=1 opens the name form in the title (a link that works without JavaScript).
     name_form = None
     if "rename" in request.GET and _can_edit(request, project, run):

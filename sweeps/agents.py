@@ -194,7 +194,7 @@ def _new_run_name(sweep: Sweep) -> str:
     while True:
         name = random_name()
         clash = (
-            Run.objects.filter(project_id=sweep.project_id, run_id=name).exists()
+            Run.with_trashed.filter(project_id=sweep.project_id, run_id=name).exists()
             or SweepRun.objects.filter(sweep__project_id=sweep.project_id, run_name=name).exists()
         )
         if not clash:

@@ -8,13 +8,16 @@ from runs.models import MetricKey, RunValue
 
 from .models import Sweep, SweepAgent
 
+# Slots with a run that is not in the trash.
+LIVE_RUN_SLOTS = Q(slots__run__isnull=False, slots__run__trashed_at__isnull=True)
+
 
 def sweeps_with_counts(project):
     """The project's sweeps, newest first, each with `run_count` (slots with a run)."""
     return (
         Sweep.objects.filter(project=project)
         .select_related("author")
-        .annotate(run_count=Count("slots", filter=Q(slots__run__isnull=False)))
+        .annotate(run_count=Count("slots", filter=LIVE_RUN_SLOTS))
     )
 
 
@@ -48,7 +51,7 @@ def sweep_agents(sweep: Sweep):
     """The sweep's agents, oldest first, each with `run_count` (its slots with a run)."""
     return (
         SweepAgent.objects.filter(sweep=sweep)
-        .annotate(run_count=Count("slots", filter=Q(slots__run__isnull=False)))
+        .annotate(run_count=Count("slots", filter=LIVE_RUN_SLOTS))
         .order_by("created_at", "id")
     )
 

@@ -323,6 +323,14 @@ def run_gone(attr):
     return lambda s, user: not Run.objects.filter(pk=getattr(s, attr).pk).exists()
 
 
+def run_restored(attr):
+    return lambda s, user: Run.objects.filter(pk=getattr(s, attr).pk).exists()
+
+
+def run_purged(attr):
+    return lambda s, user: not Run.with_trashed.filter(pk=getattr(s, attr).pk).exists()
+
+
 def run_notes(attr):
     return lambda s, user: Run.objects.get(pk=getattr(s, attr).pk).notes == "edited here"
 
@@ -699,6 +707,45 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             data=lambda s: {"run": s.alice_run.run_id, "confirm": "1"},
             effect=run_gone("alice_run"),
             label="another's run",
+        ),
+    ),
+    # The trash: whoever sees the project sees it; its authors (who may write) restore their
+    # runs, admins any run and delete runs for good.
+    "runs:trash": (
+        get(
+            project_url("runs:trash"),
+            PROJECT_READ,
+            public=EVERYONE_OK,
+            shows=lambda s: s.bob_trashed.run_id,
+        ),
+    ),
+    "runs:trash_restore": (
+        get(project_url("runs:trash_restore"), POST_ONLY),
+        post(
+            project_url("runs:trash_restore"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
+            data=lambda s: {"run": s.bob_trashed.run_id},
+            effect=run_restored("bob_trashed"),
+            label="own run",
+        ),
+        post(
+            project_url("runs:trash_restore"),
+            web("login 404 refused ok 404", viewer="403"),
+            public=web("login 403 refused ok 403", viewer="403"),
+            data=lambda s: {"run": s.alice_trashed.run_id},
+            effect=run_restored("alice_trashed"),
+            label="another's run",
+        ),
+    ),
+    "runs:trash_delete_forever": (
+        get(project_url("runs:trash_delete_forever"), POST_ONLY),
+        post(
+            project_url("runs:trash_delete_forever"),
+            web("login 404 403 ok 404", viewer="403"),
+            public=web("login 403 403 ok 403", viewer="403"),
+            data=lambda s: {"run": s.bob_trashed.run_id, "confirm": "1"},
+            effect=run_purged("bob_trashed"),
         ),
     ),
     "runs:detail": (
@@ -1734,6 +1781,37 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             label="another's run",
         ),
     ),
+    "api-v1:list_trash": (
+        get(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/trash",
+            API_READ_PRIVATE,
+            public=API_READ_PUBLIC,
+            shows=lambda s: s.bob_trashed.run_id,
+        ),
+    ),
+    "api-v1:restore_runs": (
+        get(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/restore", EVERYONE_405
+        ),
+        post(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/restore",
+            machine("login login login login login 403 ok 404", viewer_key="403"),
+            public=machine("login login login login login 403 ok 403", viewer_key="403"),
+            data=lambda s: {"run_ids": [s.bob_trashed.run_id]},
+            json=True,
+            effect=run_restored("bob_trashed"),
+            label="own run",
+        ),
+        post(
+            lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/restore",
+            machine("login login login login login 403 403 404", viewer_key="403"),
+            public=machine("login login login login login 403 403 403", viewer_key="403"),
+            data=lambda s: {"run_ids": [s.alice_trashed.run_id]},
+            json=True,
+            effect=run_restored("alice_trashed"),
+            label="another's run",
+        ),
+    ),
 }
 
 # Sign-in, sign-up and password pages (allauth).
@@ -1939,6 +2017,17 @@ def _side(w, team, *, project_name, hidden, visibility):
     s.target = ProjectFactory(entity=team, creator=alice, name="target")
     s.bob_run = RunFactory(project=s.project, author=bob, run_id="bobrun1", name="bob-run-name")
     s.alice_run = RunFactory(project=s.project, author=alice, run_id="alicerun1")
+    # Runs in the project's trash, deleted by their authors.
+    s.bob_trashed = RunFactory(
+        project=s.project, author=bob, run_id="bobtrash1", trashed_at=timezone.now(), trashed_by=bob
+    )
+    s.alice_trashed = RunFactory(
+        project=s.project,
+        author=alice,
+        run_id="alicetrash1",
+        trashed_at=timezone.now(),
+        trashed_by=alice,
+    )
     RunFactory(project=s.hidden_project, author=alice, run_id="hiddenrun1")
     s.shared_view = SavedView.objects.create(
         project=s.project, owner=erin, name="team view", shared=True, params=[["state", "x"]]

@@ -217,7 +217,14 @@ def resolve_artifact_creator_type(*_):
 def resolve_artifact_created_by(artifact, info):
     if artifact.created_by_run_id is None:
         return None
-    run = Run.objects.select_related("project__entity", "author").get(pk=artifact.created_by_run_id)
+    # None too when the run is in the trash.
+    run = (
+        Run.objects.select_related("project__entity", "author")
+        .filter(pk=artifact.created_by_run_id)
+        .first()
+    )
+    if run is None:
+        return None
     visible = _visible_runs(info, [run])
     return visible[0] if visible else None
 

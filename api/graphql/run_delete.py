@@ -1,5 +1,5 @@
 """`run.delete()`: the deleteRun mutation, through the same service as the runs table's delete
-(its author or an admin of its entity; audited)."""
+(its author or an admin of its entity; audited): the run goes to its project's trash."""
 
 from runs.models import Run
 from runs.services import RunsError, runs_delete
@@ -16,7 +16,7 @@ def resolve_delete_run(_, info, input):
         .first()
     )
     if run is None:
-        # Deleting is idempotent: a run that is gone (deleted before, or never there) is done.
+        # Deleting is idempotent: a run that is gone (in the trash, or never there) is done.
         return answer
     project = visible_project(info, run.project.entity.name, run.project.name)
     if project is None:

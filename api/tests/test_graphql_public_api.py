@@ -3,11 +3,15 @@ public parts, a team with its members, creating a team, searching users (site ad
 deleting a run. Operation texts as the wandb 0.31.0 client sends them (wandb/apis/_generated
 and wandb/apis/public/runs.py)."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import ApiKey
 from artifacts.models import Artifact, ArtifactCollection
 from projects.services import project_create
+from runs import trash
 from runs.models import Run
 from teams import services as team_services
 from teams.models import AuditEvent, Entity, Membership, Role
@@ -274,8 +278,10 @@ def test_deleting_a_runs_artifacts_with_it_is_refused_clearly(client, make_run, 
 
     assert "artifacts" in message
     assert Run.objects.filter(pk=run.pk).exists()
-    # Without them, the run goes and its versions stay.
+    # Without them, the run goes to the trash and its versions stay; purged, it leaves them.
     ok(delete(client, bob_key, run, deleteArtifacts=False))
+    assert not Run.objects.filter(pk=run.pk).exists()
+    trash.runs_purge_expired(now=timezone.now() + timedelta(days=365))
     assert Artifact.objects.get(collection=collection).created_by_run is None
 
 

@@ -571,7 +571,7 @@ def test_admin_deletes_runs_by_id_and_the_deletion_is_audited(api, team, mnist, 
         "example-team/mnist/runs/delete", {"run_ids": ["run-0", "run-2"]}, api_key_for(alice)
     )
 
-    assert response.json() == {"deleted": 2}
+    assert response.json() == {"deleted": 2, "trashed": 2, "restorable_days": 30}
     assert run_ids(mnist) == {"run-1"}
     event = AuditEvent.objects.get(entity=team, verb=AuditEvent.Verb.RUNS_DELETED)
     assert event.actor == alice and event.details == {"count": 2}
@@ -587,7 +587,7 @@ def test_member_deletes_own_runs_by_filter(api, mnist, alice, bob, bob_key):
         bob_key,
     )
 
-    assert response.json() == {"deleted": 2}
+    assert response.json() == {"deleted": 2, "trashed": 2, "restorable_days": 30}
     assert run_ids(mnist) == {"a-0", "a-1"}
 
 

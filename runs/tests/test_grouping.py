@@ -489,7 +489,7 @@ def test_the_grouped_table_costs_fixed_queries(
     assert group_table(response).rows
 
 
-GROUPED_PAGE_QUERIES = 15
+GROUPED_PAGE_QUERIES = 16
 
 
 def test_a_saved_view_restores_the_grouping(client, bob, project, runs):

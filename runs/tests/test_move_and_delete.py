@@ -467,7 +467,7 @@ def test_delete_asks_for_confirmation_first(client, alice, resnet):
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Delete 2 runs?" in body
+    assert "Move 2 runs to the trash?" in body
     listed = " ".join(re.findall(r"<li>(.*?)</li>", body))
     # The list, not the whole body: the random CSRF token may contain "a2".
     assert "a1" in listed and "b2" in listed and "a2" not in listed
@@ -481,7 +481,7 @@ def test_delete_asks_for_confirmation_first(client, alice, resnet):
     assert data == {"run": ["a1", "b2"], "next": ["/example-team/resnet/"], "confirm": ["1"]}
     response = client.post(delete_url(resnet), data)
     assert response.url == "/example-team/resnet/"
-    assert messages_of(response) == ["Deleted 2 runs."]
+    assert messages_of(response) == ["Moved 2 runs to the trash: restorable for 30 days."]
     assert sorted(resnet.runs.values_list("run_id", flat=True)) == ["a2", "b1"]
     assert run_events() == [
         {
@@ -502,20 +502,20 @@ def test_delete_confirmation_of_select_all_counts_every_match(client, alice, res
     client.force_login(alice)
     response = client.post(delete_url(resnet), {"select_all": "1", "state": "failed"})
     body = response.content.decode()
-    assert "Delete 25 runs?" in body
+    assert "Move 25 runs to the trash?" in body
     assert len(response.context["sample"]) == 10
     assert "and 15 more" in body
     response = client.post(
         delete_url(resnet), {"select_all": "1", "state": "failed", "confirm": "1"}
     )
-    assert messages_of(response) == ["Deleted 25 runs."]
+    assert messages_of(response) == ["Moved 25 runs to the trash: restorable for 30 days."]
     assert sorted(resnet.runs.values_list("run_id", flat=True)) == ["a1", "a2", "b1", "b2"]
 
 
 def test_member_deletes_own_runs(client, bob, resnet):
     client.force_login(bob)
     response = client.post(delete_url(resnet), {"run": ["b1"], "confirm": "1"})
-    assert messages_of(response) == ["Deleted 1 run."]
+    assert messages_of(response) == ["Moved 1 run to the trash: restorable for 30 days."]
     assert not Run.objects.filter(run_id="b1").exists()
     assert run_events()[0]["details"] == {"count": 1}
 

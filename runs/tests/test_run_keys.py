@@ -10,7 +10,7 @@ from django.apps import apps
 from django.db.models import Count
 from django.utils import timezone
 
-from runs import services
+from runs import services, trash
 from runs.history import all_steps, first_step, history_keys, history_page, sampled_history
 from runs.ingest import EVENTS_FILE, HISTORY_FILE, apply_file_stream, parse_file_stream
 from runs.models import MetricKey, Point, RichValue, Run, RunKey
@@ -135,12 +135,14 @@ def test_keys_stay_with_a_moved_run(run, project, alice, team):
     assert history_keys(run) == before
 
 
-def test_deleting_a_run_deletes_its_keys_only(run, project, alice):
+def test_purging_a_run_deletes_its_keys_only(run, project, alice):
     other = RunFactory(project=project, author=alice)
     log(run, rows(0, 10))
     log(other, rows(0, 3))
 
     services.runs_delete(actor=alice, project=project, runs=Run.objects.filter(pk=run.pk))
+    assert RunKey.objects.filter(run_id=run.pk).exists()  # kept while it is in the trash
+    trash.runs_delete_forever(actor=alice, project=project, runs=trash.in_trash(project))
 
     assert not RunKey.objects.filter(run_id=run.pk).exists()
     assert kept(other) == {"loss": (3, 0, 0, 2), "note": (0, 1, 0, 0)}

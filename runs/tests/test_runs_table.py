@@ -386,9 +386,9 @@ def add_alerts(project):
 # Member: session, user, project with its entity, the viewer's entity permissions (guardian),
 # the check for quiet runs, the ids of the keys the query and sort read, count, the page's
 # place in the index of values (these tests sort by a summary key), its runs (authors
-# joined), column keys, move targets, writable entities, the saved views of the Views menu.
-# Anonymous: no session or user rows, no permissions, no move targets.
-QUERIES = {"bob": 13, "anonymous": 8}
+# joined), column keys, the count of the trash, move targets, writable entities, the saved
+# views of the Views menu. Anonymous: no session or user rows, no permissions, no move targets.
+QUERIES = {"bob": 14, "anonymous": 9}
 # The whole page adds recent alerts, artifact collections (none here: their versions are
 # counted in artifacts/tests/test_project_page.py), the metrics the workspace can chart and, for
 # a signed-in person, their saved workspace; the table region alone (htmx) does not.
