@@ -50,6 +50,12 @@ JOBS = [
     ),
     # Hyperband for sweeps whose heartbeats did not trigger it (they do every 15 s).
     Job("evaluate_sweep_early_stop", timedelta(minutes=1), "sweeps.early_stop.evaluate_due_sweeps"),
+    # Projects in the trash for longer than TRASH_RETENTION_DAYS are deleted for good.
+    Job(
+        "purge_trashed_projects",
+        timedelta(hours=1),
+        "projects.services.projects_purge_expired",
+    ),
     Job("requeue_abandoned_tasks", timedelta(minutes=5), "jobs.pruning.requeue_abandoned_tasks"),
 ]
 

@@ -1,4 +1,4 @@
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from teams.models import Entity, EntityUserObjectPermission
@@ -56,4 +56,15 @@ def recent_projects_of(user, limit: int = HOME_PROJECTS):
         .annotate(last_run_at=Subquery(last_run.values("created_at")[:1]))
         .annotate(active_at=Coalesce("last_run_at", "created_at"))
         .order_by("-active_at", "entity__name", "name")[:limit]
+    )
+
+
+def projects_in_trash(entity: Entity):
+    """The entity's projects in the trash, latest first, each with who put it there and
+    `run_count`, the runs that went with it (and come back with it)."""
+    return (
+        Project.with_trashed.filter(entity=entity, trashed_at__isnull=False)
+        .select_related("entity", "created_by", "trashed_by")
+        .annotate(run_count=Count("runs", filter=Q(runs__trashed_with_project=True)))
+        .order_by("-trashed_at", "name")
     )
