@@ -1,12 +1,12 @@
 """Reads of the team model registry that span relations, each in a fixed number of queries."""
 
-from django.db.models import Count, F, Max, Prefetch
+from django.db.models import Count, F, Max, Prefetch, Q
 
 from projects.models import Project
 from teams.models import Entity
 
 from .models import AliasMove, ArtifactAlias, ArtifactCollection, ArtifactLink
-from .registry import REGISTRY_PROJECT
+from .registry import LINKED_FROM_LIVE_PROJECT, REGISTRY_PROJECT
 from .services import VERSION_ALIAS
 
 SUMMARY_METRICS = 3
@@ -14,19 +14,32 @@ SUMMARY_METRICS = 3
 
 def registered_models(project: Project):
     """The portfolios of a registry project with their link count, last link and aliases."""
+    live = Q(links__artifact__collection__project__trashed_at__isnull=True)
     return (
         ArtifactCollection.objects.filter(project=project, kind=ArtifactCollection.Kind.PORTFOLIO)
-        .annotate(link_count=Count("links", distinct=True), last_linked=Max("links__created_at"))
-        .prefetch_related(Prefetch("aliases", queryset=ArtifactAlias.objects.order_by("alias")))
+        .annotate(
+            link_count=Count("links", filter=live, distinct=True),
+            last_linked=Max("links__created_at", filter=live),
+        )
+        .prefetch_related(
+            Prefetch(
+                "aliases",
+                queryset=ArtifactAlias.objects.filter(
+                    artifact__collection__project__trashed_at__isnull=True
+                ).order_by("alias"),
+            )
+        )
         .order_by("name")
     )
 
 
 def registered_model_versions(portfolio: ArtifactCollection) -> list[ArtifactLink]:
-    """Its links, newest first, each with `alias_names` (its aliases in this portfolio) and
-    `metrics` (a few numeric summary values of the run that logged the version)."""
+    """Its links (but those to versions in a project in the trash), newest first, each with
+    `alias_names` (its aliases in this portfolio) and `metrics` (a few numeric summary values
+    of the run that logged the version)."""
     links = list(
         ArtifactLink.objects.filter(portfolio=portfolio)
+        .filter(LINKED_FROM_LIVE_PROJECT)
         .select_related(
             "artifact__collection__project__entity",
             "artifact__created_by_run__project__entity",
@@ -69,12 +82,17 @@ def find_registered_version(entity: Entity, name: str, version: str) -> Artifact
     """The version (`v2`) or alias (`production`) of the entity's registered model `name`, with
     the artifact version it links (its collection and producing run) and `alias_names`, its
     aliases in the registry; None if there is no such model or version. Two queries."""
-    links = ArtifactLink.objects.filter(
-        portfolio__project__entity=entity,
-        portfolio__project__name=REGISTRY_PROJECT,
-        portfolio__name=name,
-        portfolio__kind=ArtifactCollection.Kind.PORTFOLIO,
-    ).select_related("portfolio", "artifact__collection__project", "artifact__created_by_run")
+    links = (
+        ArtifactLink.objects.filter(
+            portfolio__project__entity=entity,
+            portfolio__project__name=REGISTRY_PROJECT,
+            portfolio__name=name,
+            portfolio__kind=ArtifactCollection.Kind.PORTFOLIO,
+            portfolio__project__trashed_at__isnull=True,
+        )
+        .filter(LINKED_FROM_LIVE_PROJECT)
+        .select_related("portfolio", "artifact__collection__project", "artifact__created_by_run")
+    )
     number = VERSION_ALIAS.match(version)
     if number:
         link = links.filter(version_index=int(number.group(1))).first()

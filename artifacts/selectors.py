@@ -70,7 +70,9 @@ def registrations(artifact: Artifact) -> list[ArtifactLink]:
     """The registered models the version is linked into, by name, each with the aliases it
     holds there (`alias_names`) and whether it lives in the team's registry (`in_registry`)."""
     links = list(
-        artifact.links.select_related("portfolio__project__entity").order_by("portfolio__name")
+        artifact.links.filter(portfolio__project__trashed_at__isnull=True)
+        .select_related("portfolio__project__entity")
+        .order_by("portfolio__name")
     )
     held = {}
     aliases = ArtifactAlias.objects.filter(

@@ -112,7 +112,7 @@ def resolve_delete_sequence(_, info, input):
 def resolve_artifact_memberships(artifact, _, after=None, first=None):
     """Its own sequence first, then each portfolio it is linked into (oldest link first)."""
     links = ArtifactLink.objects.select_related("portfolio__project__entity").filter(
-        artifact=artifact
+        artifact=artifact, portfolio__project__trashed_at__isnull=True
     )
     memberships = [ArtifactMembership(artifact)] + [
         ArtifactMembership(artifact, link) for link in links.order_by("created_at", "pk")
@@ -166,7 +166,7 @@ def resolve_portfolio_artifacts(portfolio, _, after=None, first=None, order=None
         raise ApiError("Invalid cursor.") from None
     if not 0 <= start <= 2**31:
         raise ApiError("Invalid cursor.")
-    links = portfolio.links.all()
+    links = portfolio.links.filter(registry.LINKED_FROM_LIVE_PROJECT)
     page = list(
         links.select_related("artifact__collection__project__entity")
         .prefetch_related(
