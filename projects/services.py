@@ -116,7 +116,8 @@ def project_update(*, project: Project, actor, description: str, visibility: str
     visibility = _visibility_for(project.entity, visibility)
     # Compare with the stored row: a ModelForm's is_valid() has already copied the new values
     # onto `project`, so comparing with it would never see a change.
-    stored = Project.objects.select_for_update().get(pk=project.pk)
+    # with_trashed: the Django admin edits projects in the trash too.
+    stored = Project.with_trashed.select_for_update().get(pk=project.pk)
     if stored.description != description:
         changes["description"] = True
     if stored.visibility != visibility:

@@ -597,6 +597,11 @@ def test_the_admin_lists_projects_in_the_trash_apart(admin_client, cast):
     assert [p.name for p in in_trash.context["cl"].result_list] == ["resnet"]
     assert "resnet" not in [p.name for p in live.context["cl"].result_list]
     assert admin_client.get(admin_url(Project, "change", project.pk)).status_code == 200
+    response = admin_client.post(
+        admin_url(Project, "change", project.pk), {"description": "old", "visibility": "team"}
+    )
+    assert response.status_code == 302
+    assert Project.with_trashed.get(pk=project.pk).description == "old"
 
 
 def test_a_runs_project_cannot_be_changed_in_the_admin(admin_client, cast):
