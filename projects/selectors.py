@@ -4,7 +4,7 @@ from django.db.models.functions import Coalesce
 from teams.models import Entity, EntityUserObjectPermission
 from teams.selectors import entities_writable_by
 
-from .models import Project
+from .models import Project, ProjectMember
 
 
 def _member_of(user, codename):
@@ -59,12 +59,19 @@ def recent_projects_of(user, limit: int = HOME_PROJECTS):
     )
 
 
-def projects_in_trash(entity: Entity):
-    """The entity's projects in the trash, latest first, each with who put it there and
-    `run_count`, the runs that went with it (and come back with it)."""
+def projects_in_trash(user, entity: Entity):
+    """The entity's projects in the trash, latest first, each with who put it there,
+    `run_count` (the runs that went with it and come back with it) and `viewer_is_named`
+    (whether the user is named on it, for project_rights on restricted projects)."""
+    named = ProjectMember.objects.filter(
+        project=OuterRef("pk"), membership__user=user.pk, membership__entity=OuterRef("entity")
+    )
     return (
         Project.with_trashed.filter(entity=entity, trashed_at__isnull=False)
         .select_related("entity", "created_by", "trashed_by")
-        .annotate(run_count=Count("runs", filter=Q(runs__trashed_with_project=True)))
+        .annotate(
+            run_count=Count("runs", filter=Q(runs__trashed_with_project=True)),
+            viewer_is_named=Exists(named),
+        )
         .order_by("-trashed_at", "name")
     )

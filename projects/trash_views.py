@@ -23,7 +23,7 @@ def project_trash(request, entity):
     by the rules the services check."""
     entity = get_entity_for_user(request, entity, teams_only=False)
     projects = []
-    for project in selectors.projects_in_trash(entity):
+    for project in selectors.projects_in_trash(request.user, entity):
         rights = project_rights(request.user, project, entity.viewer_permissions)
         if ProjectNeed.VIEW not in rights:
             continue
