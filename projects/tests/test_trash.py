@@ -399,3 +399,19 @@ def test_reports_of_a_project_in_the_trash_are_not_listed(alice, resnet, bert):
     report_create(project=bert, title="Kept", actor=alice)
     trash(resnet, alice)
     assert [report.title for report in reports_readable_by(alice)] == ["Kept"]
+
+
+def test_a_share_link_of_a_report_in_a_project_in_the_trash_stops_working(alice, resnet):
+    from reports import share
+    from reports.services import report_publish
+
+    report = report_create(project=resnet, title="Shared", actor=alice)
+    report_publish(report=report, actor=alice)
+    _, token = share.share_link_create(report=report, actor=alice)
+    assert share.active_link(token) is not None
+
+    trash(resnet, alice)
+
+    assert share.active_link(token) is None
+    services.project_restore(project=in_trash("resnet"), actor=alice)
+    assert share.active_link(token) is not None
