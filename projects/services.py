@@ -144,8 +144,8 @@ def purge_date(project: Project) -> datetime:
 
 
 def may_restore(actor, project: Project) -> bool:
-    """The rule for deleting a project: its entity's admins, and its creator while they may
-    write there."""
+    """Who may restore a project, by the rule for deleting one: its entity's admins, and its
+    creator while they may write there."""
     return ProjectNeed.ADMIN in project_rights(
         actor, project, entity_permissions(actor, project.entity)
     )
@@ -208,8 +208,9 @@ def project_purge(*, project: Project, actor) -> None:
     the Django admin's delete (the site's operators)."""
     run_count = _run_model().with_trashed.filter(project=project).count()
     audit(project.entity, actor, AuditEvent.Verb.PROJECT_PURGED, project.name, runs=run_count)
-    # The cascade (runs, their points, files and artifacts) follows the base managers, which
-    # include rows in the trash.
+    # The cascade (runs, their points, file and artifact rows) follows the base managers, which
+    # include rows in the trash. As when projects were deleted outright, stored bytes stay in
+    # the storage (artifact files are shared by digest across projects).
     project.delete()
 
 
