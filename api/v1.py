@@ -16,7 +16,7 @@ from runs.models import Run
 from runs.query import QueryError
 from runs.selectors import RunFilter, Sort
 from runs.services import RunIdClash, RunsError, RunsForbidden
-from teams.access import Need
+from teams.access import Need, viewer_refusal
 from teams.services import TeamError
 from teamsite.lib.emails import absolute_url
 
@@ -142,7 +142,10 @@ def _run_filter(fields: RunFilterIn | RunsQuery) -> RunFilter:
 def _source_project(request, entity: str, project: str):
     """The project runs are moved or deleted from: 404 unless visible, 403 unless a member."""
     source = get_project_for_user(request, entity, project)
-    if Need.VIEW not in source.viewer_entity_permissions:
+    permissions = source.viewer_entity_permissions
+    if Need.VIEW in permissions and Need.WRITE not in permissions:
+        raise PermissionDenied(viewer_refusal(source.entity, "move or delete runs"))
+    if Need.WRITE not in permissions:
         # A public project's visitors may read it, not change it.
         raise PermissionDenied(f"You cannot change runs in {source.path}.")
     return source

@@ -130,9 +130,10 @@ def file_stream(request, entity, project, run_id):
         .filter(project__entity__name=entity.lower(), project__name=project, run_id=run_id)
         .first()
     )
-    if run is None or Need.VIEW not in entity_permissions(user, run.project.entity):
+    permissions = entity_permissions(user, run.project.entity) if run is not None else set()
+    if Need.VIEW not in permissions:
         return _error(f"Run {entity}/{project}/{run_id} not found.", 404)
-    if not may_change_run(user, run):
+    if not may_change_run(user, run, permissions):
         return _error("Only the run's author and admins can log to it.", 403)
     try:
         update = parse_file_stream(_read_json(request, settings.FILE_STREAM_MAX_BYTES))

@@ -5,6 +5,7 @@ which alias when; admins move protected aliases."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from projects.access import ProjectNeed, project_rights
 from projects.models import Project
 from runs.services import RunsError
-from teams.access import Need, get_entity_for_user
+from teams.access import Need, get_entity_for_user, viewer_refusal
 
 from . import registry
 from . import registry_selectors as selectors
@@ -94,7 +95,7 @@ def registry_model(request, entity, name):
 def registry_move_alias(request, entity, name):
     team, portfolio = _model_of(request, entity, name)
     if Need.WRITE not in team.viewer_permissions:
-        raise Http404("No such registered model.")
+        raise PermissionDenied(viewer_refusal(team, "move aliases"))
     form = _move_form(team, portfolio.links.filter(registry.LINKED_FROM_LIVE_PROJECT), request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a protected alias and a version of this model.")

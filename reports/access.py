@@ -26,6 +26,11 @@ def can_create_reports(project: Project) -> bool:
     return Need.WRITE in project.viewer_entity_permissions
 
 
+def can_comment(project: Project) -> bool:
+    """Comments are the team's shared notes: written by those who may write to it."""
+    return Need.WRITE in project.viewer_entity_permissions
+
+
 def can_edit_report(project: Project, report: Report, user) -> bool:
     return may_change_own(project.viewer_entity_permissions, report.created_by_id, user)
 

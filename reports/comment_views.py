@@ -14,10 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects.access import get_project_for_user
-from teams.access import may_change_own
+from teams.access import may_change_own, viewer_refusal
 
 from . import comments
-from .access import get_report_for_user, is_team_member
+from .access import can_comment, get_report_for_user, is_team_member
 from .forms import CommentForm
 from .models import ReportComment
 
@@ -73,6 +73,8 @@ def _thread_answer(request, report, block_key, *, form=None, status=200):
 def thread(request, entity, project, report_key):
     """GET: a thread (`?block=<key>`; none: the report's). POST: a comment on it."""
     report = _team_report(request, entity, project, report_key)
+    if request.method == "POST" and not can_comment(report.project):
+        raise PermissionDenied(viewer_refusal(report.project.entity, "write comments"))
     data = request.POST if request.method == "POST" else request.GET
     block_key = data.get("block", "")
     try:

@@ -34,11 +34,17 @@ def can_save_views(project) -> bool:
     return Need.VIEW in project.viewer_entity_permissions
 
 
+def can_share_views(project) -> bool:
+    """A shared view is the team's: those who may write to it share. A viewer keeps views
+    private to themselves."""
+    return Need.WRITE in project.viewer_entity_permissions
+
+
 def can_edit(view: SavedView, user, project) -> bool:
     if not user.is_authenticated or not can_save_views(project):
         return False
     if view.owner_id == user.pk:
-        return True
+        return not view.shared or can_share_views(project)
     return view.shared and Need.ADMIN in project.viewer_entity_permissions
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from projects.models import Project
 from projects.services import ProjectError
-from teams.access import Need, entity_permissions, may_change_own
+from teams.access import Need, entity_permissions, may_change_own, viewer_refusal
 from teams.models import AuditEvent
 from teams.selectors import may_write
 from teams.services import audit
@@ -43,6 +43,8 @@ def _runs_the_actor_may_change(actor, source: Project, runs) -> list[tuple[int, 
     permissions = entity_permissions(actor, source.entity)
     if Need.VIEW not in permissions:
         raise RunsError("Project not found.")
+    if Need.WRITE not in permissions:
+        raise RunsForbidden(viewer_refusal(source.entity, "move or delete runs"))
     rows = list(runs.values_list("pk", "author_id", "run_id"))
     if not rows:
         raise RunsError("No runs were selected.")

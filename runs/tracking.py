@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from projects.models import Project
 from projects.services import ProjectError, project_create
-from teams.access import Need, entity_permissions
+from teams.access import Need, entity_permissions, viewer_refusal
 from teams.models import Entity, Membership, Role
 from teamsite.lib import objectstore
 
@@ -43,11 +43,15 @@ def not_writable_message(entity_name: str) -> str:
     )
 
 
-def writable_entity(actor, entity_name: str) -> Entity:
+def writable_entity(actor, entity_name: str, *, action: str = "log runs") -> Entity:
     entity = Entity.objects.filter(name=(entity_name or "").lower()).first()
-    if entity is None or Need.WRITE not in entity_permissions(actor, entity):
-        raise RunsForbidden(not_writable_message(entity_name))
-    return entity
+    permissions = entity_permissions(actor, entity) if entity is not None else set()
+    if Need.WRITE in permissions:
+        return entity
+    if Need.VIEW in permissions:
+        # A viewer knows the team exists: tell them why rather than "not a member".
+        raise RunsForbidden(viewer_refusal(entity, action))
+    raise RunsForbidden(not_writable_message(entity_name))
 
 
 def attributed_author(actor, entity: Entity, username: str | None):
@@ -73,6 +77,13 @@ def attributed_author(actor, entity: Entity, username: str | None):
         .first()
     )
     if membership is None:
+        if Membership.objects.filter(
+            entity=entity, user__username=username, role=Role.VIEWER
+        ).exists():
+            raise RunsForbidden(
+                f"WANDB_USERNAME “{username}” is a viewer in {entity.name}; viewers cannot log "
+                "runs, so no run is attributed to them."
+            )
         raise RunsForbidden(
             f"WANDB_USERNAME “{username}” is not a member of {entity.name}. Runs logged with "
             f"this service account must name a member of the team."
@@ -165,12 +176,13 @@ def _run_changes(fields: dict) -> dict:
 def may_change_run(
     actor, run: Run, permissions: set[str] | None = None, *, username: str = ""
 ) -> bool:
-    """The run's author and the admins of its entity change a run. A team's service account
+    """The run's author, while they may write to its entity (not after leaving the team or
+    becoming a viewer), and the admins of its entity change a run. A team's service account
     changes the runs it logged and the runs of the member its WANDB_USERNAME (`username`) names,
     while that member is still in the team. `permissions`: the actor's on the run's entity,
     when the caller has them already."""
-    if run.author_id is not None and run.author_id == actor.pk:
-        return True
+    if actor.is_service and run.author_id is not None and run.author_id == actor.pk:
+        return True  # a run it logged for no one (its account is deleted with its team seat)
     if permissions is None:
         permissions = entity_permissions(actor, run.project.entity)
     if not actor.is_service:

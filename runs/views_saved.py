@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from projects.access import get_project_for_user
+from teams.access import viewer_refusal
 from teamsite.lib.spreadsheet import spreadsheet_safe
 
 from . import selectors
@@ -19,6 +20,7 @@ from .models import SavedView
 from .saved_views import (
     SavedViewError,
     can_save_views,
+    can_share_views,
     get_view_for_user,
     saved_view_create,
     saved_view_delete,
@@ -40,6 +42,8 @@ def _member_project(request, entity, project):
 def create_view(request, entity, project):
     project = _member_project(request, entity, project)
     form = SavedViewForm(request.POST)
+    if form.is_valid() and form.cleaned_data["shared"] and not can_share_views(project):
+        form.add_error("shared", viewer_refusal(project.entity, "share views with the team"))
     if form.is_valid():
         try:
             view = saved_view_create(project=project, owner=request.user, **form.cleaned_data)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from runs.models import Run
-from teams.access import Need, may_change_own
+from teams.access import Need, entity_permissions, may_change_own, viewer_refusal
 from teams.selectors import may_write
 
 from . import engine
@@ -212,6 +212,13 @@ def _add_prior_runs(sweep: Sweep, run_ids: list[str]) -> None:
         )
 
 
+def _write_refusal(actor, entity, refusal: str) -> SweepError:
+    """A viewer of the team is told why; anyone else gets `refusal`."""
+    if Need.VIEW in entity_permissions(actor, entity):
+        return SweepError(viewer_refusal(entity, "create sweeps or run agents"), 403)
+    return SweepError(refusal, 403)
+
+
 @transaction.atomic
 def sweep_create(
     *,
@@ -232,7 +239,7 @@ def sweep_create(
     `state`: PENDING (the default), RUNNING or PAUSED. `prior_run_ids`: run ids of the project
     whose runs join the sweep as PRIOR slots (runs already in a sweep are skipped)."""
     if not may_write(actor, project.entity):
-        raise SweepError("You may not create sweeps in this project.", 403)
+        raise _write_refusal(actor, project.entity, "You may not create sweeps in this project.")
     config = parse_config(config_yaml)
     state = state or State.PENDING
     if state not in (State.PENDING, State.RUNNING, State.PAUSED):
@@ -331,7 +338,7 @@ def agent_create(*, actor, sweep: Sweep, host: str, persistent: bool = False) ->
     sweep that is over is still made: its first heartbeat tells it to exit. `persistent`
     (agents that keep polling) needs nothing from the server."""
     if not may_write(actor, sweep.project.entity):
-        raise SweepError("You may not run agents for this sweep.", 403)
+        raise _write_refusal(actor, sweep.project.entity, "You may not run agents for this sweep.")
     host = (host or "").strip()[:255]
     if not host:
         raise SweepError("The agent's host is required.")

@@ -25,6 +25,14 @@ def may_change_own(permissions: set[str], owner_id, user) -> bool:
     return Need.WRITE in permissions and owner_id is not None and owner_id == user.pk
 
 
+def viewer_refusal(entity: Entity, action: str) -> str:
+    """What a viewer of a team is told when they try to write to it."""
+    return (
+        f"You are a viewer in {entity.name}; viewers cannot {action}. "
+        f"You need the member role: ask an admin of {entity.name}."
+    )
+
+
 def entity_permissions(user, entity: Entity) -> set[str]:
     if not user.is_authenticated:
         return set()
@@ -39,9 +47,8 @@ def get_entity_for_user(request, name: str, *, need: Need = Need.VIEW, teams_onl
     if Need.VIEW not in permissions:
         raise Http404("No such team.")
     if need not in permissions:
-        raise PermissionDenied(
-            f"You need the {need.removesuffix('_entity')} role in {entity.name}."
-        )
+        role = {Need.WRITE: "member"}.get(need, need.removesuffix("_entity"))
+        raise PermissionDenied(f"You need the {role} role in {entity.name}.")
     # Templates show or hide controls by these; the server re-checks on every action.
     entity.viewer_permissions = permissions
     entity.viewer_is_admin = Need.ADMIN in permissions

@@ -179,6 +179,19 @@ def user_delete(*, user) -> None:
 
 # Teams and memberships
 
+# The roles a person (not a service account) holds in a team.
+PERSON_ROLES = tuple(role for role, _ in Role.human_choices())
+
+
+def _writes(role: str) -> bool:
+    return "write_entity" in ROLE_PERMISSIONS[Role(role)]
+
+
+def _default_to_personal(user) -> None:
+    """Their personal entity becomes the default again (it is always one they write to)."""
+    Membership.objects.filter(user=user, is_default=True).update(is_default=False)
+    Membership.objects.filter(entity__user=user).update(is_default=True)
+
 
 @transaction.atomic
 def team_create(*, name: str, creator) -> Entity:
@@ -193,18 +206,23 @@ def team_create(*, name: str, creator) -> Entity:
 
 @transaction.atomic
 def membership_add(*, entity: Entity, user, role: str, actor=None) -> Membership:
-    """Add a person to a team; the team becomes their default entity (they joined it)."""
+    """Add a person to a team. A team they may write to becomes their default entity (they
+    joined it); a viewer's default stays where their runs can go (`wandb.init()` logs there)."""
     if not entity.is_team:
         raise TeamError("Only teams have members.")
     if user.is_service:
         raise TeamError("A service account belongs to the team that created it.")
-    if role not in (Role.ADMIN, Role.MEMBER):
+    if role not in PERSON_ROLES:
         raise TeamError(f"Unknown role “{role}”.")
     _lock(entity)
     if Membership.objects.filter(entity=entity, user=user).exists():
         raise TeamError(f"{user.username} is already a member of {entity.name}.")
-    Membership.objects.filter(user=user, is_default=True).update(is_default=False)
-    membership = Membership.objects.create(entity=entity, user=user, role=role, is_default=True)
+    becomes_default = _writes(role)
+    if becomes_default:
+        Membership.objects.filter(user=user, is_default=True).update(is_default=False)
+    membership = Membership.objects.create(
+        entity=entity, user=user, role=role, is_default=becomes_default
+    )
     _sync_permissions(membership, entity=entity, user=user)
     audit(entity, actor, AuditEvent.Verb.MEMBER_ADDED, user.username, role=role)
     return membership
@@ -212,8 +230,10 @@ def membership_add(*, entity: Entity, user, role: str, actor=None) -> Membership
 
 @transaction.atomic
 def membership_set_role(*, membership: Membership, role: str, actor=None) -> Membership:
-    if role not in (Role.ADMIN, Role.MEMBER) or membership.role == Role.SERVICE:
-        raise TeamError("A person is an admin or a member; service accounts keep their role.")
+    if role not in PERSON_ROLES or membership.role == Role.SERVICE:
+        raise TeamError(
+            "A person is an admin, a member or a viewer; service accounts keep their role."
+        )
     entity = _lock(membership.entity)
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     if role != Role.ADMIN:
@@ -222,6 +242,10 @@ def membership_set_role(*, membership: Membership, role: str, actor=None) -> Mem
     membership.role = role
     membership.save(update_fields=["role"])
     _sync_permissions(membership, entity=entity, user=membership.user)
+    if membership.is_default and not _writes(role):
+        # Their scripts would log to a team that now refuses their runs.
+        _default_to_personal(membership.user)
+        membership.is_default = False
     if old_role != role:
         audit(
             entity,
@@ -247,7 +271,7 @@ def membership_remove(*, membership: Membership, actor=None) -> None:
     membership.delete()
     _sync_permissions(None, entity=entity, user=user)
     if was_default:
-        Membership.objects.filter(entity__user=user).update(is_default=True)
+        _default_to_personal(user)
     if actor is not None and actor.pk == user.pk:
         audit(entity, actor, AuditEvent.Verb.MEMBER_LEFT, user.username)
     else:
@@ -262,9 +286,8 @@ def alert_emails_set(*, membership: Membership, enabled: bool) -> None:
 
 
 def default_entity_set(*, user, entity: Entity) -> None:
-    membership = Membership.objects.filter(
-        user=user, entity=entity, role__in=[Role.ADMIN, Role.MEMBER]
-    ).first()
+    writing_roles = [role for role in PERSON_ROLES if _writes(role)]
+    membership = Membership.objects.filter(user=user, entity=entity, role__in=writing_roles).first()
     if membership is None:
         raise TeamError("You can only choose an entity you can write to.")
     Membership.objects.filter(user=user, is_default=True).update(is_default=False)
@@ -296,10 +319,7 @@ def _check_may_invite(entity: Entity, inviter, role: str) -> None:
     membership = Membership.objects.filter(entity=entity, user=inviter).first()
     if membership is None or membership.role != Role.ADMIN:
         raise TeamError(f"Only admins of {entity.name} can invite people.")
-    if (
-        role not in (Role.ADMIN, Role.MEMBER)
-        or ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]
-    ):
+    if role not in PERSON_ROLES or ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]:
         raise TeamError("You cannot invite someone with a role above your own.", field="role")
 
 

@@ -385,13 +385,17 @@ def invitation(request, token):
     refusal = services.invitation_refusal(invitation, user)
     if request.method == "POST" and refusal is None:
         try:
-            services.invitation_accept(invitation=invitation, user=user)
+            membership = services.invitation_accept(invitation=invitation, user=user)
         except TeamError as error:
             refusal = str(error)
         else:
+            team = invitation.entity.name
             messages.success(
                 request,
-                f"Welcome to {invitation.entity.name}. It is now your default entity.",
+                f"Welcome to {team}. It is now your default entity."
+                if membership.is_default
+                else f"Welcome to {team}. As a viewer you see its work; your runs still go "
+                "to your default entity.",
             )
             return redirect(invitation.entity.get_members_url())
     return render(

@@ -55,3 +55,11 @@ def membership_of():
         return Membership.objects.get(entity=team, user=user)
 
     return get
+
+
+@pytest.fixture
+def vera(team):
+    """A viewer of the private team: sees what bob sees, writes nothing of the team's."""
+    vera = UserFactory(username="vera")
+    add_member(team, vera, Role.VIEWER)
+    return vera

@@ -12,11 +12,20 @@ someone has decided who may use it. On every request:
 - a write changes what it names exactly when the outcome is `ok`, and nothing otherwise;
 - the name of a project a role may not see never appears in what it gets.
 
-Roles: anonymous; outsider (charlie, in no team); member (bob); admin (alice); staff (a superuser
-in no team: the site's operator, who uses the Django admin); service (the team's service account:
-its API key on every request, and a session it cannot have, since it cannot sign in to the web);
-member_key and outsider_key (personal API keys of bob and charlie, with no session). The site's
-pages take no API keys: there, every key role is an anonymous visitor.
+Roles: anonymous; outsider (charlie, in no team); member (bob); viewer (vera, a viewer in both
+teams: she sees what members see and writes nothing of the team's); admin (alice); staff (a
+superuser in no team: the site's operator, who uses the Django admin); service (the team's service
+account: its API key on every request, and a session it cannot have, since it cannot sign in to
+the web); member_key, viewer_key and outsider_key (personal API keys of bob, vera and charlie, with
+no session). The site's pages take no API keys: there, every key role is an anonymous visitor.
+
+Outcomes are written `web("anonymous outsider member admin staff")` for pages and
+`machine("anonymous outsider member admin staff service member_key outsider_key")` for machine
+endpoints. The viewer's are keywords: `web(..., viewer=)` and `machine(..., viewer_key=)` (and
+`viewer=` where a session counts there). A read may leave them out and the viewer then gets what
+the member gets (viewer_key: what member_key gets); every write (a probe with an `effect`) states
+them, which test_every_url_pattern_has_a_row checks. A viewer is no outsider: the hidden project
+names may reach her.
 
 Teams: `private` (example-team, private, with a project) and `public` (open-team, not private,
 with a public project the URLs point at and an internal one outsiders must not see). Both have
@@ -101,12 +110,18 @@ ROLES = (
     "anonymous",
     "outsider",
     "member",
+    "viewer",
     "admin",
     "staff",
     "service",
     "member_key",
+    "viewer_key",
     "outsider_key",
 )
+# The roles a machine() spec lists, in order; the viewer's come from keywords.
+MACHINE_ROLES = tuple(role for role in ROLES if role not in ("viewer", "viewer_key"))
+# The viewer's outcomes, which every write states (web(..., viewer=), machine(..., viewer_key=)).
+VIEWER_ROLES = ("viewer", "viewer_key")
 # Roles that may not see the teams' hidden projects: their names must never reach them (staff
 # sees them in the Django admin only).
 OUTSIDERS = ("anonymous", "outsider", "outsider_key", "staff")
@@ -131,33 +146,56 @@ HIDDEN_PRIVATE = "secret-resnet-q7"
 HIDDEN_PUBLIC = "internal-bert-q7"
 
 
-def web(spec: str) -> dict[str, str]:
+def web(spec: str, *, viewer: str | None = None) -> dict[str, str]:
     """Outcomes of a site page for anonymous, outsider, member, admin and staff; the roles with
-    API keys and the service account are anonymous visitors there."""
+    API keys and the service account are anonymous visitors there. `viewer`: the viewer's
+    outcome; without it (reads only, see `with_viewer`) the viewer gets what a member gets."""
     anonymous, outsider, member, admin, staff = spec.split()
-    keyed = {"service": anonymous, "member_key": anonymous, "outsider_key": anonymous}
+    keyed = {
+        "service": anonymous,
+        "member_key": anonymous,
+        "viewer_key": anonymous,
+        "outsider_key": anonymous,
+    }
+    stated = {} if viewer is None else {"viewer": viewer}
     return {
         "anonymous": anonymous,
         "outsider": outsider,
         "member": member,
         "admin": admin,
         "staff": staff,
+        **stated,
         **keyed,
     }
 
 
-def machine(spec: str) -> dict[str, str]:
-    """Outcomes of a machine endpoint for all eight roles, in ROLES order."""
-    return dict(zip(ROLES, spec.split(), strict=True))
+def machine(
+    spec: str, *, viewer: str | None = None, viewer_key: str | None = None
+) -> dict[str, str]:
+    """Outcomes of a machine endpoint for the roles of MACHINE_ROLES, in that order. `viewer`
+    (a session) and `viewer_key`: without them (reads only, see `with_viewer`) the viewer gets
+    what the member gets with a session and with a key; where sessions are no credential (the
+    member's session gets `login`), neither is the viewer's, so `viewer_key` states both."""
+    outcomes = dict(zip(MACHINE_ROLES, spec.split(), strict=True))
+    if viewer is None and viewer_key is not None and outcomes["member"] == "login":
+        viewer = "login"
+    stated = {"viewer": viewer, "viewer_key": viewer_key}
+    return {**outcomes, **{role: out for role, out in stated.items() if out is not None}}
+
+
+def with_viewer(expect: dict[str, str]) -> dict[str, str]:
+    """A row's outcomes with the viewer's filled in from the member's, where the row does not
+    state them. Only reads may leave them out (test_every_url_pattern_has_a_row)."""
+    return {"viewer": expect["member"], "viewer_key": expect["member_key"], **expect}
 
 
 EVERYONE_OK = machine("ok ok ok ok ok ok ok ok")
 EVERYONE_404 = machine("404 404 404 404 404 404 404 404")
 EVERYONE_405 = machine("405 405 405 405 405 405 405 405")
-SIGNED_IN_OK = web("login ok ok ok ok")
+SIGNED_IN_OK = web("login ok ok ok ok", viewer="ok")
 POST_ONLY = web("login 405 405 405 405")
 TEAM_MEMBERS = web("login 404 ok ok 404")
-TEAM_ADMINS = web("login 404 403 ok 404")
+TEAM_ADMINS = web("login 404 403 ok 404", viewer="403")
 # Pages of a team's project, open to anonymous visitors when the project is public.
 PROJECT_READ = web("404 404 ok ok 404")
 # The machine API: sessions are not credentials there.
@@ -183,8 +221,11 @@ class Probe:
     # Pages that belong to no team: requested once.
     any_team: bool = False
 
-    def expected(self, team: str) -> dict[str, str]:
+    def stated(self, team: str) -> dict[str, str]:
         return self.public if team == "public" and self.public is not None else self.expect
+
+    def expected(self, team: str) -> dict[str, str]:
+        return with_viewer(self.stated(team))
 
 
 def get(url, expect, **kwargs):
@@ -226,8 +267,8 @@ def artifact_url(name, version="v0", *extra):
 
 
 # A rule's change actions: its creator (erin, not among the roles) and team admins.
-RULE_CHANGE = web("login 404 403 ok 404")
-RULE_CHANGE_PUBLIC = web("login 403 403 ok 403")
+RULE_CHANGE = web("login 404 403 ok 404", viewer="403")
+RULE_CHANGE_PUBLIC = web("login 403 403 ok 403", viewer="403")
 
 
 def rule_url(name, rule="alert_rule"):
@@ -319,15 +360,15 @@ def view_edit_probes(name, data, effect):
         get(url("shared_view"), POST_ONLY),
         post(
             url("shared_view"),
-            web("login 404 403 ok 404"),
-            public=web("login 403 403 ok 403"),
+            web("login 404 403 ok 404", viewer="403"),
+            public=web("login 403 403 ok 403", viewer="403"),
             data=lambda s: data,
             effect=changed("shared_view"),
             label="shared",
         ),
         post(
             url("bob_view"),
-            web("login 404 ok 404 404"),
+            web("login 404 ok 404 404", viewer="404"),
             data=lambda s: data,
             effect=changed("bob_view"),
             label="private",
@@ -396,7 +437,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(lambda s: reverse("accounts:revoke_api_key", args=[s.w.bob_spare_key]), POST_ONLY),
         post(
             lambda s: reverse("accounts:revoke_api_key", args=[s.w.bob_spare_key]),
-            web("login 404 ok 404 404"),
+            web("login 404 ok 404 404", viewer="404"),
             effect=lambda s, user: not ApiKey.objects.filter(pk=s.w.bob_spare_key).exists(),
         ),
     ),
@@ -414,7 +455,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(fixed("/settings/teams/default/"), POST_ONLY, any_team=True),
         post(
             fixed("/settings/teams/default/"),
-            web("login refused ok ok refused"),
+            # A team one only views is no place for one's runs.
+            web("login refused ok ok refused", viewer="refused"),
             data=lambda s: {"entity": s.team.name},
             # (The service account's only team is its default from the start.)
             effect=lambda s, user: (
@@ -427,7 +469,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(team_url("teams:set_alert_emails"), POST_ONLY),
         post(
             team_url("teams:set_alert_emails"),
-            TEAM_MEMBERS,
+            # One's own email setting: a viewer's too.
+            web("login 404 ok ok 404", viewer="ok"),
             data=lambda s: {"enabled": "1"},
             effect=lambda s, user: Membership.objects.filter(
                 entity=s.team, user=user, alert_emails=True
@@ -439,10 +482,10 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         # alice is the team's only admin: she cannot leave it.
         post(
             team_url("teams:leave"),
-            web("login 404 ok refused 404"),
+            web("login 404 ok refused 404", viewer="ok"),
             effect=lambda s, user: (
                 user is not None
-                and user.pk in (s.w.alice.pk, s.w.bob.pk)
+                and user.pk in (s.w.alice.pk, s.w.bob.pk, s.w.vera.pk)
                 and not member_of(s, user)
             ),
         ),
@@ -452,7 +495,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(lambda s: reverse("invitation", args=[s.invitation_token]), EVERYONE_OK),
         post(
             lambda s: reverse("invitation", args=[s.invitation_token]),
-            web("refused ok 400 400 400"),
+            web("refused ok 400 400 400", viewer="400"),
             effect=lambda s, user: member_of(s, s.w.charlie),
         ),
     ),
@@ -460,7 +503,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(fixed("/projects/new/"), SIGNED_IN_OK, any_team=True),
         post(
             fixed("/projects/new/"),
-            web("login 400 ok ok 400"),
+            # A viewer is not offered the team: the form says so.
+            web("login 400 ok ok 400", viewer="400"),
             data=lambda s: {"entity": s.team.name, "name": "made-here", "visibility": "team"},
             effect=lambda s, user: Project.objects.filter(entity=s.team, name="made-here").exists(),
         ),
@@ -601,7 +645,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             project_url("projects:settings"),
             TEAM_ADMINS,
-            public=web("login 403 403 ok 403"),
+            public=web("login 403 403 ok 403", viewer="403"),
             data=lambda s: {"description": "changed here", "visibility": s.project.visibility},
             effect=lambda s, user: (
                 Project.objects.get(pk=s.project.pk).description == "changed here"
@@ -613,7 +657,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             project_url("projects:delete"),
             TEAM_ADMINS,
-            public=web("login 403 403 ok 403"),
+            public=web("login 403 403 ok 403", viewer="403"),
             data=lambda s: {"confirm_name": s.project.name},
             effect=lambda s, user: not Project.objects.filter(pk=s.project.pk).exists(),
         ),
@@ -623,16 +667,16 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(project_url("runs:move"), POST_ONLY),
         post(
             project_url("runs:move"),
-            web("login 404 ok ok 404"),
-            public=web("login refused ok ok refused"),
+            web("login 404 ok ok 404", viewer="refused"),
+            public=web("login refused ok ok refused", viewer="refused"),
             data=moves("bob_run"),
             effect=run_in("bob_run", "target"),
             label="own run",
         ),
         post(
             project_url("runs:move"),
-            web("login 404 refused ok 404"),
-            public=web("login refused refused ok refused"),
+            web("login 404 refused ok 404", viewer="refused"),
+            public=web("login refused refused ok refused", viewer="refused"),
             data=moves("alice_run"),
             effect=run_in("alice_run", "target"),
             label="another's run",
@@ -642,16 +686,16 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(project_url("runs:delete"), POST_ONLY),
         post(
             project_url("runs:delete"),
-            web("login 404 ok ok 404"),
-            public=web("login refused ok ok refused"),
+            web("login 404 ok ok 404", viewer="refused"),
+            public=web("login refused ok ok refused", viewer="refused"),
             data=lambda s: {"run": s.bob_run.run_id, "confirm": "1"},
             effect=run_gone("bob_run"),
             label="own run",
         ),
         post(
             project_url("runs:delete"),
-            web("login 404 refused ok 404"),
-            public=web("login refused refused ok refused"),
+            web("login 404 refused ok 404", viewer="refused"),
+            public=web("login refused refused ok refused", viewer="refused"),
             data=lambda s: {"run": s.alice_run.run_id, "confirm": "1"},
             effect=run_gone("alice_run"),
             label="another's run",
@@ -664,16 +708,16 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(run_url("runs:edit"), POST_ONLY),
         post(
             run_url("runs:edit"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"tags": "", "notes": "edited here"},
             effect=run_notes("bob_run"),
             label="own run",
         ),
         post(
             run_url("runs:edit", run="alice_run"),
-            web("login 404 403 ok 404"),
-            public=web("login 403 403 ok 403"),
+            web("login 404 403 ok 404", viewer="403"),
+            public=web("login 403 403 ok 403", viewer="403"),
             data=lambda s: {"tags": "", "notes": "edited here"},
             effect=run_notes("alice_run"),
             label="another's run",
@@ -683,16 +727,16 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(run_url("runs:rename"), POST_ONLY),
         post(
             run_url("runs:rename"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "renamed here"},
             effect=run_renamed("bob_run"),
             label="own run",
         ),
         post(
             run_url("runs:rename", run="alice_run"),
-            web("login 404 403 ok 404"),
-            public=web("login 403 403 ok 403"),
+            web("login 404 403 ok 404", viewer="403"),
+            public=web("login 403 403 ok 403", viewer="403"),
             data=lambda s: {"name": "renamed here"},
             effect=run_renamed("alice_run"),
             label="another's run",
@@ -748,11 +792,11 @@ ROWS: dict[str, tuple[Probe, ...]] = {
     ),
     "runs:workspace": (
         get(project_url("runs:workspace"), PROJECT_READ, public=EVERYONE_OK),
-        # Signed-in people arrange their own panels on any project they can see.
+        # Signed-in people arrange their own panels on any project they can see: a viewer too.
         post(
             project_url("runs:workspace"),
-            PROJECT_READ,
-            public=web("403 ok ok ok ok"),
+            web("404 404 ok ok 404", viewer="ok"),
+            public=web("403 ok ok ok ok", viewer="ok"),
             data=lambda s: {"action": "add", "key": "accuracy"},
             effect=lambda s, user: any(
                 "accuracy" in panels
@@ -798,17 +842,33 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
     ),
     # Saved views: members save; a shared view is changed by its owner (erin) and team admins,
-    # a private one (bob's) is seen and changed by its owner only.
+    # a private one (bob's) is seen and changed by its owner only. A viewer saves views for
+    # themselves; sharing one with the team is a write (the form says so).
     "runs:view_create": (
         get(project_url("runs:view_create"), POST_ONLY),
         post(
             project_url("runs:view_create"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="ok"),
+            public=web("login 403 ok ok 403", viewer="ok"),
             data=lambda s: {"name": "made-here", "kind": "table", "state": "state=failed"},
             effect=lambda s, user: SavedView.objects.filter(
                 project=s.project, owner=user, name="made-here"
             ).exists(),
+        ),
+        post(
+            project_url("runs:view_create"),
+            web("login 404 ok ok 404", viewer="400"),
+            public=web("login 403 ok ok 403", viewer="400"),
+            data=lambda s: {
+                "name": "made-here",
+                "kind": "table",
+                "state": "state=failed",
+                "shared": "on",
+            },
+            effect=lambda s, user: SavedView.objects.filter(
+                project=s.project, owner=user, name="made-here", shared=True
+            ).exists(),
+            label="shared",
         ),
     ),
     "runs:view_open": (
@@ -820,7 +880,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
         get(
             lambda s: reverse("runs:view_open", args=[*view_args(s), s.bob_view.key]),
-            web("404 404 ok 404 404"),
+            web("404 404 ok 404 404", viewer="404"),
             label="private",
         ),
     ),
@@ -976,7 +1036,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(team_url("registry:move_alias", lambda s: "classifier"), POST_ONLY),
         post(
             team_url("registry:move_alias", lambda s: "classifier"),
-            web("login 404 refused ok 404"),
+            web("login 404 refused ok 404", viewer="403"),
             data=lambda s: {"alias": "production", "version": 0},
             effect=lambda s, user: ArtifactAlias.objects.filter(
                 collection=s.link.portfolio, alias="production"
@@ -1008,8 +1068,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         # Whoever may log to the project renames, retypes and describes a collection.
         post(
             project_url("artifacts:collection_edit", lambda s: "dataset", lambda s: "dataset"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "renamed-7f3a", "type": "dataset", "description": ""},
             effect=lambda s, user: ArtifactCollection.objects.filter(
                 pk=s.artifact.collection_id, name="renamed-7f3a"
@@ -1032,8 +1092,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         # The dataset was logged by bob's run: bob (its author) and the admins edit it.
         post(
             artifact_url("artifacts:description"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"description": "described here"},
             effect=lambda s, user: (
                 Artifact.objects.get(pk=s.artifact.pk).description == "described here"
@@ -1044,8 +1104,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(artifact_url("artifacts:tag_add"), POST_ONLY),
         post(
             artifact_url("artifacts:tag_add"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "tagged here"},
             effect=lambda s, user: s.artifact.tags.filter(name="tagged here").exists(),
         ),
@@ -1054,8 +1114,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(artifact_url("artifacts:tag_remove"), POST_ONLY),
         post(
             artifact_url("artifacts:tag_remove"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "baseline"},
             effect=lambda s, user: not s.artifact.tags.filter(name="baseline").exists(),
         ),
@@ -1067,8 +1127,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
         post(
             project_url("artifacts:collection_tag_add", lambda s: "dataset", lambda s: "dataset"),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "tagged here"},
             effect=lambda s, user: s.artifact.collection.tags.filter(name="tagged here").exists(),
         ),
@@ -1084,8 +1144,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             project_url(
                 "artifacts:collection_tag_remove", lambda s: "dataset", lambda s: "dataset"
             ),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "curated"},
             effect=lambda s, user: not s.artifact.collection.tags.filter(name="curated").exists(),
         ),
@@ -1129,11 +1189,15 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
     ),
     "alerts:rule_create": (
-        get(project_url("alerts:rule_create"), TEAM_MEMBERS, public=web("login 403 ok ok 403")),
+        get(
+            project_url("alerts:rule_create"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
+        ),
         post(
             project_url("alerts:rule_create"),
-            TEAM_MEMBERS,
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "made-here", "kind": "failed", "cooldown": 60},
             effect=lambda s, user: AlertRule.objects.filter(
                 project=s.project, name="made-here", created_by=user
@@ -1141,8 +1205,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
         post(
             project_url("alerts:rule_create"),
-            web("login 404 400 400 404"),
-            public=web("login 403 400 400 403"),
+            web("login 404 400 400 404", viewer="403"),
+            public=web("login 403 400 400 403", viewer="403"),
             data=lambda s: {"name": "made-here", "kind": "threshold", "cooldown": 60},
             effect=lambda s, user: AlertRule.objects.filter(name="made-here").exists(),
             label=" incomplete",
@@ -1152,8 +1216,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(project_url("alerts:rule_try"), POST_ONLY),
         post(
             project_url("alerts:rule_try"),
-            TEAM_MEMBERS,
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"name": "tried", "kind": "threshold", "metric": "loss", "threshold": 0},
             shows=lambda s: "loss is 0.25, above 0",
         ),
@@ -1210,8 +1274,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(project_url("sweeps:state", lambda s: s.sweep.name), POST_ONLY),
         post(
             project_url("sweeps:state", lambda s: s.sweep.name),
-            web("login 404 ok ok 404"),
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"action": "pause"},
             effect=lambda s, user: Sweep.objects.get(pk=s.sweep.pk).state == Sweep.State.PAUSED,
         ),
@@ -1239,8 +1303,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(project_url("reports:create"), POST_ONLY),
         post(
             project_url("reports:create"),
-            TEAM_MEMBERS,
-            public=web("login 403 ok ok 403"),
+            web("login 404 ok ok 404", viewer="403"),
+            public=web("login 403 ok ok 403", viewer="403"),
             data=lambda s: {"title": "made-here"},
             effect=lambda s, user: Report.objects.filter(
                 project=s.project, title="made-here", created_by=user
@@ -1267,7 +1331,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             report_url("reports:visibility"),
             # A private team's reports cannot be public: the form says why (400).
-            web("login 404 403 400 404"),
+            web("login 404 403 400 404", viewer="403"),
             public=RULE_CHANGE,
             data=lambda s: {"visibility": "public"},
             effect=lambda s, user: Report.objects.get(pk=s.report.pk).visibility == "public",
@@ -1444,9 +1508,10 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             web("login 404 404 404 404"),
             label="unknown block",
         ),
+        # Comments are the team's notes: a viewer reads them, writes none.
         post(
             report_url("reports:comments"),
-            TEAM_MEMBERS,
+            web("login 404 ok ok 404", viewer="403"),
             data=lambda s: {"body": "commented here", "block": s.second_report_block.key},
             effect=lambda s, user: ReportComment.objects.filter(
                 report=s.report, author=user, body="commented here"
@@ -1454,7 +1519,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
         post(
             report_url("reports:comments"),
-            web("login 404 400 400 404"),
+            web("login 404 400 400 404", viewer="403"),
             data=lambda s: {"body": "commented here", "block": "nope"},
             effect=lambda s, user: ReportComment.objects.filter(body="commented here").exists(),
             label="unknown block",
@@ -1474,13 +1539,15 @@ ROWS: dict[str, tuple[Probe, ...]] = {
     # else signs in sees an empty list and nothing to open.
     "notifications:list": agnostic(
         get(
-            fixed("/notifications/"), web("login empty ok empty empty"), shows=lambda s: "loss is 2"
+            fixed("/notifications/"),
+            web("login empty ok empty empty", viewer="empty"),
+            shows=lambda s: "loss is 2",
         ),
     ),
     "notifications:bell": agnostic(
         get(
             fixed("/notifications/bell/"),
-            web("login empty ok empty empty"),
+            web("login empty ok empty empty", viewer="empty"),
             shows=lambda s: "2 unread notifications",
         ),
     ),
@@ -1488,7 +1555,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(notification_url("bob_notification"), POST_ONLY),
         post(
             notification_url("bob_notification"),
-            web("login 404 ok 404 404"),
+            web("login 404 ok 404 404", viewer="404"),
             effect=lambda s, user: (
                 AlertDelivery.objects.get(pk=s.bob_notification.pk).read_at is not None
             ),
@@ -1499,7 +1566,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             fixed("/notifications/read/"),
             # Only bob has any to mark: the others are told there are none.
-            web("login refused ok refused refused"),
+            web("login refused ok refused refused", viewer="refused"),
             effect=lambda s, user: (
                 user == s.w.bob
                 and not AlertDelivery.objects.filter(user=user, read_at=None).exists()
@@ -1566,7 +1633,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         # The same refusal whether or not the entity exists.
         post(
             fixed("/graphql"),
-            machine("login login login login login ok ok 403"),
+            machine("login login login login login ok ok 403", viewer_key="403"),
             data=graphql(GRAPHQL_UPSERT, name="made-here"),
             json=True,
             effect=lambda s, user: Run.objects.filter(
@@ -1580,7 +1647,7 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         post(
             run_url("wandb_file_stream"),
             # bob logged the run himself: the team's service account may not write to it.
-            machine("login login login login login 403 ok 404"),
+            machine("login login login login login 403 ok 404", viewer_key="403"),
             data=file_stream_body,
             json=True,
             effect=streamed_points,
@@ -1629,8 +1696,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/move", EVERYONE_405),
         post(
             lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/move",
-            machine("login login login login login 403 ok 404"),
-            public=machine("login login login login login 403 ok 403"),
+            machine("login login login login login 403 ok 404", viewer_key="403"),
+            public=machine("login login login login login 403 ok 403", viewer_key="403"),
             data=api_moves("bob_run"),
             json=True,
             effect=run_in("bob_run", "target"),
@@ -1638,8 +1705,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
         post(
             lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/move",
-            machine("login login login login login 403 403 404"),
-            public=machine("login login login login login 403 403 403"),
+            machine("login login login login login 403 403 404", viewer_key="403"),
+            public=machine("login login login login login 403 403 403", viewer_key="403"),
             data=api_moves("alice_run"),
             json=True,
             effect=run_in("alice_run", "target"),
@@ -1650,8 +1717,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         get(lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/delete", EVERYONE_405),
         post(
             lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/delete",
-            machine("login login login login login 403 ok 404"),
-            public=machine("login login login login login 403 ok 403"),
+            machine("login login login login login 403 ok 404", viewer_key="403"),
+            public=machine("login login login login login 403 ok 403", viewer_key="403"),
             data=lambda s: {"run_ids": [s.bob_run.run_id]},
             json=True,
             effect=run_gone("bob_run"),
@@ -1659,8 +1726,8 @@ ROWS: dict[str, tuple[Probe, ...]] = {
         ),
         post(
             lambda s: f"/api/v1/projects/{s.team.name}/{s.project.name}/runs/delete",
-            machine("login login login login login 403 403 404"),
-            public=machine("login login login login login 403 403 403"),
+            machine("login login login login login 403 403 404", viewer_key="403"),
+            public=machine("login login login login login 403 403 403", viewer_key="403"),
             data=lambda s: {"run_ids": [s.alice_run.run_id]},
             json=True,
             effect=run_gone("alice_run"),
@@ -1862,6 +1929,7 @@ def _side(w, team, *, project_name, hidden, visibility):
     alice, bob, erin = w.alice, w.bob, w.erin
     add_member(team, bob, Role.MEMBER)
     add_member(team, erin, Role.MEMBER)
+    add_member(team, w.vera, Role.VIEWER)
     s.erin_membership = Membership.objects.get(entity=team, user=erin)
     s.project = ProjectFactory(entity=team, creator=alice, name=project_name, visibility=visibility)
     if team.is_private:
@@ -2076,11 +2144,13 @@ def _build(media_root):
     w.bob = UserFactory(username="bob")
     w.charlie = UserFactory(username="charlie")
     w.erin = UserFactory(username="erin")
+    w.vera = UserFactory(username="vera")
     w.staff = UserFactory(username="root")
     User.objects.filter(pk=w.staff.pk).update(is_staff=True, is_superuser=True)
     w.staff.refresh_from_db()
     w.bob_key = ApiKey.create_for(user=w.bob, label="tests")[1]
     w.charlie_key = ApiKey.create_for(user=w.charlie, label="tests")[1]
+    w.vera_key = ApiKey.create_for(user=w.vera, label="tests")[1]
     w.bob_spare_key = ApiKey.create_for(user=w.bob, label="spare")[0].pk
     w.group = Group.objects.create(name="operators")
     w.periodic_job = PeriodicJob.objects.create(
@@ -2108,7 +2178,7 @@ def _build(media_root):
     w.group_permission = EntityGroupObjectPermission.objects.get(group=w.group)
     w.media_root = media_root
     # Signed in once; each case's changes to a session are rolled back with the rest.
-    people = [w.alice, w.bob, w.charlie, w.staff, *(side.sam for side in w.sides.values())]
+    people = [w.alice, w.bob, w.charlie, w.vera, w.staff, *(side.sam for side in w.sides.values())]
     w.sessions = {user.pk: _session(user) for user in people}
     return w
 
@@ -2137,8 +2207,19 @@ def case_world(world, db, settings, _media_root):
 def _persona(w, side, role):
     """(client, acting user) for a role."""
     client = Client(raise_request_exception=True)
-    users = {"outsider": w.charlie, "member": w.bob, "admin": w.alice, "staff": w.staff}
-    keys = {"service": side.sam_key, "member_key": w.bob_key, "outsider_key": w.charlie_key}
+    users = {
+        "outsider": w.charlie,
+        "member": w.bob,
+        "viewer": w.vera,
+        "admin": w.alice,
+        "staff": w.staff,
+    }
+    keys = {
+        "service": side.sam_key,
+        "member_key": w.bob_key,
+        "viewer_key": w.vera_key,
+        "outsider_key": w.charlie_key,
+    }
     if role in keys:
         client.defaults["HTTP_AUTHORIZATION"] = _basic(keys[role])
     if role == "service":
@@ -2147,7 +2228,7 @@ def _persona(w, side, role):
     if role in users:
         client.cookies[settings.SESSION_COOKIE_NAME] = w.sessions[users[role].pk]
         return client, users[role]
-    return client, {"member_key": w.bob, "outsider_key": w.charlie}.get(role)
+    return client, {"member_key": w.bob, "viewer_key": w.vera, "outsider_key": w.charlie}.get(role)
 
 
 def _session(user) -> str:
@@ -2205,6 +2286,14 @@ def test_every_url_pattern_has_a_row(capsys):
             for team in ("private", "public"):
                 assert set(probe.expected(team)) == set(ROLES), key
                 assert set(probe.expected(team).values()) <= OUTCOMES, key
+                if probe.effect is not None:
+                    # A write says what the viewer gets; only reads take the member's outcome.
+                    unstated = set(VIEWER_ROLES) - set(probe.stated(team))
+                    assert not unstated, (
+                        f"{key} {probe.method} {probe.label}: a write states the viewer's "
+                        f"outcome ({', '.join(sorted(unstated))}), e.g. web(..., viewer=) or "
+                        "machine(..., viewer_key=)"
+                    )
 
 
 @pytest.mark.parametrize(("key", "index", "team", "role"), CASES)

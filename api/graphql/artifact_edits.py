@@ -15,7 +15,7 @@ from projects.access import ProjectNeed, project_rights
 from projects.models import Project
 from runs.models import Run
 from runs.services import RunsError
-from teams.access import Need, entity_permissions
+from teams.access import Need, entity_permissions, viewer_refusal
 
 from .artifacts import artifact_type
 from .common import ApiError, actor_of, json_argument, mutation, node_id, refusal, visible_artifact
@@ -27,7 +27,11 @@ NOT_FOUND = "Artifact not found."
 def editable_artifact(info, artifact_id) -> Artifact:
     """A version whoever may log to its project may change; to anyone else it is not found."""
     artifact = visible_artifact(info, artifact_id)
-    if Need.WRITE not in entity_permissions(actor_of(info), artifact.collection.project.entity):
+    entity = artifact.collection.project.entity
+    permissions = entity_permissions(actor_of(info), entity)
+    if Need.VIEW in permissions and Need.WRITE not in permissions:
+        raise ApiError(viewer_refusal(entity, "change artifacts"), status=403)
+    if Need.WRITE not in permissions:
         raise ApiError(NOT_FOUND, status=404)
     return artifact
 

@@ -17,7 +17,7 @@ from runs.models import Run
 from runs.services import RunsError, RunsForbidden
 from runs.tracking import may_change_run
 from teams.access import Need, entity_permissions
-from teams.models import Entity, Membership
+from teams.models import Entity, Membership, Role
 from teams.selectors import default_entity_of
 
 MAX_PAGE = 1000
@@ -210,7 +210,9 @@ def json_argument(value, what: str):
 def default_entity(user) -> Entity | None:
     entity = default_entity_of(user)
     if entity is None:
-        membership = Membership.objects.filter(user=user).select_related("entity").first()
+        # Never a team they only view: the client logs there when a script names no entity.
+        writable = Membership.objects.filter(user=user).exclude(role=Role.VIEWER)
+        membership = writable.select_related("entity").first()
         entity = membership.entity if membership else None
     return entity
 

@@ -122,7 +122,9 @@ def resolve_upsert_sweep(_, info, input):
         else:
             if not input.get("config"):
                 raise ApiError("A sweep needs a config.")
-            entity = writable_entity(actor, _entity_name(info, input.get("entityName")))
+            entity = writable_entity(
+                actor, _entity_name(info, input.get("entityName")), action="create sweeps"
+            )
             project = writable_project(actor, entity, input.get("projectName") or DEFAULT_PROJECT)
             sweep = sweep_services.sweep_create(
                 actor=actor,

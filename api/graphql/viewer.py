@@ -98,9 +98,11 @@ def resolve_user_flags(user, _):
 
 @user_type.field("teams")
 def resolve_user_teams(user, _, first=None):
-    """Every entity the user logs to, as W&B counts them: their personal entity first."""
+    """Every entity the user logs to, as W&B counts them: their personal entity first. Teams
+    where they are a viewer are left out: the client offers these as places to log."""
     memberships = (
         Membership.objects.filter(user=user)
+        .exclude(role=Role.VIEWER)
         .select_related("entity")
         .order_by("-entity__kind", "created_at")  # "user" before "team"
     )

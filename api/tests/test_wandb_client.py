@@ -350,3 +350,25 @@ def test_reports_are_listed_by_the_client_for_those_who_read_them(wandb_env, tea
     # Another team's private project is, to the client, a project that does not exist.
     read, _ = wandb_env("reports.py", "example-team/vision", key=api_key_for(charlie), cache="c2")
     assert read["error"] == "ValueError: Project vision does not exist under entity example-team"
+
+
+def test_a_viewer_reads_runs_but_cannot_log_to_the_team(wandb_env, team, alice, vera):
+    logged, completed = wandb_env("log_story.py", "example-team", key=api_key_for(alice))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    read, _ = wandb_env(
+        "read_back.py", "example-team/resnet", logged["id"], key=api_key_for(vera), cache="v1"
+    )
+    assert "error" not in read, read["error"]
+    assert read["runs"] == [logged["id"]]
+    assert read["name"] == "baseline"
+    assert "Only the run's author and admins can change it" in read["update_error"]
+
+    result, completed = wandb_env("log_story.py", "example-team", key=api_key_for(vera))
+    assert completed.returncode != 0
+    assert "You are a viewer in example-team; viewers cannot log runs." in result["error"]
+    assert list(Run.objects.values_list("run_id", flat=True)) == [logged["id"]]
+
+    # Without entity=, the client logs to her default entity: her own, never the team.
+    result, completed = wandb_env("log_story.py", "--unnamed", key=api_key_for(vera), cache="v2")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert result["entity"] == "vera"

@@ -358,6 +358,18 @@ def test_demoting_the_last_admin_in_the_admin_is_a_form_error(
     assert fresh(alice).has_perm("teams.admin_entity", team)
 
 
+def test_making_a_member_a_viewer_in_the_admin_leaves_view_only(
+    admin_client, team, bob, membership_of
+):
+    response = change_role(admin_client, membership_of(team, bob), Role.VIEWER)
+
+    assert response.status_code == 302
+    membership = membership_of(team, bob)
+    assert membership.role == Role.VIEWER and not membership.is_default
+    assert fresh(bob).has_perm("teams.view_entity", team)
+    assert not fresh(bob).has_perm("teams.write_entity", team)
+
+
 def test_the_admin_offers_no_service_role_to_people(admin_client, team, bob, membership_of):
     response = change_role(admin_client, membership_of(team, bob), Role.SERVICE)
 

@@ -10,7 +10,9 @@ class Command(TeamCommand):
     def add_arguments(self, parser):
         parser.add_argument("team")
         parser.add_argument("username")
-        parser.add_argument("--role", choices=[Role.MEMBER, Role.ADMIN], default=Role.MEMBER)
+        parser.add_argument(
+            "--role", choices=[role for role, _ in Role.human_choices()], default=Role.MEMBER
+        )
 
     def run(self, *, team, username, role, **options):
         membership = services.membership_add(

@@ -15,7 +15,9 @@ class Command(TeamCommand):
         parser.add_argument("team")
         parser.add_argument("email")
         parser.add_argument("--inviter", required=True, metavar="USERNAME")
-        parser.add_argument("--role", choices=[Role.MEMBER, Role.ADMIN], default=Role.MEMBER)
+        parser.add_argument(
+            "--role", choices=[role for role, _ in Role.human_choices()], default=Role.MEMBER
+        )
 
     def run(self, *, team, email, inviter, role, **options):
         try:
