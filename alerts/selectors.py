@@ -57,7 +57,9 @@ def baseline_run_suggestions(project: Project) -> QuerySet[Run]:
 def registered_models(project: Project) -> QuerySet[ArtifactCollection]:
     """The registered models (portfolios) of the project's team: what a baseline alias names."""
     return ArtifactCollection.objects.filter(
-        kind=ArtifactCollection.Kind.PORTFOLIO, project__entity_id=project.entity_id
+        kind=ArtifactCollection.Kind.PORTFOLIO,
+        project__entity_id=project.entity_id,
+        project__trashed_at__isnull=True,
     ).order_by("name", "id")
 
 

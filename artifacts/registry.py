@@ -6,7 +6,7 @@ every alias move in a portfolio is written to AliasMove, removals by a delete in
 history stays when the portfolio goes."""
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 
 from projects.models import Project
 from runs.services import RunsForbidden
@@ -31,6 +31,9 @@ from .services import (
 )
 
 REGISTRY_PROJECT = "model-registry"
+# Links whose version was logged in a project in the trash are left out of what the registry
+# shows and resolves (a join to the project skips its manager, so it is said here).
+LINKED_FROM_LIVE_PROJECT = Q(artifact__collection__project__trashed_at__isnull=True)
 
 
 class AliasProtected(RunsForbidden):
@@ -259,9 +262,13 @@ def portfolio_delete(*, portfolio: ArtifactCollection, actor) -> None:
 
 def resolve_link(portfolio: ArtifactCollection, alias: str) -> ArtifactLink | None:
     """The link an alias or a version ("v3") names within a portfolio."""
-    links = ArtifactLink.objects.select_related(
-        "artifact__collection__project__entity", "portfolio__project__entity"
-    ).filter(portfolio=portfolio)
+    links = (
+        ArtifactLink.objects.select_related(
+            "artifact__collection__project__entity", "portfolio__project__entity"
+        )
+        .filter(portfolio=portfolio)
+        .filter(LINKED_FROM_LIVE_PROJECT)
+    )
     version = VERSION_ALIAS.match(alias or LATEST)
     if version:
         return links.filter(version_index=int(version.group(1))).first()

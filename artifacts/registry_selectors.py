@@ -7,7 +7,7 @@ from projects.selectors import all_projects_visible_to
 from teams.models import Entity
 
 from .models import AliasMove, ArtifactAlias, ArtifactCollection, ArtifactLink
-from .registry import REGISTRY_PROJECT
+from .registry import LINKED_FROM_LIVE_PROJECT, REGISTRY_PROJECT
 from .services import VERSION_ALIAS
 
 SUMMARY_METRICS = 3
@@ -77,12 +77,17 @@ def find_registered_version(entity: Entity, name: str, version: str) -> Artifact
     """The version (`v2`) or alias (`production`) of the entity's registered model `name`, with
     the artifact version it links (its collection and producing run) and `alias_names`, its
     aliases in the registry; None if there is no such model or version. Two queries."""
-    links = ArtifactLink.objects.filter(
-        portfolio__project__entity=entity,
-        portfolio__project__name=REGISTRY_PROJECT,
-        portfolio__name=name,
-        portfolio__kind=ArtifactCollection.Kind.PORTFOLIO,
-    ).select_related("portfolio", "artifact__collection__project", "artifact__created_by_run")
+    links = (
+        ArtifactLink.objects.filter(
+            portfolio__project__entity=entity,
+            portfolio__project__name=REGISTRY_PROJECT,
+            portfolio__name=name,
+            portfolio__kind=ArtifactCollection.Kind.PORTFOLIO,
+            portfolio__project__trashed_at__isnull=True,
+        )
+        .filter(LINKED_FROM_LIVE_PROJECT)
+        .select_related("portfolio", "artifact__collection__project", "artifact__created_by_run")
+    )
     number = VERSION_ALIAS.match(version)
     if number:
         link = links.filter(version_index=int(number.group(1))).first()

@@ -96,7 +96,7 @@ def registry_move_alias(request, entity, name):
     team, portfolio = _model_of(request, entity, name)
     if Need.WRITE not in team.viewer_permissions:
         raise PermissionDenied(viewer_refusal(team, "move aliases"))
-    form = _move_form(team, portfolio.links.all(), request.POST)
+    form = _move_form(team, portfolio.links.filter(registry.LINKED_FROM_LIVE_PROJECT), request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a protected alias and a version of this model.")
         return redirect("registry:model", team.name, portfolio.name)

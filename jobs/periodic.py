@@ -52,6 +52,12 @@ JOBS = [
     Job("evaluate_sweep_early_stop", timedelta(minutes=1), "sweeps.early_stop.evaluate_due_sweeps"),
     # Runs deleted more than TRASH_RETENTION_DAYS ago, with everything logged to them.
     Job("purge_trashed_runs", timedelta(hours=1), "runs.trash.runs_purge_expired"),
+    # Projects in the trash for longer than TRASH_RETENTION_DAYS are deleted for good.
+    Job(
+        "purge_trashed_projects",
+        timedelta(hours=1),
+        "projects.services.projects_purge_expired",
+    ),
     Job("requeue_abandoned_tasks", timedelta(minutes=5), "jobs.pruning.requeue_abandoned_tasks"),
 ]
 

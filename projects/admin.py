@@ -16,15 +16,52 @@ class ProjectAdminForm(forms.ModelForm):
         return cleaned
 
 
+class InTrashFilter(admin.SimpleListFilter):
+    title = "in trash"
+    parameter_name = "in_trash"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(trashed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(trashed_at__isnull=True)
+        return queryset
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectAdminForm
-    list_display = ["name", "entity", "visibility", "is_restricted", "created_by", "created_at"]
-    list_filter = ["visibility", "is_restricted", "entity__kind", "entity__is_private"]
+    list_display = [
+        "name",
+        "entity",
+        "visibility",
+        "is_restricted",
+        "created_by",
+        "created_at",
+        "trashed_at",
+    ]
+    list_filter = [
+        InTrashFilter,
+        "visibility",
+        "is_restricted",
+        "entity__kind",
+        "entity__is_private",
+    ]
     search_fields = ["name", "entity__name", "description"]
     list_select_related = ["entity", "created_by"]
     # Who may see a restricted project is changed on its settings page, by the team's admins.
-    readonly_fields = ["entity", "name", "is_restricted", "created_by", "created_at"]
+    readonly_fields = [
+        "entity",
+        "name",
+        "is_restricted",
+        "created_by",
+        "created_at",
+        "trashed_at",
+        "trashed_by",
+    ]
     fields = [
         "entity",
         "name",
@@ -33,7 +70,13 @@ class ProjectAdmin(admin.ModelAdmin):
         "is_restricted",
         "created_by",
         "created_at",
+        "trashed_at",
+        "trashed_by",
     ]
+
+    def get_queryset(self, request):
+        # The site's operators see the projects in the trash too.
+        return Project.with_trashed.select_related("entity", "created_by")
 
     def has_add_permission(self, request):
         # Projects are created on the site or by logging runs, where membership is checked.
@@ -44,12 +87,13 @@ class ProjectAdmin(admin.ModelAdmin):
             project=obj, actor=request.user, description=obj.description, visibility=obj.visibility
         )
 
+    # The admin's delete is for good, as it says (audited), not a move to the trash.
     def delete_model(self, request, obj):
-        services.project_delete(project=obj, actor=request.user, confirm_name=obj.name)
+        services.project_purge(project=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for project in queryset.select_related("entity"):
-            services.project_delete(project=project, actor=request.user, confirm_name=project.name)
+            services.project_purge(project=project, actor=request.user)
 
 
 # Turning a team's privacy on in the admin makes its projects team-only, as on the site.

@@ -1,4 +1,4 @@
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from teams.models import Entity, EntityUserObjectPermission, Membership, Role
@@ -108,3 +108,21 @@ def memberships_entering(project: Project):
         return memberships
     named = ProjectMember.objects.filter(project=project).values("membership")
     return memberships.filter(Q(role=Role.ADMIN) | Q(pk__in=named))
+
+
+def projects_in_trash(user, entity: Entity):
+    """The entity's projects in the trash, latest first, each with who put it there,
+    `run_count` (the runs that went with it and come back with it) and `viewer_is_named`
+    (whether the user is named on it, for project_rights on restricted projects)."""
+    named = ProjectMember.objects.filter(
+        project=OuterRef("pk"), membership__user=user.pk, membership__entity=OuterRef("entity")
+    )
+    return (
+        Project.with_trashed.filter(entity=entity, trashed_at__isnull=False)
+        .select_related("entity", "created_by", "trashed_by")
+        .annotate(
+            run_count=Count("runs", filter=Q(runs__trashed_with_project=True)),
+            viewer_is_named=Exists(named),
+        )
+        .order_by("-trashed_at", "name")
+    )

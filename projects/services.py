@@ -1,11 +1,16 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from teams.access import Need, entity_permissions
 from teams.models import AuditEvent, Entity
 from teams.selectors import may_write
 from teams.services import TeamError, audit, audit_event, entity_set_privacy
 
+from .access import ProjectNeed, project_rights
 from .models import RESERVED_PROJECT_NAMES, Project, ProjectMember, project_name_validator
 
 
@@ -17,7 +22,13 @@ def validate_project_name(entity: Entity, name: str) -> str:
     project_name_validator(name)
     if name.lower() in RESERVED_PROJECT_NAMES:
         raise ValidationError(f"“{name}” is reserved. Choose another name.")
-    if Project.objects.filter(entity=entity, name__iexact=name).exists():
+    taken = Project.with_trashed.filter(entity=entity, name__iexact=name).first()
+    if taken is not None and taken.trashed_at is not None:
+        # Its name stays taken until it is purged, so that restoring it cannot clash.
+        raise ValidationError(
+            f"A project named {taken.name} is in the trash; restore it or delete it for good first."
+        )
+    if taken is not None:
         raise ValidationError(f"{entity.name} already has a project named “{name}”.")
     return name
 
@@ -172,7 +183,8 @@ def project_update(*, project: Project, actor, description: str, visibility: str
     visibility = _visibility_for(project.entity, visibility)
     # Compare with the stored row: a ModelForm's is_valid() has already copied the new values
     # onto `project`, so comparing with it would never see a change.
-    stored = Project.objects.select_for_update().get(pk=project.pk)
+    # with_trashed: the Django admin edits projects in the trash too.
+    stored = Project.with_trashed.select_for_update().get(pk=project.pk)
     if stored.is_restricted and visibility == Project.Visibility.PUBLIC:
         raise ProjectError(RESTRICTED_NOT_PUBLIC, field="visibility")
     if stored.description != description:
@@ -186,10 +198,118 @@ def project_update(*, project: Project, actor, description: str, visibility: str
     return project
 
 
+# The trash: a deleted project (and its runs) is kept TRASH_RETENTION_DAYS, restorable, then
+# purged by the periodic job "purge_trashed_projects".
+
+
+def _run_model():
+    # Runs live in a later app; the reverse relation names their model without importing it.
+    return Project._meta.get_field("runs").related_model
+
+
+def purge_date(project: Project) -> datetime:
+    """When the periodic job deletes a project in the trash for good."""
+    return project.trashed_at + timedelta(days=settings.TRASH_RETENTION_DAYS)
+
+
+def may_restore(actor, project: Project) -> bool:
+    """Who may restore a project, by the rule for deleting one: its entity's admins, and its
+    creator while they may write there."""
+    return ProjectNeed.ADMIN in project_rights(
+        actor, project, entity_permissions(actor, project.entity)
+    )
+
+
+def _locked_in_trash(project: Project) -> Project:
+    locked = (
+        Project.with_trashed.select_for_update(of=("self",))
+        .select_related("entity")
+        .filter(pk=project.pk, trashed_at__isnull=False)
+        .first()
+    )
+    if locked is None:
+        raise ProjectError(f"{project.path} is not in the trash.")
+    return locked
+
+
 @transaction.atomic
-def project_delete(*, project: Project, actor, confirm_name: str) -> None:
+def project_delete(*, project: Project, actor, confirm_name: str) -> Project:
+    """Move the project to the trash. Its live runs go with it, marked on each run, so that
+    every run query of the site leaves them out without a join to the project."""
     if confirm_name != project.name:
-        raise ProjectError(f"Type the project's name, {project.name}, to delete it.")
-    run_count = project.runs.count()
+        raise ProjectError(f"Type the project's name, {project.name}, to move it to the trash.")
+    locked = Project.objects.select_for_update().filter(pk=project.pk).first()
+    if locked is None:
+        raise ProjectError(f"{project.path} is already in the trash.")
+    now = timezone.now()
+    run_count = (
+        _run_model()
+        .objects.filter(project=project)
+        .update(trashed_at=now, trashed_by=actor, trashed_with_project=True)
+    )
+    Project.with_trashed.filter(pk=project.pk).update(trashed_at=now, trashed_by=actor)
+    project.trashed_at, project.trashed_by = now, actor
     audit(project.entity, actor, AuditEvent.Verb.PROJECT_DELETED, project.name, runs=run_count)
+    return project
+
+
+@transaction.atomic
+def project_restore(*, project: Project, actor) -> Project:
+    """Bring a project back from the trash with the runs that went there with it; runs put in
+    the trash on their own before stay there."""
+    project = _locked_in_trash(project)
+    if not may_restore(actor, project):
+        raise ProjectError(f"Only admins of {project.entity.name} and its creator can restore it.")
+    run_count = (
+        _run_model()
+        .with_trashed.filter(project=project, trashed_with_project=True)
+        .update(trashed_at=None, trashed_by=None, trashed_with_project=False)
+    )
+    Project.with_trashed.filter(pk=project.pk).update(trashed_at=None, trashed_by=None)
+    project.trashed_at = project.trashed_by = None
+    audit(project.entity, actor, AuditEvent.Verb.PROJECT_RESTORED, project.name, runs=run_count)
+    return project
+
+
+@transaction.atomic
+def project_purge(*, project: Project, actor) -> None:
+    """Delete a project (in the trash or not) for good, audited: the end of the trash, and
+    the Django admin's delete (the site's operators)."""
+    run_count = _run_model().with_trashed.filter(project=project).count()
+    audit(project.entity, actor, AuditEvent.Verb.PROJECT_PURGED, project.name, runs=run_count)
+    # The cascade (runs, their points, file and artifact rows) follows the base managers, which
+    # include rows in the trash. As when projects were deleted outright, stored bytes stay in
+    # the storage (artifact files are shared by digest across projects).
     project.delete()
+
+
+@transaction.atomic
+def project_delete_forever(*, project: Project, actor, confirm_name: str) -> None:
+    """An entity admin deletes a project in the trash for good, before it expires."""
+    project = _locked_in_trash(project)
+    if Need.ADMIN not in entity_permissions(actor, project.entity):
+        raise ProjectError(f"Only admins of {project.entity.name} can delete projects for good.")
+    if confirm_name != project.name:
+        raise ProjectError(f"Type the project's name, {project.name}, to delete it for good.")
+    project_purge(project=project, actor=actor)
+
+
+def projects_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete for good the projects in the trash for longer than TRASH_RETENTION_DAYS: the
+    periodic job "purge_trashed_projects". One transaction per project, so that a failure
+    keeps what was done; returns how many were purged."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_RETENTION_DAYS)
+    purged = 0
+    for pk in Project.with_trashed.filter(trashed_at__lt=cutoff).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Restored (or purged) since it was listed: left alone.
+            project = (
+                Project.with_trashed.select_for_update(of=("self",))
+                .select_related("entity")
+                .filter(pk=pk, trashed_at__lt=cutoff)
+                .first()
+            )
+            if project is not None:
+                project_purge(project=project, actor=None)
+                purged += 1
+    return purged

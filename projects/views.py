@@ -1,8 +1,13 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from teams import selectors as team_selectors
@@ -34,6 +39,7 @@ def entity_page(request, entity):
             "people": team_selectors.people_of(entity) if entity.is_team and is_member else [],
             "can_create": Need.WRITE in permissions,
             "is_admin": Need.ADMIN in permissions,
+            "is_member": is_member,
         },
     )
 
@@ -91,7 +97,12 @@ def project_settings(request, entity, project):
     return render(
         request,
         "projects/settings.html",
-        {"project": project, "form": form, "delete_form": ProjectDeleteForm()},
+        {
+            "project": project,
+            "form": form,
+            "delete_form": ProjectDeleteForm(),
+            "retention_days": settings.TRASH_RETENTION_DAYS,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -102,15 +113,25 @@ def delete_project(request, entity, project):
     project = get_project_for_user(request, entity, project, need=ProjectNeed.ADMIN)
     form = ProjectDeleteForm(request.POST)
     try:
-        if not form.is_valid():
-            raise ProjectError(f"Type the project's name, {project.name}, to delete it.")
         services.project_delete(
-            project=project, actor=request.user, confirm_name=form.cleaned_data["confirm_name"]
+            project=project,
+            actor=request.user,
+            confirm_name=form.cleaned_data["confirm_name"] if form.is_valid() else "",
         )
     except ProjectError as error:
         messages.error(request, str(error))
         return redirect(project.get_settings_url())
-    messages.success(request, f"Project {project.path} and its runs were deleted.")
+    messages.success(
+        request,
+        format_html(
+            "Project {} and its runs were moved to the trash; they are deleted for good on {}. "
+            '<a href="{}#trashed-{}">Undo: restore it from the trash</a>',
+            project.path,
+            date_format(localtime(services.purge_date(project)), "Y-m-d"),
+            reverse("projects:trash", args=[project.entity.name]),
+            project.name,
+        ),
+    )
     return redirect("entity", project.entity.name)
 
 

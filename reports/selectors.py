@@ -140,6 +140,6 @@ def reports_readable_by(user) -> QuerySet[Report]:
             last_published_at=Subquery(newest.values("published_at")[:1]),
             shown_title=Coalesce(Subquery(newest.values("title")[:1]), "title"),
         )
-        .filter(readable)
+        .filter(readable, project__trashed_at__isnull=True)  # the join skips Project's manager
         .select_related("project__entity")
     )

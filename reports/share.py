@@ -123,7 +123,8 @@ def active_link(raw_token: str) -> ReportShareLink | None:
         return None
     link = (
         ReportShareLink.objects.select_related("report__project__entity")
-        .filter(token_hash=hash_token(raw_token))
+        # A project in the trash answers nobody, a link's holder neither.
+        .filter(token_hash=hash_token(raw_token), report__project__trashed_at__isnull=True)
         .first()
     )
     return link if link is not None and link.is_active() else None

@@ -74,6 +74,10 @@ def runs_move(*, actor, source: Project, runs, target: Project) -> int:
         and not may_enter(actor, target, entity_permissions(actor, target.entity))
     ):
         raise RunsForbidden("You cannot write to the target project.")
+    # Locked, so that the target cannot go to the trash while the runs move in (project_delete
+    # locks it too); a target in the trash takes no runs.
+    if not Project.objects.select_for_update().filter(pk=target.pk).values_list("pk").first():
+        raise RunsError(f"{target.path} is in the trash. Restore it first.")
     rows = _runs_the_actor_may_change(actor, source, runs.filter(project=source))
     if source.is_restricted and Need.ADMIN not in entity_permissions(actor, source.entity):
         raise RunsForbidden(

@@ -78,6 +78,7 @@ from artifacts.models import (
 )
 from jobs.models import PeriodicJob
 from projects.models import Project
+from projects.services import project_delete
 from reports import comments as report_comments
 from reports import services as report_services
 from reports import share as report_share
@@ -668,6 +669,28 @@ ROWS: dict[str, tuple[Probe, ...]] = {
             public=web("login 403 403 ok 403", viewer="403"),
             data=lambda s: {"confirm_name": s.project.name},
             effect=lambda s, user: not Project.objects.filter(pk=s.project.pk).exists(),
+        ),
+    ),
+    # The project trash: whoever sees the entity sees it (a viewer too); the project's creator
+    # and the admins restore, the admins delete for good.
+    "projects:trash": (
+        get(team_url("projects:trash"), TEAM_MEMBERS, shows=lambda s: s.trashed.name),
+    ),
+    "projects:restore": (
+        get(team_url("projects:restore", lambda s: s.trashed.name), POST_ONLY),
+        post(
+            team_url("projects:restore", lambda s: s.trashed.name),
+            TEAM_ADMINS,
+            effect=lambda s, user: Project.objects.filter(pk=s.trashed.pk).exists(),
+        ),
+    ),
+    "projects:delete_forever": (
+        get(team_url("projects:delete_forever", lambda s: s.trashed.name), POST_ONLY),
+        post(
+            team_url("projects:delete_forever", lambda s: s.trashed.name),
+            TEAM_ADMINS,
+            data=lambda s: {"confirm_name": s.trashed.name},
+            effect=lambda s, user: not Project.with_trashed.filter(pk=s.trashed.pk).exists(),
         ),
     ),
     # Runs: members move, delete and edit their own runs, admins any run.
@@ -2015,6 +2038,10 @@ def _side(w, team, *, project_name, hidden, visibility):
     else:
         s.hidden_project = ProjectFactory(entity=team, creator=alice, name=hidden)
     s.target = ProjectFactory(entity=team, creator=alice, name="target")
+    # A project in the trash with a run: what the trash's rows restore and delete for good.
+    s.trashed = ProjectFactory(entity=team, creator=alice, name="trashed", visibility=visibility)
+    RunFactory(project=s.trashed, author=alice, run_id="trashedrun1")
+    project_delete(project=s.trashed, actor=alice, confirm_name="trashed")
     s.bob_run = RunFactory(project=s.project, author=bob, run_id="bobrun1", name="bob-run-name")
     s.alice_run = RunFactory(project=s.project, author=alice, run_id="alicerun1")
     # Runs in the project's trash, deleted by their authors.

@@ -374,14 +374,16 @@ def test_delete_needs_the_typed_name(client, alice, resnet):
         response = client.post(DELETE.format("resnet"), data)
         assert response.status_code == 302
         assert response.url == SETTINGS.format("resnet")
-        assert messages_of(response)[-1] == "Type the project's name, resnet, to delete it."
+        assert messages_of(response)[-1] == (
+            "Type the project's name, resnet, to move it to the trash."
+        )
     assert snapshot() == before
     assert Run.objects.count() == 1
     assert not AuditEvent.objects.filter(verb=AuditEvent.Verb.PROJECT_DELETED).exists()
 
 
 @pytest.mark.parametrize(("who", "project"), [("alice", "bert"), ("bob", "bert")])
-def test_admin_and_creator_delete_a_project_with_its_runs(
+def test_admin_and_creator_move_a_project_with_its_runs_to_the_trash(
     client, alice, bob, resnet, bert, who, project
 ):
     RunFactory(project=bert, run_id="r1")
@@ -391,8 +393,11 @@ def test_admin_and_creator_delete_a_project_with_its_runs(
     response = client.post(DELETE.format(project), {"confirm_name": project})
     assert response.status_code == 302
     assert response.url == "/example-team/"
-    assert messages_of(response) == ["Project example-team/bert and its runs were deleted."]
+    [message] = messages_of(response)
+    assert message.startswith("Project example-team/bert and its runs were moved to the trash")
+    assert 'href="/example-team/projects/trash/#trashed-bert"' in message
     assert not Project.objects.filter(name="bert").exists()
+    assert Project.with_trashed.get(name="bert").trashed_by.username == who
     assert list(Run.objects.values_list("project__name", "run_id")) == [("resnet", "r1")]
     event = AuditEvent.objects.get(verb=AuditEvent.Verb.PROJECT_DELETED)
     assert (event.actor_name, event.target, event.details) == (who, "bert", {"runs": 2})

@@ -24,7 +24,7 @@ from artifacts.models import (
 )
 from jobs.models import PeriodicJob
 from projects.models import Project
-from projects.services import project_create
+from projects.services import project_create, project_delete
 from reports.models import Report
 from reports.services import block_add, report_create, report_publish
 from runs.models import Alert, Run, RunFile, SavedView
@@ -156,7 +156,7 @@ CHANGELISTS = {
     Group: ("audit", "", "auditors"),
     EntityUserObjectPermission: ("bob", "permission__codename=write_entity", "bob"),
     AuditEvent: ("carol", "verb__exact=invitation.sent", "carol@example.com"),
-    Project: ("resnet", "visibility__exact=team", "resnet"),
+    Project: ("resnet", "in_trash=no", "resnet"),
     Run: ("brisk", "state__exact=running", "abc123"),
     Alert: ("diverged", "level__exact=ERROR", "Loss diverged"),
     AlertRule: ("high", "kind__exact=threshold", "Loss too high"),
@@ -585,18 +585,35 @@ def test_a_non_staff_post_to_the_admin_changes_nothing(client, team, bob, member
     assert membership_of(team, bob).role == Role.MEMBER
 
 
-def test_deleting_a_project_in_the_admin_goes_through_the_service_and_is_audited(
-    admin_client, cast
-):
+def test_deleting_a_project_in_the_admin_deletes_it_for_good_and_is_audited(admin_client, cast):
     project = Project.objects.get(name="resnet")
 
     response = admin_client.post(admin_url(Project, "delete", project.pk), {"post": "yes"})
 
     assert response.status_code == 302
-    assert not Project.objects.filter(pk=project.pk).exists()
-    assert not Run.objects.filter(run_id="abc123").exists()
-    event = AuditEvent.objects.get(verb=AuditEvent.Verb.PROJECT_DELETED)
+    assert not Project.with_trashed.filter(pk=project.pk).exists()
+    assert not Run.with_trashed.filter(run_id="abc123").exists()
+    event = AuditEvent.objects.get(verb=AuditEvent.Verb.PROJECT_PURGED)
     assert event.target == "resnet" and event.details == {"runs": 1}
+    assert event.actor.is_superuser
+
+
+def test_the_admin_lists_projects_in_the_trash_apart(admin_client, cast):
+    project = Project.objects.get(name="resnet")
+    project_delete(project=project, actor=project.created_by, confirm_name="resnet")
+    url = admin_url(Project, "changelist")
+
+    in_trash = admin_client.get(f"{url}?in_trash=yes")
+    live = admin_client.get(f"{url}?in_trash=no")
+
+    assert [p.name for p in in_trash.context["cl"].result_list] == ["resnet"]
+    assert "resnet" not in [p.name for p in live.context["cl"].result_list]
+    assert admin_client.get(admin_url(Project, "change", project.pk)).status_code == 200
+    response = admin_client.post(
+        admin_url(Project, "change", project.pk), {"description": "old", "visibility": "team"}
+    )
+    assert response.status_code == 302
+    assert Project.with_trashed.get(pk=project.pk).description == "old"
 
 
 def test_a_runs_project_cannot_be_changed_in_the_admin(admin_client, cast):
