@@ -389,9 +389,9 @@ def test_the_registry_leaves_out_versions_logged_in_a_project_in_the_trash(
         )
     trash(resnet, alice)
 
-    links = registered_model_versions(portfolio)
+    links = registered_model_versions(portfolio, alice)
     assert [link.artifact.collection.project.name for link in links] == ["bert"]
-    assert registered_models(registry).get().link_count == 1
+    assert registered_models(registry, alice).get().link_count == 1
 
 
 def test_reports_of_a_project_in_the_trash_are_not_listed(alice, resnet, bert):
