@@ -10,6 +10,7 @@ from django.db import transaction
 from runs.history import history
 from runs.management.commands.load_demo_data import STEPS_PER_EPOCH
 from runs.models import ConsoleLine, Run
+from teams.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,10 @@ def test_each_demo_console_ends_as_its_run_did(demo):
             assert last.stream == ConsoleLine.Stream.STDOUT
             assert not last.text.startswith("Training done")
     assert Run.State.RUNNING not in states
+
+
+def test_the_demo_team_has_an_admin_a_member_and_a_viewer(demo):
+    roles = Membership.objects.filter(entity__name="example-team").values_list(
+        "user__username", "role"
+    )
+    assert sorted(roles) == [("alice", "admin"), ("bob", "member"), ("vera", "viewer")]

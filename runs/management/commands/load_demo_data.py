@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, **options):
         if Entity.objects.filter(name=TEAM).exists():
             self.stdout.write(
-                f"Demo data already loaded: sign in as alice or bob, password {DEMO_PASSWORD}"
+                f"Demo data already loaded: sign in as alice, bob or vera, password {DEMO_PASSWORD}"
             )
             return
         alice = services.user_create(
@@ -39,8 +39,14 @@ class Command(BaseCommand):
         bob = services.user_create(username="bob", email="bob@example.com", password=DEMO_PASSWORD)
         bob.first_name, bob.last_name = "Bob", "Member"
         bob.save()
+        vera = services.user_create(
+            username="vera", email="vera@example.com", password=DEMO_PASSWORD
+        )
+        vera.first_name, vera.last_name = "Vera", "Viewer"
+        vera.save()
         team = services.team_create(name=TEAM, creator=alice)
         services.membership_add(entity=team, user=bob, role=Role.MEMBER, actor=alice)
+        services.membership_add(entity=team, user=vera, role=Role.VIEWER, actor=alice)
         _, link = services.invitation_create(
             entity=team, inviter=alice, email="carol@example.com", role=Role.MEMBER
         )
@@ -61,13 +67,15 @@ class Command(BaseCommand):
         _add_runs(resnet, [alice, bob], 300, rng, with_curves=12)
         _add_runs(bert, [bob, alice], 80, rng, with_curves=6)
         _add_runs(scratch, [alice], 40, rng, with_curves=0)
-        self.stdout.write(f"Team {team.name}: alice (admin, also site admin) and bob (member).")
+        self.stdout.write(
+            f"Team {team.name}: alice (admin, also site admin), bob (member) and vera (viewer)."
+        )
         self.stdout.write("Projects: example-team/resnet (300 runs), example-team/bert-finetune")
         self.stdout.write("(80 runs, public) and alice/scratch (40 runs); the latest runs of")
         self.stdout.write("resnet and bert-finetune have charts, GPU metrics and console output.")
         self.stdout.write(f"Pending invitation for carol@example.com: {link}")
         self.stdout.write(
-            f"Sign in at /accounts/login/ as alice or bob with the password {DEMO_PASSWORD}"
+            f"Sign in at /accounts/login/ as alice, bob or vera with the password {DEMO_PASSWORD}"
         )
 
 
