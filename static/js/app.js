@@ -13,12 +13,21 @@ document.addEventListener("submit", (event) => {
   if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
 });
 
+function showUrlPreview(preview, input) {
+  const name = input.value.trim().toLowerCase() || "<name>";
+  preview.textContent = preview.dataset.urlPreview.replace("<name>", name);
+}
+
 document.addEventListener("input", (event) => {
   document.querySelectorAll("[data-url-preview]").forEach((preview) => {
-    if (!event.target.matches(preview.dataset.urlSource)) return;
-    const name = event.target.value.trim().toLowerCase() || "<name>";
-    preview.textContent = preview.dataset.urlPreview.replace("<name>", name);
+    if (event.target.matches(preview.dataset.urlSource)) showUrlPreview(preview, event.target);
   });
+});
+
+// A name typed (or kept by the browser, or sent back with a form error) before this script ran.
+document.querySelectorAll("[data-url-preview]").forEach((preview) => {
+  const input = document.querySelector(preview.dataset.urlSource);
+  if (input) showUrlPreview(preview, input);
 });
 
 // Runs table: select the page, then optionally every run matching the filter; bulk buttons

@@ -21,6 +21,10 @@ from .chromium import CHROMIUM, CHROMIUM_ARGS
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+# BROWSER_LATENCY_MS=300 delays every request of every page: a test that acts before a page's
+# scripts have run (htmx not yet bound, a chart not yet drawn) fails every time instead of
+# now and then on a busy machine.
+LATENCY_MS = int(os.environ.get("BROWSER_LATENCY_MS", "0"))
 HERE = Path(__file__).parent
 
 
@@ -84,9 +88,19 @@ def new_context(new_context, browser_errors):
         context.on("dialog", lambda dialog: dialog.accept())
         context.on("console", lambda message: _record(browser_errors, message))
         context.on("weberror", lambda error: browser_errors.append(str(error.error)))
+        if LATENCY_MS:
+            context.on("page", _slow_network)
         return context
 
     return create
+
+
+def _slow_network(page):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    conditions = {"latency": LATENCY_MS, "downloadThroughput": -1, "uploadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
 
 
 @pytest.fixture

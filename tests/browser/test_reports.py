@@ -48,8 +48,11 @@ def shot(page, name):
 
 
 def add_block(page, kind):
-    page.locator("#add-block").get_by_label("Add").select_option(kind)
-    page.locator("#add-block").get_by_role("button", name="Add block").click()
+    adder = page.locator("#add-block")
+    adder.wait_for()  # the editor is the current document ...
+    page.wait_for_load_state()  # ... and htmx has bound the form (else it submits as a page)
+    adder.get_by_label("Add").select_option(kind)
+    adder.get_by_role("button", name="Add block").click()
     return page.locator("#new-block-slot form")
 
 
