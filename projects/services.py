@@ -271,15 +271,22 @@ def project_restore(*, project: Project, actor) -> Project:
     return project
 
 
+# What else goes when a project is deleted for good, registered by the apps that own it (runs
+# and artifacts free their stored bytes): step(project) runs inside the deletion's transaction,
+# before the rows go.
+PURGE_STEPS = []
+
+
 @transaction.atomic
 def project_purge(*, project: Project, actor) -> None:
     """Delete a project (in the trash or not) for good, audited: the end of the trash, and
     the Django admin's delete (the site's operators)."""
     run_count = _run_model().with_trashed.filter(project=project).count()
     audit(project.entity, actor, AuditEvent.Verb.PROJECT_PURGED, project.name, runs=run_count)
+    for step in PURGE_STEPS:
+        step(project)
     # The cascade (runs, their points, file and artifact rows) follows the base managers, which
-    # include rows in the trash. As when projects were deleted outright, stored bytes stay in
-    # the storage (artifact files are shared by digest across projects).
+    # include rows in the trash.
     project.delete()
 
 

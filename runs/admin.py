@@ -3,6 +3,8 @@ from django.contrib import admin
 from teamsite.lib.durations import human_duration
 
 from .models import Alert, Run, RunFile, SavedView
+from .stored_bytes import run_files_delete
+from .trash import runs_purge_by_operator
 
 
 @admin.register(Run)
@@ -41,6 +43,13 @@ class RunAdmin(admin.ModelAdmin):
         # Runs in the trash too: operators find every row.
         return Run.with_trashed.all()
 
+    # The admin's delete is for good (its page says so), audited, and frees the stored files.
+    def delete_model(self, request, obj):
+        runs_purge_by_operator(actor=request.user, runs=Run.with_trashed.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        runs_purge_by_operator(actor=request.user, runs=queryset)
+
     @admin.display(description="Runtime", ordering="runtime")
     def human_runtime(self, run):
         return human_duration(run.runtime) or None
@@ -62,6 +71,12 @@ class RunFileAdmin(admin.ModelAdmin):
     list_select_related = ["run__project__entity"]
     # Uploaded by the client; the stored bytes and their digest are not edited by hand.
     readonly_fields = ["run", "name", "storage_name", "size", "md5", "created_at", "uploaded_at"]
+
+    def delete_model(self, request, obj):
+        run_files_delete(RunFile.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        run_files_delete(queryset)
 
 
 @admin.register(SavedView)

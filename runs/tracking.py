@@ -19,7 +19,7 @@ from teams.models import Entity, Membership, Role
 from teamsite.lib import objectstore
 
 from .ingest import IngestError, load_json, storable
-from .media.thumbnails import thumbnail_prepare
+from .media.thumbnails import THUMBNAIL_SUFFIXES, thumbnail_prepare
 from .models import Alert, Run, RunFile
 from .names import run_name, run_numbers_reserve
 from .services import RunsError, RunsForbidden, may_edit_run
@@ -371,11 +371,6 @@ def run_file_stored(run_file: RunFile, storage_name: str, *, size: int, md5: str
         transaction.on_commit(lambda: run_file_thumbnail_prepare.enqueue(run_file_id=pk))
     run_file.refresh_from_db()
     return run_file
-
-
-# Logged images (wandb.Image saves PNG, or the format it was given); the first page that shows
-# one finds its thumbnail made.
-THUMBNAIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
 
 
 @task

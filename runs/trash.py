@@ -17,6 +17,7 @@ from teams.services import audit
 
 from .models import Run
 from .services import RunsError, RunsForbidden, _in_chunks
+from .stored_bytes import forget_after_commit, stored_names_of
 from .values import BATCH, index_runs
 
 
@@ -84,12 +85,16 @@ def runs_restore(*, actor, project: Project, runs) -> int:
     return restored
 
 
-def _purge(ids: list[int]) -> int:
-    """Delete these runs with their points, files' rows, keys and everything else on them."""
+def _purge(ids: list[int], *, trashed_only: bool = True) -> int:
+    """Delete these runs with their points, files, keys and everything else on them; the
+    stored bytes of their files go once the deletion commits."""
     purged = 0
     for chunk in _in_chunks(ids):
-        deleted = Run.with_trashed.filter(pk__in=chunk, trashed_at__isnull=False).delete()
-        purged += deleted[1].get(Run._meta.label, 0)
+        runs = Run.with_trashed.filter(pk__in=chunk)
+        if trashed_only:
+            runs = runs.filter(trashed_at__isnull=False)
+        forget_after_commit(stored_names_of(runs))
+        purged += runs.delete()[1].get(Run._meta.label, 0)
     return purged
 
 
@@ -123,5 +128,21 @@ def runs_purge_expired(*, now=None) -> int:
             purged = _purge(still)
             if purged:
                 audit(project.entity, None, AuditEvent.Verb.RUNS_PURGED, project.path, count=purged)
+            total += purged
+    return total
+
+
+def runs_purge_by_operator(*, actor, runs) -> int:
+    """The Django admin's delete: for good, in the trash or not, audited per project."""
+    by_project = defaultdict(list)
+    for pk, project_id in runs.values_list("pk", "project_id"):
+        by_project[project_id].append(pk)
+    total = 0
+    with transaction.atomic():
+        for project in Project.with_trashed.select_related("entity").filter(
+            pk__in=list(by_project)
+        ):
+            purged = _purge(by_project[project.pk], trashed_only=False)
+            audit(project.entity, actor, AuditEvent.Verb.RUNS_PURGED, project.path, count=purged)
             total += purged
     return total

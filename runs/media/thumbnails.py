@@ -18,6 +18,9 @@ THUMBNAIL_WIDTH = 512
 THUMBNAIL_BOX = (THUMBNAIL_WIDTH, 4 * THUMBNAIL_WIDTH)
 # Images larger than these are not decoded: a small file can unpack to gigabytes of pixels.
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
+# Logged images (wandb.Image saves PNG, or the format it was given): their thumbnails are made
+# ahead of the first page that shows one.
+THUMBNAIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
 MAX_SOURCE_PIXELS = 40_000_000
 
 
