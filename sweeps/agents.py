@@ -103,10 +103,11 @@ def _idle(agent: SweepAgent, sweep: Sweep, now) -> list[dict]:
 
 def _engine_runs(sweep: Sweep) -> list[dict]:
     """The sweep's points so far as the engine reads them (bayes): newest BAYES_WINDOW slots
-    that hold every top-level parameter."""
+    that hold every top-level parameter, leaving out runs deleted to the trash."""
     names = set(sweep.config.get("parameters") or {})
     slots = (
         sweep.slots.exclude(state=Slot.LOST)
+        .filter(Q(run__isnull=True) | Q(run__trashed_at__isnull=True))
         .select_related("run")
         .only("run_name", "params", "state", "run__state", "run__summary")
         .order_by("-id")[:BAYES_WINDOW]

@@ -59,7 +59,9 @@ def evaluate_early_stop(sweep_pk: int) -> int:
         return 0
     slots = list(
         sweep.slots.filter(
-            state__in=(SweepRun.State.RUNNING, SweepRun.State.DONE), run__isnull=False
+            state__in=(SweepRun.State.RUNNING, SweepRun.State.DONE),
+            run__isnull=False,
+            run__trashed_at__isnull=True,  # deleted runs set no band's threshold
         )
         .select_related("run")
         .only("run_name", "state", "should_stop", "run__run_id", "run__state")

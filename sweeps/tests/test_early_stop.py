@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from jobs.periodic import JOBS
-from runs.models import MetricKey, Point
-from sweeps import early_stop, services
+from runs.models import MetricKey, Point, Run
+from sweeps import early_stop, engine, services
 from sweeps.models import Sweep, SweepRun
 from tests.factories import RunFactory
 
@@ -91,3 +91,16 @@ def test_periodic_job_evaluates_due_sweeps(sweep):
     job = next(job for job in JOBS if job.name == "evaluate_sweep_early_stop")
     assert job.run() == 2
     assert job.run() == 0
+
+
+def test_runs_deleted_to_the_trash_set_no_threshold(sweep, monkeypatch):
+    Run.objects.filter(run_id="e").update(trashed_at=timezone.now())
+    seen = []
+    to_stop = engine.to_stop
+    monkeypatch.setattr(
+        engine, "to_stop", lambda config, runs: seen.append(runs) or to_stop(config, runs)
+    )
+
+    early_stop.evaluate_early_stop(sweep.pk)
+
+    assert sorted(run["name"] for run in seen[0]) == ["a", "b", "c", "d"]

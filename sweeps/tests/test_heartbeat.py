@@ -320,3 +320,23 @@ def test_a_manual_run_does_not_keep_the_sweep_open(make_sweep, bob, project):
     assert beat(agent) == EXIT
     sweep.refresh_from_db()
     assert sweep.state == S.FINISHED
+
+
+def test_bayes_leaves_out_runs_deleted_to_the_trash(make_sweep, bob, project, monkeypatch):
+    config = "method: bayes\nmetric:\n  name: loss\nparameters:\n  x:\n    min: 0.0\n    max: 1.0\n"
+    sweep = make_sweep(config)
+    agent = services.agent_create(actor=bob, sweep=sweep, host="h")
+    for loss in (3.0, 1.0):
+        command = run_command(beat(agent))
+        run = RunFactory(project=project, run_id=command["run_id"], summary={"loss": loss})
+        services.link_run(run=run, sweep_name=sweep.name)
+    Run.objects.filter(pk=run.pk).update(trashed_at=timezone.now())
+    seen = []
+    suggest = engine.suggest
+    monkeypatch.setattr(
+        engine, "suggest", lambda config, runs: seen.append(runs) or suggest(config, runs)
+    )
+
+    run_command(beat(agent))
+
+    assert [r["summaryMetrics"] for r in seen[0]] == [{"loss": 3.0}]
