@@ -114,6 +114,16 @@ def writable_project(actor, entity: Entity, project_name: str, *, create=True) -
         raise RunsError(str(error)) from error
 
 
+def _check_author_may_enter(author, project: Project) -> None:
+    """A service account named on a restricted project logs for the members who may enter it."""
+    if not may_enter(author, project, entity_permissions(author, project.entity)):
+        raise RunsForbidden(
+            f"WANDB_USERNAME “{author.username}” is not named on {project.path}, a restricted "
+            f"project: no run is attributed to them there. Ask an admin of "
+            f"{project.entity.name} to add them, or log to another project."
+        )
+
+
 def unwrap_config(config: dict) -> dict:
     """The client sends {"lr": {"value": 0.1, "desc": null}}; the run keeps {"lr": 0.1}."""
     return {
@@ -228,6 +238,8 @@ def run_upsert(
     if not run_id or len(run_id) > Run._meta.get_field("run_id").max_length:
         raise RunsError("A run id of 1 to 128 characters is needed.")
     project = writable_project(actor, entity, project_name)
+    if author != actor and project.is_restricted:
+        _check_author_may_enter(author, project)
     changes = _run_changes(fields)
     run = Run.with_trashed.select_for_update().filter(project=project, run_id=run_id).first()
     if run is not None and run.trashed_at is not None:

@@ -76,6 +76,26 @@ def test_a_named_service_account_sees_it(client, secret, team, alice, erin, sam_
 
 
 @pytest.mark.django_db
+def test_a_named_service_account_cannot_attribute_a_run_to_an_unnamed_member(
+    client, secret, team, alice, bob, sam_and_key
+):
+    sam, sam_key = sam_and_key
+    project_access_set(
+        project=secret,
+        actor=alice,
+        restricted=True,
+        memberships=Membership.objects.filter(entity=team, user=sam),
+    )
+    response = core_upsert(client, sam_key, project=SECRET, username="bob", name="forbob")
+    message = refused(response, 403)
+    assert "“bob” is not named on example-team/" + SECRET in message
+    assert not Run.objects.filter(run_id="forbob").exists()
+    # An admin needs no naming.
+    ok(core_upsert(client, sam_key, project=SECRET, username="alice", name="foralice"))
+    assert Run.objects.get(run_id="foralice").author == alice
+
+
+@pytest.mark.django_db
 def test_unnamed_member_cannot_log_to_it_and_learns_nothing_of_it(client, secret, bob):
     message = refused(core_upsert(client, api_key_for(bob), project=SECRET, name="bobrun1"), 403)
     assert "Ask an admin of example-team" in message
