@@ -1,12 +1,15 @@
 """The cast of every test: alice (admin), bob (member), sam (service account of alice's team),
-charlie (outsider), in a private team; plus a public team alice runs alone."""
+charlie (outsider), in a private team; plus a public team alice runs alone. Some tests add
+erin (a second member), vera (a viewer) and `secret`, a restricted project naming erin."""
 
 import pytest
 
 from teams import services
 from teams.models import Membership, Role
 
-from .factories import TeamFactory, UserFactory, add_member
+from .factories import ProjectFactory, TeamFactory, UserFactory, add_member
+
+SECRET_PROJECT = "secret-vision-q4"
 
 
 @pytest.fixture
@@ -63,3 +66,27 @@ def vera(team):
     vera = UserFactory(username="vera")
     add_member(team, vera, Role.VIEWER)
     return vera
+
+
+@pytest.fixture
+def erin(team):
+    """A second member of the team: neither bob nor an admin."""
+    erin = UserFactory(username="erin")
+    add_member(team, erin, Role.MEMBER)
+    return erin
+
+
+@pytest.fixture
+def secret(team, alice, erin):
+    """A restricted project of the team, made by alice: erin named, bob not."""
+    from projects.services import project_access_set
+
+    project = ProjectFactory(entity=team, creator=alice, name=SECRET_PROJECT)
+    project_access_set(
+        project=project,
+        actor=alice,
+        restricted=True,
+        memberships=[Membership.objects.get(entity=team, user=erin)],
+    )
+    project.refresh_from_db()
+    return project

@@ -12,9 +12,8 @@ from alerts.models import AlertDelivery, AlertEvent, AlertRule, RuleRunState, We
 from alerts.services import client_alert_raise
 from artifacts.models import ArtifactCollection
 from projects.models import Project
-from teams.models import Role
 from teamsite.lib.secretbox import encrypt
-from tests.factories import ProjectFactory, RunFactory, UserFactory, add_member
+from tests.factories import ProjectFactory, RunFactory
 
 from .factories import AlertRuleFactory
 
@@ -23,14 +22,6 @@ Kind = AlertRule.Kind
 
 def url(name, project, *args):
     return reverse(f"alerts:{name}", args=[project.entity.name, project.name, *args])
-
-
-@pytest.fixture
-def erin(team):
-    """A second member of the team: not the creator of bob's rules, not an admin."""
-    user = UserFactory(username="erin")
-    add_member(team, user, Role.MEMBER)
-    return user
 
 
 @pytest.fixture

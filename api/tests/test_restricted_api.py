@@ -9,32 +9,12 @@ import pytest
 from projects.services import project_access_set
 from runs.models import Run
 from teams.models import Membership
-from tests.factories import ProjectFactory, RunFactory, UserFactory, add_member, api_key_for
+from tests.factories import ProjectFactory, RunFactory, api_key_for
+from tests.personas import SECRET_PROJECT as SECRET
 from tests.wandb_client import WandbClient
 
 from .test_graphql import basic, core_upsert, gql, ok, refused
 from .test_graphql_projects import GET_PROJECT, LIST_PROJECTS
-
-SECRET = "secret-vision-q4"
-
-
-@pytest.fixture
-def erin(team):
-    erin = UserFactory(username="erin")
-    add_member(team, erin)
-    return erin
-
-
-@pytest.fixture
-def secret(team, alice, erin):
-    project = ProjectFactory(entity=team, creator=alice, name=SECRET)
-    project_access_set(
-        project=project,
-        actor=alice,
-        restricted=True,
-        memberships=[Membership.objects.get(entity=team, user=erin)],
-    )
-    return project
 
 
 def names(client, key):

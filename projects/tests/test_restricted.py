@@ -27,31 +27,9 @@ from teams import services as team_services
 from teams.access import entity_permissions
 from teams.models import AuditEvent, Membership, Role
 from tests.factories import ProjectFactory, RunFactory, UserFactory, add_member
+from tests.personas import SECRET_PROJECT as SECRET
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "secret-vision-q4"
-
-
-@pytest.fixture
-def erin(team):
-    erin = UserFactory(username="erin")
-    add_member(team, erin, Role.MEMBER)
-    return erin
-
-
-@pytest.fixture
-def secret(team, alice, erin):
-    """A restricted project of the team: erin named, bob not."""
-    project = ProjectFactory(entity=team, creator=alice, name=SECRET)
-    project_access_set(
-        project=project,
-        actor=alice,
-        restricted=True,
-        memberships=[Membership.objects.get(entity=team, user=erin)],
-    )
-    project.refresh_from_db()
-    return project
 
 
 def rights(user, project):

@@ -3,21 +3,12 @@ import json
 import pytest
 
 from runs.ingest import apply_file_stream, parse_file_stream
-from teams.models import Role
-from tests.factories import ProjectFactory, RunFactory, UserFactory, add_member
+from tests.factories import ProjectFactory, RunFactory
 
 
 @pytest.fixture
 def project(team, alice):
     return ProjectFactory(entity=team, creator=alice, name="resnet")
-
-
-@pytest.fixture
-def erin(team):
-    """A second member of the team: neither bob nor an admin."""
-    user = UserFactory(username="erin")
-    add_member(team, user, Role.MEMBER)
-    return user
 
 
 @pytest.fixture

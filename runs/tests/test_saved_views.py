@@ -14,16 +14,9 @@ from runs.saved_views import (
 )
 from teams.access import entity_permissions
 from teams.models import AuditEvent, Role
-from tests.factories import ProjectFactory, UserFactory, add_member
+from tests.factories import ProjectFactory, add_member
 
 STATE = "q=summary.acc+%3E+0.9&sort=-summary.acc&col=summary.acc&col=config.lr&cursor=abc"
-
-
-@pytest.fixture
-def erin(team):
-    erin = UserFactory(username="erin")
-    add_member(team, erin, Role.MEMBER)
-    return erin
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from django.utils import timezone
 from runs.models import Run
 from sweeps import services
 from sweeps.models import Sweep, SweepAgent
-from teams.models import Role
-from tests.factories import ProjectFactory, RunFactory, UserFactory, add_member
+from tests.factories import ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,14 +72,6 @@ def detail_url(sweep):
 
 def state_url(sweep):
     return reverse("sweeps:state", args=[sweep.project.entity.name, sweep.project.name, sweep.name])
-
-
-@pytest.fixture
-def erin(team):
-    """A member of the team who did not start the sweep."""
-    user = UserFactory(username="erin")
-    add_member(team, user, Role.MEMBER)
-    return user
 
 
 # --- access ------------------------------------------------------------------------------------
