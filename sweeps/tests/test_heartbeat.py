@@ -238,14 +238,24 @@ def test_engine_failure_fails_the_sweep(make_sweep, bob, monkeypatch):
     assert sweep.state == S.FAILED and "no luck" in sweep.error
 
 
-def test_bayes_handout_learns_from_linked_runs(make_sweep, bob, project):
-    config = "method: bayes\nmetric:\n  name: loss\nparameters:\n  x:\n    min: 0.0\n    max: 1.0\n"
-    sweep = make_sweep(config)
-    agent = services.agent_create(actor=bob, sweep=sweep, host="h")
-    for loss in (3.0, 1.0):
+BAYES = "method: bayes\nmetric:\n  name: loss\nparameters:\n  x:\n    min: 0.0\n    max: 1.0\n"
+
+
+def bayes_runs(sweep, agent, project, losses):
+    """One handed-out run per loss, linked to the sweep as the client links it."""
+    runs = []
+    for loss in losses:
         command = run_command(beat(agent))
         run = RunFactory(project=project, run_id=command["run_id"], summary={"loss": loss})
         services.link_run(run=run, sweep_name=sweep.name)
+        runs.append(run)
+    return runs
+
+
+def test_bayes_handout_learns_from_linked_runs(make_sweep, bob, project):
+    sweep = make_sweep(BAYES)
+    agent = services.agent_create(actor=bob, sweep=sweep, host="h")
+    bayes_runs(sweep, agent, project, (3.0, 1.0))
     assert 0.0 <= run_command(beat(agent))["args"]["x"]["value"] <= 1.0
     assert selectors.best_run(sweep).summary == {"loss": 1.0}
 
@@ -323,14 +333,10 @@ def test_a_manual_run_does_not_keep_the_sweep_open(make_sweep, bob, project):
 
 
 def test_bayes_leaves_out_runs_deleted_to_the_trash(make_sweep, bob, project, monkeypatch):
-    config = "method: bayes\nmetric:\n  name: loss\nparameters:\n  x:\n    min: 0.0\n    max: 1.0\n"
-    sweep = make_sweep(config)
+    sweep = make_sweep(BAYES)
     agent = services.agent_create(actor=bob, sweep=sweep, host="h")
-    for loss in (3.0, 1.0):
-        command = run_command(beat(agent))
-        run = RunFactory(project=project, run_id=command["run_id"], summary={"loss": loss})
-        services.link_run(run=run, sweep_name=sweep.name)
-    Run.objects.filter(pk=run.pk).update(trashed_at=timezone.now())
+    _, deleted = bayes_runs(sweep, agent, project, (3.0, 1.0))
+    Run.objects.filter(pk=deleted.pk).update(trashed_at=timezone.now())
     seen = []
     suggest = engine.suggest
     monkeypatch.setattr(
