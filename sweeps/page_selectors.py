@@ -18,6 +18,8 @@ def sweeps_with_counts(project):
         Sweep.objects.filter(project=project)
         .select_related("author")
         .annotate(run_count=Count("slots", filter=LIVE_RUN_SLOTS))
+        # Said again: a query that aggregates leaves the model's ordering out.
+        .order_by("-created_at", "-id")
     )
 
 

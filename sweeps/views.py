@@ -28,6 +28,7 @@ from .models import Sweep
 from .services import release_lost_agents, sweep_points_remain, sweep_update
 
 RUNS_PER_PAGE = 50
+SWEEPS_PER_PAGE = 50
 # The page's buttons and the state each asks for (design §3).
 ACTIONS = {
     "pause": Sweep.State.PAUSED,
@@ -53,11 +54,15 @@ def _may_control(user, project, sweep) -> bool:
 
 def sweep_list(request, entity, project):
     project = get_project_for_user(request, entity, project)
-    sweeps = list(page_selectors.sweeps_with_counts(project))
+    page = Paginator(page_selectors.sweeps_with_counts(project), SWEEPS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    sweeps = list(page.object_list)
     best = page_selectors.best_values(sweeps)
     for sweep in sweeps:
         sweep.best_value = best.get(sweep.pk)
-    return render(request, "sweeps/list.html", {"project": project, "sweeps": sweeps})
+    context = {"project": project, "sweeps": sweeps, "page": page}
+    return render(request, "sweeps/list.html", context)
 
 
 class _SweepRuns:

@@ -5,7 +5,7 @@ is not found, as one that does not exist."""
 import json
 
 from ariadne import ObjectType
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 
 from runs.models import Run
 from runs.services import RunsError
@@ -13,6 +13,7 @@ from runs.tracking import writable_entity, writable_project
 from sweeps import selectors as sweep_selectors
 from sweeps import services as sweep_services
 from sweeps.models import Sweep, SweepAgent, SweepRun
+from sweeps.page_selectors import sweep_agents
 
 from .common import (
     MAX_PAGE,
@@ -368,12 +369,6 @@ def resolve_sweep_prior_runs(sweep, _):
     return runs_page(runs, sweep.project, order="+created_at", everything=True)
 
 
-def _agents(sweep):
-    return SweepAgent.objects.filter(sweep=sweep).annotate(
-        total_runs=Count("slots", filter=Q(slots__run__isnull=False))
-    )
-
-
 def _attached(agent, sweep):
     agent.sweep = sweep
     return agent
@@ -382,7 +377,7 @@ def _attached(agent, sweep):
 @sweep_type.field("agent")
 def resolve_sweep_agent(sweep, _, agentName):
     """An agent by its name or its node id (createAgent answers the id, the list both)."""
-    agents = _agents(sweep)
+    agents = sweep_agents(sweep)
     agent = agents.filter(name=agentName).first()
     if agent is None:
         try:
@@ -394,7 +389,7 @@ def resolve_sweep_agent(sweep, _, agentName):
 
 @sweep_type.field("agents")
 def resolve_sweep_agents(sweep, _):
-    return {"edges": [{"node": _attached(agent, sweep)} for agent in _agents(sweep)]}
+    return {"edges": [{"node": _attached(agent, sweep)} for agent in sweep_agents(sweep)]}
 
 
 # Agent
@@ -407,8 +402,10 @@ def resolve_agent_id(agent, _):
 
 @agent_type.field("totalRuns")
 def resolve_agent_total_runs(agent, _):
-    total = getattr(agent, "total_runs", None)
-    return agent.slots.filter(run__isnull=False).count() if total is None else total
+    total = getattr(agent, "run_count", None)  # sweep_agents annotates it
+    if total is None:
+        total = agent.slots.filter(run__isnull=False, run__trashed_at__isnull=True).count()
+    return total
 
 
 @agent_type.field("runs")

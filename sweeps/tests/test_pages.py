@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from runs.models import Run
-from sweeps import services
+from sweeps import services, views
 from sweeps.models import Sweep, SweepAgent
 from tests.factories import ProjectFactory, RunFactory
 
@@ -197,6 +197,25 @@ def test_list_shows_state_method_runs_best_and_author(client, bob, sweep):
     assert "<td>4</td>" in row
     assert "0.25" in row  # the lowest loss: 1/4
     assert "bob" in row
+
+
+def test_list_pages_newest_first(client, bob, project, monkeypatch):
+    monkeypatch.setattr(views, "SWEEPS_PER_PAGE", 2)
+    made = [services.sweep_create(actor=bob, project=project, config_yaml=CONFIG) for _ in range(3)]
+    client.force_login(bob)
+
+    first = client.get(list_url(project)).content.decode()
+    assert "3 sweeps, page 1 of 2" in first
+    assert [f'id="sweep-{sweep.name}"' in first for sweep in made] == [False, True, True]
+    assert 'href="?page=2" rel="next"' in first
+
+    second = client.get(list_url(project) + "?page=2").content.decode()
+    assert [f'id="sweep-{sweep.name}"' in second for sweep in made] == [True, False, False]
+    assert 'href="?page=1" rel="prev"' in second
+    # A page past the end shows the last one, as every list of the site does.
+    assert (
+        f'id="sweep-{made[0].name}"' in client.get(list_url(project) + "?page=9").content.decode()
+    )
 
 
 def test_grid_sweep_lists_runs_of_expected(client, bob, project):
