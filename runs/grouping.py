@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from . import query
 from .models import Run, RunValue
 from .query import compiler
-from .query.compiler import JSONKeyKind, JSONKeyValue, json_key_is
+from .query.json_keys import JSONKeyKind, JSONKeyValue, json_key_is
 from .query.nodes import MAX_TEXT, json_key
 from .query.text import UNSEARCHABLE
 from .values import INDEXED_TEXT

@@ -13,7 +13,7 @@ from django.db.models.functions import RowNumber
 
 from . import query
 from .models import Run
-from .query.compiler import JSONKeyValue, json_key_is
+from .query.json_keys import JSONKeyValue, json_key_is
 from .query.nodes import MAX_TEXT, json_key
 from .selectors import RunFilter
 

@@ -23,7 +23,7 @@ from django.db.models import Case, CharField, F, Field, Value, When
 
 from . import query
 from .models import Run
-from .query.compiler import JSONKeyValue, json_key_is
+from .query.json_keys import JSONKeyValue, json_key_is
 from .query.nodes import Exists, json_key
 from .query.text import PLAIN_KEY
 

@@ -9,25 +9,23 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.db import connection
+from django.db.models import Exists as RowsExist
 from django.db.models import (
-    BooleanField,
-    CharField,
     F,
     Func,
     IntegerField,
-    JSONField,
     OuterRef,
     Q,
     Subquery,
     Value,
 )
-from django.db.models import Exists as RowsExist
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThan
 
 from ..models import MetricKey, RunValue
 from ..values import COLUMNS as VALUE_COLUMNS
 from ..values import INDEXED_TEXT, indexable_name
+from .json_keys import JSONKeyRank, JSONKeyTest, JSONKeyValue
 from .nodes import (
     MAX_TEXT,
     OPERATORS,
@@ -59,17 +57,6 @@ TIME_FIELDS = {"created_at": "created_at", "heartbeat_at": "heartbeat_at"}
 NUMBER_FIELDS = {"runtime": "runtime"}
 NULLABLE_FIELDS = {"author", "heartbeat_at", "runtime", "sweep"}
 LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
-# SQLite names integer and real numbers apart, and true and false.
-SQLITE_KINDS = {
-    "number": ("integer", "real"),
-    "string": ("text",),
-    "boolean": ("true", "false"),
-    "null": ("null",),
-    "object": ("object",),
-    "array": ("array",),
-    "missing": ("missing",),
-}
-MAX_SQLITE_INTEGER = 2**63 - 1
 NOTHING = Q(pk__in=[])
 
 
@@ -376,7 +363,7 @@ VALUE_LOOKUPS = {**LOOKUPS, "~": "regex"}
 def _key_test(column, path, *, kinds, op=None, value=None, negate=False) -> Q:
     name = ".".join(path)
     if not indexable_name(name):
-        return Q(_JSONKeyTest(column, path, kinds=kinds, op=op, value=value, negate=negate))
+        return Q(JSONKeyTest(column, path, kinds=kinds, op=op, value=value, negate=negate))
     key_ids = _KEY_IDS.get()
     key = key_ids[column, name] if key_ids and (column, name) in key_ids else key_id(column, name)
     values = RunValue.objects.filter(key_id=key)
@@ -396,7 +383,7 @@ def _key_test(column, path, *, kinds, op=None, value=None, negate=False) -> Q:
             return _having(texts.filter(text=value))
         whole, cut = texts.none(), cut.filter(text=value[:INDEXED_TEXT])
     indexed = _having(whole.filter(**{f"text__{VALUE_LOOKUPS[op]}": value}))
-    in_json = _JSONKeyTest(column, path, kinds=kinds, op=op, value=value)
+    in_json = JSONKeyTest(column, path, kinds=kinds, op=op, value=value)
     return indexed | (_having(cut) & Q(in_json))
 
 
@@ -433,155 +420,6 @@ def key_id(column: str, name: str) -> Subquery:
     return Subquery(
         MetricKey.objects.filter(stream=VALUE_COLUMNS[column], name=name).values("pk")[:1]
     )
-
-
-def _candidate_paths(path: tuple) -> list[tuple]:
-    """A key with dots in its name first, then the nested objects the dots walk into."""
-    return [path] if len(path) == 1 else [(".".join(path),), path]
-
-
-def _sqlite_path(keys) -> str:
-    return "$" + "".join("." + json.dumps(key) for key in keys)
-
-
-def _json_value_sql(column_sql, column_params, path, vendor):
-    """(value, kind) SQL of a key: the value as the database compares it (jsonb on PostgreSQL,
-    SQLite's own number or text), and its JSON type, both SQL NULL when the key is missing."""
-    paths = _candidate_paths(path)
-    if vendor == "postgresql":
-        if len(paths) == 1:
-            value, params = f"({column_sql} -> %s)", [*column_params, path[0]]
-        else:
-            value = f"COALESCE({column_sql} -> %s, {column_sql} #> %s)"
-            params = [*column_params, paths[0][0], *column_params, list(path)]
-        return (value, params), (f"jsonb_typeof({value})", params)
-    if vendor != "sqlite":
-        raise QueryError(f"Querying run keys is not supported on {vendor}.")
-    first = _sqlite_path(paths[0])
-    if len(paths) == 1:
-        return (
-            (f"json_extract({column_sql}, %s)", [*column_params, first]),
-            (f"json_type({column_sql}, %s)", [*column_params, first]),
-        )
-    nested = _sqlite_path(paths[1])
-    both = [*column_params, first, *column_params, first, *column_params, nested]
-    return (
-        (
-            f"CASE WHEN json_type({column_sql}, %s) IS NOT NULL"
-            f" THEN json_extract({column_sql}, %s) ELSE json_extract({column_sql}, %s) END",
-            both,
-        ),
-        (
-            f"COALESCE(json_type({column_sql}, %s), json_type({column_sql}, %s))",
-            [*column_params, first, *column_params, nested],
-        ),
-    )
-
-
-class _JSONKeyTest(Func):
-    """Whether a key's JSON type is one of `kinds` and, given an `op`, its value compares so
-    with `value`. Comparisons see only values of the kind, so numbers compare as numbers and
-    text as text on both databases."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column, path, *, kinds, op=None, value=None, negate=False):
-        super().__init__(F(column))
-        self.path, self.kinds, self.op, self.value, self.negate = path, kinds, op, value, negate
-
-    def as_sql(self, compiler, connection, **extra):
-        column_sql, column_params = compiler.compile(self.source_expressions[0])
-        vendor = connection.vendor
-        (value_sql, value_params), (kind_sql, kind_params) = _json_value_sql(
-            column_sql, column_params, self.path, vendor
-        )
-        names = [
-            name
-            for kind in self.kinds
-            for name in (SQLITE_KINDS[kind] if vendor == "sqlite" else (kind,))
-        ]
-        placeholders = ", ".join(["%s"] * len(names))
-        sql = f"COALESCE({kind_sql}, 'missing') {'NOT ' if self.negate else ''}IN ({placeholders})"
-        params = [*kind_params, *names]
-        if self.op is None:
-            return f"({sql})", params
-        if self.kinds == ("string",):
-            if vendor == "postgresql":
-                value_sql = f"({value_sql} #>> '{{}}')"
-            operator = {"~": "~" if vendor == "postgresql" else "REGEXP"}.get(self.op, self.op)
-            return f"({sql} AND {value_sql} {operator} %s)", [*params, *value_params, self.value]
-        if vendor == "postgresql":
-            # jsonb against jsonb: numbers compare exactly, however large, and nothing is cast.
-            return (
-                f"({sql} AND {value_sql} {self.op} %s::jsonb)",
-                [*params, *value_params, json.dumps(self.value)],
-            )
-        value = self.value
-        if isinstance(value, int) and abs(value) > MAX_SQLITE_INTEGER:
-            value = float(value)
-        return f"({sql} AND {value_sql} {self.op} %s)", [*params, *value_params, value]
-
-
-def json_key_is(column: str, path: tuple, *kinds: str) -> Q:
-    """Runs whose key holds a JSON value of one of these kinds ("number", "string", ...)."""
-    return Q(_JSONKeyTest(column, path, kinds=kinds))
-
-
-class _JSONKeyFunc(Func):
-    """An expression over one key of a JSON column (`config` or `summary`)."""
-
-    def __init__(self, column, path):
-        super().__init__(F(column))
-        self.path = path
-
-
-class JSONKeyValue(_JSONKeyFunc):
-    """A key's value for ORDER BY: SQL NULL when missing."""
-
-    output_field = JSONField()
-
-    def as_sql(self, compiler, connection, **extra):
-        column_sql, column_params = compiler.compile(self.source_expressions[0])
-        (value_sql, params), _ = _json_value_sql(
-            column_sql, column_params, self.path, connection.vendor
-        )
-        return value_sql, params
-
-
-class JSONKeyKind(_JSONKeyFunc):
-    """A key's JSON type as the database names it (SQLite: integer, real, text, true, false,
-    null, object, array; PostgreSQL: number, string, boolean, null, object, array); SQL NULL
-    when the key is missing."""
-
-    output_field = CharField()
-
-    def as_sql(self, compiler, connection, **extra):
-        column_sql, column_params = compiler.compile(self.source_expressions[0])
-        _, (kind_sql, params) = _json_value_sql(
-            column_sql, column_params, self.path, connection.vendor
-        )
-        return kind_sql, params
-
-
-class JSONKeyRank(_JSONKeyFunc):
-    """Where a key's kind sorts, whichever the direction: numbers, text, true/false, the rest,
-    then runs without the key. SQLite and PostgreSQL order kinds differently by themselves."""
-
-    output_field = IntegerField()
-    RANKS = {"number": 0, "string": 1, "boolean": 2}
-
-    def as_sql(self, compiler, connection, **extra):
-        column_sql, column_params = compiler.compile(self.source_expressions[0])
-        vendor = connection.vendor
-        _, (kind_sql, params) = _json_value_sql(column_sql, column_params, self.path, vendor)
-        whens, when_params = [], []
-        for kind, rank in self.RANKS.items():
-            for name in SQLITE_KINDS[kind] if vendor == "sqlite" else (kind,):
-                whens.append(f"WHEN %s THEN {rank}")
-                when_params.append(name)
-        missing = len(self.RANKS) + 1
-        sql = f"CASE COALESCE({kind_sql}, 'missing') WHEN 'missing' THEN {missing} "
-        return f"({sql}{' '.join(whens)} ELSE {missing - 1} END)", [*params, *when_params]
 
 
 # Ordering
