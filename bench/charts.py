@@ -20,16 +20,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
+from common import (
+    PG_SERVER,
+    SETTINGS_ENV,
+    count_queries,
+    database_label,
+    django_child,
+    percentile,
+    pg_admin,
+    profile_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "teamsite_bench_charts"
-PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+PG_BENCH_URL = f"{PG_SERVER}/{PG_BENCH_DB}"
 
 METRIC_TARGET_MS = 100  # one metric of one run, at 1,000,000 points
 WARMUP = 2
@@ -151,14 +158,6 @@ def run_child(database, args):
                     print(f"postgres: could not drop {PG_BENCH_DB}: {error}")
 
 
-def pg_admin(sql):
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://")) as connection:
-        connection.autocommit = True
-        connection.execute(sql)
-
-
 def print_table(results, *, profiles=True):
     load = results["load"]
     print()
@@ -208,17 +207,11 @@ def print_table(results, *, profiles=True):
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
+    django_child()
 
-    django.setup()
-
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
-    assert not settings.DEBUG, "measure with DEBUG off"
     results = {
         "vendor": connection.vendor,
         "label": database_label(connection),

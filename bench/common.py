@@ -5,9 +5,13 @@ import cProfile
 import io
 import pstats
 import sys
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The PostgreSQL server the benchmarks create their databases on (user postgres, trust).
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_ADMIN_URL = f"{PG_SERVER}/postgres"
 
 
 # What a benchmark's Django process runs with: production settings (DEBUG off) without HTTPS,
@@ -22,6 +26,28 @@ SETTINGS_ENV = {
     "CSRF_COOKIE_SECURE": "0",
     "LOG_LEVEL": "WARNING",
 }
+
+
+def django_child():
+    """Set Django up in a benchmark's child process, whose environment chose the settings."""
+    sys.path.insert(0, str(ROOT))
+    # WhiteNoise warns that there is no collectstatic output; the pages render without it.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    assert not settings.DEBUG, "measure with DEBUG off"
+
+
+def pg_admin(sql):
+    """Run a statement on the server's maintenance database (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://")) as connection:
+        connection.autocommit = True
+        connection.execute(sql)
 
 
 def percentile(samples, pct):

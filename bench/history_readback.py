@@ -23,13 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import percentile
-from ingest import ENV, HOST, Servers, free_port, pg_admin, wait_for
+from common import PG_SERVER, django_child, percentile, pg_admin
+from ingest import ENV, HOST, Servers, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_BENCH_DB = "teamsite_bench_readback"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 USER, TEAM, PROJECT, RUN = "bench", "bench-team", "readback", "readback1"
 KEYS = ["loss", "acc", "lr"]
 TARGET = 100_000  # rows/s read back through the client
@@ -218,10 +217,7 @@ def scan(port, world, page_size, access_path, args, tmp, server_pid) -> bool:
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_child()
     from common import database_label
     from django.core.management import call_command
     from django.db import connection

@@ -29,13 +29,12 @@ import threading
 import time
 from pathlib import Path
 
-from common import SETTINGS_ENV, database_label, percentile
+from common import PG_SERVER, SETTINGS_ENV, database_label, django_child, percentile, pg_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "teamsite_bench_ingest"
-PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+PG_BENCH_URL = f"{PG_SERVER}/{PG_BENCH_DB}"
 HOST = "127.0.0.1"
 
 # mlflow 3.18.0 needs mlflow-skinny==3.18.0, which the package index here does not have yet.
@@ -248,14 +247,6 @@ def wait_for(process, port, path, log_path, timeout=120):
 
 def tail(path, lines=30):
     return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-
-
-def pg_admin(sql):
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://")) as connection:
-        connection.autocommit = True
-        connection.execute(sql)
 
 
 def run_child(step, url, args, out, rules=0):
@@ -634,10 +625,7 @@ def print_table(results, args, total):
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_child()
     from django.db import connection
 
     if args.child == "setup":

@@ -22,17 +22,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
-from ingest import pg_admin
+from common import (
+    PG_SERVER,
+    SETTINGS_ENV,
+    count_queries,
+    database_label,
+    django_child,
+    percentile,
+    pg_admin,
+    profile_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 200
 WARMUP = 2
 USER, TEAM, PROJECT = "alice", "bench-team", "lineage"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_BENCH_DB = "teamsite_benchlineage"
 PROFILE_FOCUS = (
     r"artifacts/|compiler.py.*execute_sql|django/template/(base|loader_tags|defaulttags)"
@@ -70,18 +76,13 @@ def main():
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
-
-    django.setup()
+    django_child()
 
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import override_settings
 
-    assert not settings.DEBUG, "measure with DEBUG off"
     print(
         f"lineage page: {args.runs:,} runs, {args.runs:,} artifact versions; "
         f"{database_label(connection)}, {os.cpu_count()} cores, "

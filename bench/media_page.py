@@ -19,10 +19,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
+from common import (
+    SETTINGS_ENV,
+    count_queries,
+    database_label,
+    django_child,
+    percentile,
+    profile_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PAGE_TARGET_MS = 300
@@ -60,19 +66,13 @@ def main():
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    # WhiteNoise warns that there is no collectstatic output; the pages render without it.
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
-
-    django.setup()
+    django_child()
 
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import override_settings
 
-    assert not settings.DEBUG, "measure with DEBUG off"
     print(
         f"media pages: {args.keys} image keys x {args.steps} steps per run, "
         f"{args.workspace_runs} runs in the workspace; {database_label(connection)}, "

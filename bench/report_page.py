@@ -20,10 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-from common import SETTINGS_ENV, count_queries, database_label, percentile, profile_text
+from common import (
+    SETTINGS_ENV,
+    count_queries,
+    database_label,
+    django_child,
+    percentile,
+    profile_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 300
@@ -53,18 +59,13 @@ def main():
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
-
-    django.setup()
+    django_child()
 
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import override_settings
 
-    assert not settings.DEBUG, "measure with DEBUG off"
     print(
         f"report page: {CHARTS} line charts x 2 metrics, a runs table, a leaderboard, a scatter,"
         f" parallel coordinates, {IMAGES} images, an artifact and a registered model card over "

@@ -18,16 +18,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
-from common import SETTINGS_ENV, count_queries, database_version, percentile
+from common import (
+    PG_ADMIN_URL,
+    PG_SERVER,
+    SETTINGS_ENV,
+    count_queries,
+    database_version,
+    django_child,
+    percentile,
+    pg_admin,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "teamsite_bench"
-PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+PG_BENCH_URL = f"{PG_SERVER}/{PG_BENCH_DB}"
 KEPT = Path(__file__).resolve().parent / ".data"  # --keep's SQLite files
 
 PAGE_TARGET_MS = 150
@@ -119,14 +126,6 @@ def pg_database_exists(name) -> bool:
         return found.fetchone() is not None
 
 
-def pg_admin(sql):
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://")) as connection:
-        connection.autocommit = True
-        connection.execute(sql)
-
-
 def print_table(results):
     print()
     print(f"{results['vendor']} {results['version']}: {results['runs']:,} runs in one project")
@@ -147,12 +146,7 @@ def print_table(results):
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    # WhiteNoise warns that there is no collectstatic output; the pages render without it.
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
-
-    django.setup()
+    django_child()
 
     from django.conf import settings
     from django.core.management import call_command
@@ -162,7 +156,6 @@ def child(args):
 
     from runs.selectors import PAGE_SIZE
 
-    assert not settings.DEBUG, "measure with DEBUG off"
     results = {
         "vendor": connection.vendor,
         "version": database_version(connection),

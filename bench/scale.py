@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import SETTINGS_ENV, database_label, percentile
+from common import PG_SERVER, SETTINGS_ENV, database_label, django_child, percentile, pg_admin
 from ingest import (
     HOST,
     METRICS,
@@ -33,14 +33,13 @@ from ingest import (
     Servers,
     free_port,
     metric_points_by_run,
-    pg_admin,
     wait_for,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PG_DB = "teamsite_bench_scale"
-PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+PG_URL = f"{PG_SERVER}/{PG_DB}"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 BUCKET = "teamsite-bench-scale"
 USER, TEAM, PROJECT = "bench", "bench-team", "scale"
@@ -374,10 +373,7 @@ def print_table(results, args):
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_child()
     from django.db import connection
 
     if args.child == "setup":

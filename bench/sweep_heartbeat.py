@@ -21,10 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-from common import SETTINGS_ENV, count_queries, database_label, percentile
+from common import SETTINGS_ENV, count_queries, database_label, django_child, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P95_MS = 50
@@ -61,17 +60,11 @@ def main():
 
 
 def child(args):
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    import django
+    django_child()
 
-    django.setup()
-
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
-    assert not settings.DEBUG, "measure with DEBUG off"
     if args.runs + args.repeat // 10 + WARMUP > GRID_A * GRID_B:
         sys.exit(f"--runs must leave grid points for the idle agents (at most {GRID_A * GRID_B})")
     print(
