@@ -69,6 +69,13 @@ class Sweep(models.Model):
         return self.name
 
     @property
+    def title(self) -> str:
+        """What the pages call it: its display name, else its config's `name` (as the client
+        and W&B name a sweep), else its id."""
+        named = self.config.get("name") if isinstance(self.config, dict) else None
+        return self.display_name or (named.strip() if isinstance(named, str) else "") or self.name
+
+    @property
     def is_live(self) -> bool:
         return self.state in (self.State.PENDING, self.State.RUNNING, self.State.PAUSED)
 

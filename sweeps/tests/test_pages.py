@@ -199,6 +199,29 @@ def test_list_shows_state_method_runs_best_and_author(client, bob, sweep):
     assert "bob" in row
 
 
+def test_a_sweep_is_called_by_its_display_name_then_its_configs_name_then_its_id(
+    client, bob, project
+):
+    named = services.sweep_create(
+        actor=bob, project=project, config_yaml="name: warmup grid\n" + CONFIG
+    )
+    plain = services.sweep_create(actor=bob, project=project, config_yaml=CONFIG)
+    renamed = services.sweep_create(
+        actor=bob, project=project, config_yaml="name: warmup\n" + CONFIG, display_name="final"
+    )
+    client.force_login(bob)
+    page = client.get(list_url(project)).content.decode()
+
+    def link_text(sweep):
+        return page.split(f'id="sweep-{sweep.name}"')[1].split("</a>")[0].rsplit(">", 1)[1]
+
+    assert [link_text(s) for s in (named, plain, renamed)] == ["warmup grid", plain.name, "final"]
+    assert f'<span class="muted">{named.name}</span>' in page
+    assert f'<span class="muted">{plain.name}</span>' not in page
+    detail = client.get(detail_url(named)).content.decode()
+    assert "<h1>warmup grid" in detail
+
+
 def test_list_pages_newest_first(client, bob, project, monkeypatch):
     monkeypatch.setattr(views, "SWEEPS_PER_PAGE", 2)
     made = [services.sweep_create(actor=bob, project=project, config_yaml=CONFIG) for _ in range(3)]
