@@ -78,3 +78,7 @@ class ProjectSettingsForm(forms.ModelForm):
 
 class ProjectDeleteForm(forms.Form):
     confirm_name = forms.CharField(label="Type the project's name to confirm")
+
+    def typed_name(self) -> str:
+        """The name typed, or "" (the service then says which name to type)."""
+        return self.cleaned_data["confirm_name"] if self.is_valid() else ""

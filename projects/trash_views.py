@@ -77,12 +77,11 @@ def delete_project_forever(request, entity, project):
     project, _ = _trashed_project(request, entity, project)
     if not project.entity.viewer_is_admin:
         raise PermissionDenied(f"Only admins of {project.entity.name} can delete it for good.")
-    form = ProjectDeleteForm(request.POST)
     try:
         services.project_delete_forever(
             project=project,
             actor=request.user,
-            confirm_name=form.cleaned_data["confirm_name"] if form.is_valid() else "",
+            confirm_name=ProjectDeleteForm(request.POST).typed_name(),
         )
     except ProjectError as error:
         messages.error(request, str(error))

@@ -111,12 +111,11 @@ def project_settings(request, entity, project):
 @require_POST
 def delete_project(request, entity, project):
     project = get_project_for_user(request, entity, project, need=ProjectNeed.ADMIN)
-    form = ProjectDeleteForm(request.POST)
     try:
         services.project_delete(
             project=project,
             actor=request.user,
-            confirm_name=form.cleaned_data["confirm_name"] if form.is_valid() else "",
+            confirm_name=ProjectDeleteForm(request.POST).typed_name(),
         )
     except ProjectError as error:
         messages.error(request, str(error))
